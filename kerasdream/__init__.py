@@ -1,0 +1,42 @@
+"""kerasdream: see what a convolutional network has learned by training dreams.
+
+A trainable Dense layer on a one-hot input holds one image per kernel row;
+a frozen Keras CNN and an activity-regularizer objective turn `model.fit`
+into feature visualization, many filters at once.
+"""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from kerasdream.bases import BaseSpec, list_layers, load_base  # noqa: E402
+from kerasdream.dream import (  # noqa: E402
+    DreamGenerator,
+    build_dream_model,
+    visualize,
+    generator_of,
+    rebuild,
+    render,
+    train,
+)
+from kerasdream.errors import DreamError  # noqa: E402
+from kerasdream.objectives import (  # noqa: E402
+    Caricature,
+    Channel,
+    ClassLogit,
+    DeepDream,
+    Diversity,
+    Inversion,
+    Neuron,
+    Objective,
+)
+from kerasdream.priors import AlphaNorm, TotalVariation  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
+    "Diversity", "DreamError", "DreamGenerator", "Inversion", "Neuron", "Objective",
+    "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
+    "load_base", "rebuild", "render", "train",
+]

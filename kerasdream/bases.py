@@ -1,0 +1,498 @@
+"""Base networks: resolve one, preprocess for it, truncate it, list its layers.
+
+A base is either a `keras.applications` name (`"vgg16"`, `"mobilenet"` with
+its `alpha`, ...) or a path to a saved `.keras` / `.h5` model. The default is
+the MobileNet alpha=0.25 ImageNet network whose weights ship inside this
+package, so everything works on a machine with no network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasdream.errors import DreamError, did_you_mean
+
+PACKAGED_MOBILENET = os.path.join(
+    os.path.dirname(__file__), "weights", "mobilenet_2_5_224_tf_no_top.h5"
+)
+
+
+@dataclass(frozen=True)
+class Application:
+    """How to build one `keras.applications` network without its top."""
+
+    constructor: str
+    preprocess: str
+    alphas: tuple[float, ...] = ()
+    min_size: int = 32
+
+
+APPLICATIONS: dict[str, Application] = {
+    "vgg16": Application("VGG16", "caffe"),
+    "vgg19": Application("VGG19", "caffe"),
+    "resnet50": Application("ResNet50", "caffe"),
+    "resnet50v2": Application("ResNet50V2", "tf"),
+    "inceptionv3": Application("InceptionV3", "tf", min_size=75),
+    "xception": Application("Xception", "tf", min_size=71),
+    "mobilenet": Application("MobileNet", "tf", alphas=(0.25, 0.5, 0.75, 1.0)),
+    "mobilenetv2": Application(
+        "MobileNetV2", "tf", alphas=(0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
+    ),
+    "densenet121": Application("DenseNet121", "torch"),
+    # EfficientNet and ConvNeXt carry their own rescaling layers.
+    "efficientnetb0": Application("EfficientNetB0", "none"),
+    "convnext_tiny": Application("ConvNeXtTiny", "none"),
+}
+
+PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+DEFAULT_MODEL = "mobilenet"
+DEFAULT_ALPHA = 0.25
+
+
+@dataclass(frozen=True)
+class BaseSpec:
+    """A reference to a base network, small enough to store with every dream.
+
+    Args:
+        model: a `keras.applications` name (see `APPLICATIONS`) or a path to
+            a `.keras` / `.h5` model file.
+        alpha: width multiplier for MobileNet / MobileNetV2.
+        weights: `"imagenet"`, `None` (random init) or a local weights file.
+        preprocess: one of `PREPROCESS_MODES`; `None` picks the application's
+            own, or `"none"` for a model file (which should carry its own
+            `Rescaling` / `Normalization` layers).
+    """
+
+    model: str = DEFAULT_MODEL
+    alpha: float | None = None
+    weights: str | None = "imagenet"
+    preprocess: str | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BaseSpec:
+        return cls(**config)
+
+    @property
+    def is_file(self) -> bool:
+        return self.model.lower() not in APPLICATIONS
+
+    @property
+    def preprocess_mode(self) -> str:
+        if self.preprocess is not None:
+            return self.preprocess
+        if self.is_file:
+            return "none"
+        return APPLICATIONS[self.model.lower()].preprocess
+
+    @property
+    def min_size(self) -> int:
+        return 1 if self.is_file else APPLICATIONS[self.model.lower()].min_size
+
+    def describe(self) -> str:
+        if self.model.lower() in ("mobilenet", "mobilenetv2"):
+            return f"{self.model}(alpha={self.resolved_alpha()})"
+        return self.model
+
+    def resolved_alpha(self) -> float:
+        if self.alpha is not None:
+            return float(self.alpha)
+        return DEFAULT_ALPHA if self.model.lower() == "mobilenet" else 1.0
+
+
+def _check_spec(spec: BaseSpec) -> None:
+    if spec.preprocess is not None and spec.preprocess not in PREPROCESS_MODES:
+        raise DreamError(
+            f"Unknown preprocessing mode. Expected one of {list(PREPROCESS_MODES)}."
+            f" Received: preprocess={spec.preprocess!r}"
+        )
+    if spec.is_file:
+        if not spec.model.endswith((".keras", ".h5", ".hdf5")):
+            raise DreamError(
+                f"Unknown model. Expected a keras.applications name "
+                f"({', '.join(sorted(APPLICATIONS))}) or a path to a .keras/.h5 "
+                f"file.{did_you_mean(spec.model, APPLICATIONS)} "
+                f"Received: model={spec.model!r}"
+            )
+        if not os.path.isfile(spec.model):
+            raise DreamError(f"Model file not found. Received: model={spec.model!r}")
+        return
+    app = APPLICATIONS[spec.model.lower()]
+    if spec.alpha is not None and spec.alpha not in app.alphas:
+        valid = list(app.alphas) if app.alphas else "no alpha (only MobileNets take one)"
+        raise DreamError(
+            f"Unsupported alpha for {spec.model}. Expected one of {valid}. "
+            f"Received: alpha={spec.alpha!r}"
+        )
+    if spec.weights not in (None, "imagenet") and not os.path.isfile(spec.weights):
+        raise DreamError(
+            "Weights file not found. Expected 'imagenet', None or a path to a "
+            f"weights file. Received: weights={spec.weights!r}"
+        )
+
+
+def load_base(spec: BaseSpec | str | None = None) -> keras.Model:
+    """The frozen base network for `spec`, built with an undefined image size.
+
+    Loading is cached per process: every dream of a gallery shares one base.
+    """
+    spec = as_spec(spec)
+    _check_spec(spec)
+    return _load_base_cached(spec)
+
+
+def as_spec(spec: BaseSpec | str | None) -> BaseSpec:
+    if spec is None:
+        return BaseSpec()
+    if isinstance(spec, str):
+        return BaseSpec(model=spec)
+    if isinstance(spec, dict):
+        return BaseSpec.from_config(spec)
+    return spec
+
+
+@functools.lru_cache(maxsize=4)
+def _load_base_cached(spec: BaseSpec) -> keras.Model:
+    model = _load_file(spec) if spec.is_file else _load_application(spec)
+    model.trainable = False
+    return model
+
+
+def _load_file(spec: BaseSpec) -> keras.Model:
+    try:
+        model = keras.models.load_model(spec.model, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a bad file.
+        raise DreamError(
+            f"Could not load a Keras model from this file ({type(error).__name__}: "
+            f"{_first_line(error)}). Expected a model saved with model.save(). "
+            f"Received: model={spec.model!r}"
+        ) from None
+    if not isinstance(model, keras.Model):
+        raise DreamError(f"The file holds no Keras model. Received: model={spec.model!r}")
+    if spec.weights not in (None, "imagenet"):
+        _load_weights(model, spec)
+    return model
+
+
+def _load_application(spec: BaseSpec) -> keras.Model:
+    name = spec.model.lower()
+    app = APPLICATIONS[name]
+    constructor = getattr(keras.applications, app.constructor)
+    kwargs: dict[str, Any] = {"include_top": False, "input_shape": (None, None, 3)}
+    if app.alphas:
+        kwargs["alpha"] = spec.resolved_alpha()
+    weights = spec.weights
+    if name == "mobilenet" and spec.resolved_alpha() == 0.25 and weights == "imagenet":
+        # The weights that ship with kerasdream: no download needed.
+        weights = PACKAGED_MOBILENET
+    local_weights = weights not in (None, "imagenet")
+    model = constructor(weights=None if local_weights else weights, **kwargs)
+    if local_weights:
+        _load_weights(model, dataclasses.replace(spec, weights=weights))
+    return model
+
+
+def _load_weights(model: keras.Model, spec: BaseSpec) -> None:
+    try:
+        model.load_weights(spec.weights)
+    except Exception as error:
+        raise DreamError(
+            f"The weights file does not fit {spec.describe()} ({type(error).__name__}:"
+            f" {_first_line(error)}). Received: weights={spec.weights!r}"
+        ) from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else ""
+
+
+# ----------------------------------------------------------------- preprocessing
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Preprocess(keras.layers.Layer):
+    """A base network's own input preprocessing, on images in [0, 255].
+
+    Modes follow `keras.applications.imagenet_utils.preprocess_input`:
+    `"tf"` scales to [-1, 1]; `"caffe"` flips RGB to BGR and subtracts the
+    ImageNet mean; `"torch"` scales to [0, 1] and standardizes; `"unit"`
+    scales to [0, 1]; `"none"` passes pixels through.
+    """
+
+    def __init__(self, mode: str = "none", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in PREPROCESS_MODES:
+            raise DreamError(
+                f"Unknown preprocessing mode. Expected one of {list(PREPROCESS_MODES)}."
+                f" Received: mode={mode!r}"
+            )
+        self.mode = mode
+
+    def call(self, images):
+        if self.mode == "tf":
+            return images / 127.5 - 1.0
+        if self.mode == "unit":
+            return images / 255.0
+        if self.mode == "caffe":
+            bgr = ops.flip(images, axis=-1)
+            return bgr - ops.convert_to_tensor([103.939, 116.779, 123.68], images.dtype)
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor([0.485, 0.456, 0.406], images.dtype)
+            std = ops.convert_to_tensor([0.229, 0.224, 0.225], images.dtype)
+            return (images / 255.0 - mean) / std
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+# -------------------------------------------------------------------- layers
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One layer of a base: its path, kind, output shape and channels."""
+
+    path: str
+    class_name: str
+    output_shape: tuple[int | None, ...]
+    channels: int | None
+    dreamable: bool
+
+
+def list_layers(base: keras.Model) -> list[LayerInfo]:
+    """Every layer, nested sub-models included (as `outer/inner` paths).
+
+    A layer is dreamable when its output is an image-like `(batch, H, W, C)`
+    tensor: a channel objective can maximize one of its C channels.
+    """
+    infos = []
+    for path, layer in _walk(base):
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            shape = tuple(layer.output.shape)
+        except (AttributeError, ValueError):
+            continue
+        dreamable = len(shape) == 4
+        channels = shape[-1] if len(shape) >= 2 else None
+        infos.append(LayerInfo(path, type(layer).__name__, shape, channels, dreamable))
+    return infos
+
+
+def _walk(model: keras.Model, prefix: str = ""):
+    for layer in model.layers:
+        path = prefix + layer.name
+        yield path, layer
+        if isinstance(layer, keras.Model):
+            yield from _walk(layer, path + "/")
+
+
+def resolve_layer(base: keras.Model, layer_name: str) -> str:
+    """The full `outer/inner` path of `layer_name`, or a clear error.
+
+    A bare name that exists only inside a nested sub-model is found there.
+    """
+    paths = [path for path, _ in _walk(base)]
+    if layer_name in paths:
+        return layer_name
+    nested = [p for p in paths if p.rsplit("/", 1)[-1] == layer_name]
+    if len(nested) == 1:
+        return nested[0]
+    if len(nested) > 1:
+        raise DreamError(
+            f"Layer name is ambiguous: it appears in several sub-models: {nested}. "
+            f"Use the full path. Received: layer_name={layer_name!r}"
+        )
+    short = [p.rsplit("/", 1)[-1] for p in paths]
+    raise DreamError(
+        f"No such layer in {base.name}.{did_you_mean(layer_name, short)} "
+        f"Run `kerasdream layers` to list them. Received: layer_name={layer_name!r}"
+    )
+
+
+def get_layer(base: keras.Model, path: str) -> keras.layers.Layer:
+    layer = base
+    for part in resolve_layer(base, path).split("/"):
+        layer = layer.get_layer(part)
+    return layer
+
+
+def layer_channels(base: keras.Model, layer_name: str) -> int:
+    """The channel count of a dreamable layer, or a clear error."""
+    layer = get_layer(base, layer_name)
+    shape = tuple(layer.output.shape)
+    if len(shape) != 4:
+        raise DreamError(
+            f"Layer has no channel axis to dream: its output shape is {shape}, a "
+            f"channel objective needs (batch, height, width, channels). Received: "
+            f"layer_name={layer_name!r}"
+        )
+    return int(shape[-1])
+
+
+def _symbolic_output(model: keras.Model, path: str, pre_activation: bool,
+                     redirect_relu: bool = False):
+    """`path`'s output as a tensor of `model`'s own graph (nested layers too)."""
+    head, _, rest = path.partition("/")
+    layer = model.get_layer(head)
+    if rest:
+        inner_output = _symbolic_output(layer, rest, pre_activation, redirect_relu)
+        inner = keras.Model(layer.inputs, inner_output)
+        nodes = [n for n in layer._inbound_nodes if n.input_tensors]
+        if len(nodes) != 1:
+            raise DreamError(
+                f"Sub-model {head!r} is called {len(nodes)} times in {model.name}; "
+                f"kerasdream needs it called once. Received: layer_name={path!r}"
+            )
+        call_inputs = nodes[0].input_tensors
+        return inner(call_inputs[0] if len(call_inputs) == 1 else call_inputs)
+    if pre_activation:
+        return _pre_activation_output(layer)
+    if redirect_relu:
+        cap = _relu_cap(layer)
+        if cap is not False:
+            return RedirectedReLU(max_value=cap, name=layer.name + "_redirected")(
+                _relu_input(layer)
+            )
+    return layer.output
+
+
+_RELUS = {"relu": None, "relu6": 6.0}
+
+
+def _relu_cap(layer) -> float | None | bool:
+    """The cap of a plain ReLU / ReLU6 layer (None: no cap), or False if not one."""
+    if isinstance(layer, keras.layers.ReLU):
+        plain = layer.negative_slope == 0 and layer.threshold == 0
+        return (None if layer.max_value is None else float(layer.max_value)) if plain else False
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", None)
+    return _RELUS[name] if name in _RELUS else False
+
+
+def _relu_input(layer):
+    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+        return layer.input
+    return _pre_activation_output(layer)
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class RedirectedReLU(keras.layers.Layer):
+    """ReLU (capped at `max_value`) forward, identity gradient backward.
+
+    A filter whose ReLU is closed everywhere on the starting image has zero
+    gradient and would never move (a dead channel). Passing the gradient
+    through the gate, as Lucid's redirected ReLU does, lets the dream open
+    it; the value the objective sees is unchanged.
+    """
+
+    def __init__(self, max_value: float | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_value = max_value
+
+    def call(self, x):
+        gated = ops.relu(x) if self.max_value is None else ops.clip(x, 0.0, self.max_value)
+        return x + ops.stop_gradient(gated - x)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value}
+
+
+def _pre_activation_output(layer: keras.layers.Layer):
+    """The layer's output before its built-in activation (logits, pre-ReLU)."""
+    activation = getattr(layer, "activation", None)
+    if activation is None or activation is keras.activations.linear:
+        return layer.output
+    config = {**layer.get_config(), "activation": "linear", "name": layer.name + "_linear"}
+    twin = type(layer).from_config(config)
+    output = twin(layer.input)
+    twin.set_weights(layer.get_weights())
+    twin.trainable = False
+    return output
+
+
+def feature_model(
+    base: keras.Model,
+    keys: list[str],
+    image_shape: tuple[int, int, int],
+    redirect_relu: bool = False,
+) -> keras.Model:
+    """A frozen model from images to a dict of features, one per key.
+
+    A key is a layer path, with the suffix `":pre"` for the output before the
+    layer's own activation (class logits before softmax, pre-ReLU values).
+    With `redirect_relu`, a ReLU layer's gradient passes through its gate
+    (see `RedirectedReLU`); values are the same either way.
+    The model is checked at `image_shape` so a too-small image fails here
+    with a clear message, not deep inside TensorFlow.
+    """
+    outputs = {}
+    for key in keys:
+        path, _, suffix = key.partition(":")
+        path = path or base.layers[-1].name  # ClassLogit: the network's output
+        resolved = resolve_layer(base, path)
+        outputs[key] = _symbolic_output(
+            base, resolved, pre_activation=suffix == "pre", redirect_relu=redirect_relu
+        )
+    model = keras.Model(base.inputs, outputs, name=f"{base.name}_features")
+    model.trainable = False
+    _check_image_shape(base, model, image_shape)
+    return model
+
+
+def _check_image_shape(base, model, image_shape) -> None:
+    expected = tuple(base.inputs[0].shape[1:])
+    for got, want, what in zip(image_shape, expected, ("height", "width", "channels")):
+        if want is not None and got != want:
+            raise DreamError(
+                f"{base.name} takes images of shape {expected}, so the dream's {what} "
+                f"must be {want}. Received: image_shape={tuple(image_shape)}"
+            )
+    try:
+        specs = model.compute_output_spec(keras.KerasTensor((1, *image_shape)))
+    except Exception as error:
+        raise DreamError(
+            f"Image size is too small for {base.name} up to this layer "
+            f"({type(error).__name__}: {_first_line(error)}). Try a larger size. "
+            f"Received: image_shape={tuple(image_shape)}"
+        ) from None
+    for key, spec in specs.items():
+        if any(d is not None and d <= 0 for d in spec.shape):
+            raise DreamError(
+                f"Image size is too small for layer {key!r}: its output would be "
+                f"{tuple(spec.shape)}. Try a larger size. "
+                f"Received: image_shape={tuple(image_shape)}"
+            )
+
+
+def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tuple[int, int, int]:
+    """The dream image shape: `size` (or the base's own fixed size) by its channels."""
+    _, height, width, channels = (tuple(base.inputs[0].shape) + (None,) * 4)[:4]
+    if channels is None:
+        raise DreamError(f"{base.name} takes inputs of unknown channel count; "
+                         f"kerasdream needs (height, width, channels) images.")
+    if size is None:
+        size = (height or 128, width or 128)
+    if isinstance(size, (int, np.integer)):
+        size = (int(size), int(size))
+    if any(int(s) < 1 for s in size):
+        raise DreamError(f"Image size must be positive. Received: size={size!r}")
+    return int(size[0]), int(size[1]), int(channels)

@@ -1,0 +1,183 @@
+"""Files: atomic writes, PNGs and labelled grids, saving and loading dreams.
+
+Every file is written to a temporary name in its folder and renamed into
+place, so an interrupted run never leaves a partial PNG, JSON or model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from kerasdream.errors import DreamError
+
+MODEL_FORMATS = ("keras", "h5")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str) -> Iterator[str]:
+    """A temporary path beside `path`; renamed onto `path` if the block succeeds."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = os.path.splitext(path)[1]
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(handle)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_json(path: str, data: Any) -> None:
+    with atomic_path(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(data, file, indent=2, sort_keys=True)
+            file.write("\n")
+
+
+def read_json(path: str) -> Any:
+    """The JSON at `path`, or None if it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, ValueError):
+        return None
+
+
+def _to_pil(image: np.ndarray) -> Image.Image:
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(np.round(image), 0, 255).astype("uint8")
+    channels = image.shape[-1]
+    if channels == 1:
+        return Image.fromarray(image[..., 0], mode="L")
+    if channels == 3:
+        return Image.fromarray(image, mode="RGB")
+    if channels == 4:
+        return Image.fromarray(image, mode="RGBA")
+    # Other channel counts: show the first three (or the first, as grey).
+    return _to_pil(image[..., :3] if channels > 3 else image[..., :1])
+
+
+def save_png(path: str, image: np.ndarray) -> None:
+    """Write one (H, W, C) image as a PNG, atomically. Same pixels, same bytes."""
+    with atomic_path(path) as temporary:
+        _to_pil(image).save(temporary, format="PNG")
+
+
+def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3) -> np.ndarray:
+    """A photo as float32 (H, W, channels) in [0, 255], resized to `size` (h, w)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            image = image.convert("L" if channels == 1 else "RGB")
+    except FileNotFoundError:
+        raise DreamError(f"Image file not found. Received: image={path!r}") from None
+    except (OSError, SyntaxError) as error:
+        raise DreamError(f"Could not read the image ({error}). Expected a PNG or JPEG "
+                         f"file. Received: image={path!r}") from None
+    if size is not None and image.size != (size[1], size[0]):
+        image = image.resize((size[1], size[0]), Image.BILINEAR)
+    array = np.asarray(image, dtype="float32")
+    return array[..., None] if array.ndim == 2 else array
+
+
+def grid(images: np.ndarray, labels: Sequence[str] | None = None, columns: int | None = None,
+         title: str | None = None) -> np.ndarray:
+    """Images side by side in a grid, each labelled underneath; RGB uint8."""
+    images = [np.asarray(_to_pil(im).convert("RGB")) for im in images]
+    count = len(images)
+    columns = columns or min(count, 8)
+    rows = -(-count // columns)
+    height, width = images[0].shape[:2]
+    pad, label_height = 4, 14 if labels else 0
+    top = 18 if title else 0
+    canvas = Image.new(
+        "RGB",
+        (columns * (width + pad) + pad, top + rows * (height + label_height + pad) + pad),
+        "white",
+    )
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    if title:
+        draw.text((pad, 3), title, fill="black", font=font)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        x = pad + column * (width + pad)
+        y = top + pad + row * (height + label_height + pad)
+        canvas.paste(Image.fromarray(image), (x, y))
+        if labels:
+            draw.text((x, y + height + 1), str(labels[index]), fill="black", font=font)
+    return np.asarray(canvas)
+
+
+def stack(pictures: Sequence[np.ndarray]) -> np.ndarray:
+    """Pictures one under another on a white background (a gallery overview)."""
+    width = max(p.shape[1] for p in pictures)
+    padded = [
+        np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)), constant_values=255)
+        for p in pictures
+    ]
+    return np.concatenate(padded, axis=0)
+
+
+# ------------------------------------------------------------------ models
+
+
+def _custom_objects() -> dict[str, Any]:
+    """kerasdream's serializable classes, for loaders that ignore registration."""
+    from kerasdream import dream, objectives, optimizers, parameterization, priors, transforms
+    from kerasdream.bases import Preprocess
+
+    found = {"Preprocess": Preprocess}
+    for module in (dream, objectives, optimizers, parameterization, priors, transforms):
+        for name, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                found[name] = value
+    return found
+
+
+def save_dream(model: keras.Model, path: str) -> None:
+    """Save a dream's generator (not the base's weights) as `.keras` or `.h5`, atomically.
+
+    The generator records its base network, objective and transforms by
+    reference, so `load_dream` + `kerasdream.rebuild` give back a trainable model.
+    """
+    from kerasdream.dream import generator_of
+
+    extension = os.path.splitext(path)[1].lstrip(".")
+    if extension not in MODEL_FORMATS:
+        raise DreamError(f"Unknown model format. Expected a path ending in "
+                         f"{['.' + f for f in MODEL_FORMATS]}. Received: path={path!r}")
+    with atomic_path(path) as temporary:
+        generator_of(model).save(temporary)
+
+
+def load_dream(path: str):
+    """A saved `DreamGenerator`; `.keras` and `.h5`, loaded with `safe_mode=True`."""
+    from kerasdream.dream import DreamGenerator
+
+    if not os.path.isfile(path):
+        raise DreamError(f"Dream model file not found. Received: path={path!r}")
+    try:
+        model = keras.models.load_model(
+            path, custom_objects=_custom_objects(), compile=False, safe_mode=True
+        )
+    except Exception as error:
+        raise DreamError(f"Could not load a dream model from this file "
+                         f"({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
+                         f"Received: path={path!r}") from None
+    if not isinstance(model, DreamGenerator):
+        raise DreamError(f"The file holds a {type(model).__name__}, not a kerasdream "
+                         f"DreamGenerator. Received: path={path!r}")
+    return model

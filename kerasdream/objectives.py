@@ -1,0 +1,470 @@
+"""What a dream maximizes: small objects that compose like Lucid's.
+
+    Channel("conv_pw_8_relu", [0, 1, 2, 3]) - 0.1 * Diversity("conv_pw_8_relu")
+
+Every objective gives one value per dream (per kernel row) to *maximize*.
+Targets such as a channel index are either one number shared by all dreams
+or a list with one entry per dream, so one model trains many filters at once.
+Sums, differences and scalar multiples are `Objective`s too; penalties (the
+priors in `kerasdream.priors`) are subtracted.
+
+In the dream model an objective is split by the feature it reads and each
+part is attached, as an `ObjectiveRegularizer`, to an identity layer on that
+feature: the seed's "custom activity regularizer on the chosen layer".
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from kerasdream.errors import DreamError
+
+IMAGE = "image"  # feature key of the dream image itself (0..255), for priors
+
+# Keras >= 3.14 divides activity-regularizer losses by the batch size.
+_KERAS_VERSION = tuple(int(p) for p in keras.__version__.split(".")[:2])
+KERAS_DIVIDES_ACTIVITY_LOSS = _KERAS_VERSION >= (3, 14)
+
+
+class Objective:
+    """A weighted sum of terms; `value(features)` gives one number per dream."""
+
+    def __init__(self, terms: Sequence[tuple[float, Term]]):
+        self.terms = [(float(weight), term) for weight, term in terms]
+
+    # -- algebra ----------------------------------------------------------
+    def __add__(self, other: Objective) -> Objective:
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Objective(self.terms + other.terms)
+
+    def __sub__(self, other: Objective) -> Objective:
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return self + (-1.0) * other
+
+    def __mul__(self, scalar: float) -> Objective:
+        if not isinstance(scalar, numbers.Real):
+            return NotImplemented
+        return Objective([(weight * scalar, term) for weight, term in self.terms])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, scalar: float) -> Objective:
+        return self * (1.0 / scalar)
+
+    def __neg__(self) -> Objective:
+        return (-1.0) * self
+
+    def __repr__(self) -> str:
+        parts = []
+        for index, (weight, term) in enumerate(self.terms):
+            sign = "-" if weight < 0 else "+"
+            text = repr(term) if abs(weight) == 1 else f"{abs(weight):g} * {term!r}"
+            if index == 0:
+                parts.append(text if weight >= 0 else f"-{text}")
+            else:
+                parts.append(f"{sign} {text}")
+        return " ".join(parts)
+
+    # -- structure --------------------------------------------------------
+    @property
+    def keys(self) -> list[str]:
+        """The features this objective reads, in first-use order."""
+        return list(dict.fromkeys(term.key for _, term in self.terms))
+
+    @property
+    def num_rows(self) -> int:
+        """How many dreams the per-dream targets ask for (1 when all are shared)."""
+        counts = {term.num_rows for _, term in self.terms} - {1}
+        if len(counts) > 1:
+            raise DreamError(
+                f"Objective terms ask for different numbers of dreams: {sorted(counts)}. "
+                f"Give every per-dream list the same length. Received: {self!r}"
+            )
+        return counts.pop() if counts else 1
+
+    def by_key(self) -> dict[str, Objective]:
+        """The objective split into one part per feature key."""
+        groups: dict[str, list] = defaultdict(list)
+        for weight, term in self.terms:
+            groups[term.key].append((weight, term))
+        return {key: Objective(terms) for key, terms in groups.items()}
+
+    def select(self, rows: Sequence[int]) -> Objective:
+        """The objective of a subset of dreams (per-dream targets sliced)."""
+        return Objective([(w, t.select(rows)) for w, t in self.terms])
+
+    def bind(self, features_of: Callable[[np.ndarray], dict], shapes: dict) -> None:
+        """Check targets against feature `shapes`; compute photo targets."""
+        for _, term in self.terms:
+            term.bind(features_of, shapes)
+
+    def initial_images(self) -> np.ndarray | None:
+        """Images the dreams should start from (a caricature's photo), if any."""
+        for _, term in self.terms:
+            images = term.initial_images()
+            if images is not None:
+                return images
+        return None
+
+    # -- maths --------------------------------------------------------------
+    def value(self, features: dict) -> Any:
+        """One value per dream, shape (N,): the weighted sum of the terms."""
+        total = 0.0
+        for weight, term in self.terms:
+            total = total + weight * term(features[term.key])
+        return total
+
+    # -- serialization ----------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "terms": [
+                [weight, keras.saving.serialize_keras_object(term)]
+                for weight, term in self.terms
+            ]
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Objective:
+        terms = [
+            (weight, keras.saving.deserialize_keras_object(term))
+            for weight, term in config["terms"]
+        ]
+        return cls(terms)
+
+
+keras.saving.register_keras_serializable(package="kerasdream")(Objective)
+
+
+class Term(Objective):
+    """One objective on one feature; subclasses define `__call__(x) -> (N,)`."""
+
+    def __init__(self, layer: str | None):
+        super().__init__([(1.0, self)])
+        self.layer = layer
+
+    @property
+    def key(self) -> str:
+        return self.layer
+
+    @property
+    def num_rows(self) -> int:
+        return 1
+
+    def select(self, rows: Sequence[int]) -> Term:
+        return self
+
+    def bind(self, features_of, shapes) -> None:
+        pass
+
+    def initial_images(self):
+        return None
+
+    def __call__(self, x):
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layer": self.layer}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(v) for v in self.get_config().values())
+        return f"{type(self).__name__}({args})"
+
+
+def _as_targets(value, what: str) -> list[int]:
+    values = [value] if isinstance(value, numbers.Integral) else list(value)
+    if not values or not all(isinstance(v, numbers.Integral) for v in values):
+        raise DreamError(f"{what} must be an integer or a list of integers. "
+                         f"Received: {what}={value!r}")
+    return [int(v) for v in values]
+
+
+class _IndexedTerm(Term):
+    """A term with an integer target per dream (`index`): a channel or class."""
+
+    index_name = "filter"
+
+    def __init__(self, layer, index):
+        super().__init__(layer)
+        self.index = _as_targets(index, self.index_name)
+
+    @property
+    def num_rows(self):
+        return len(self.index)
+
+    def select(self, rows):
+        if len(self.index) == 1:
+            return self
+        return type(self).from_config({**self.get_config(), "index": [self.index[r] for r in rows]})
+
+    def bind(self, features_of, shapes):
+        count = shapes[self.key][-1]
+        bad = [k for k in self.index if not 0 <= k < count]
+        if bad:
+            raise DreamError(
+                f"{self.index_name.capitalize()} out of range: layer "
+                f"{self.layer or 'output'!r} has {count} channels (0-{count - 1}). "
+                f"Received: {self.index_name}={bad[0]}"
+            )
+
+    def _mask(self, x):
+        return ops.one_hot(ops.convert_to_tensor(self.index, "int32"), x.shape[-1], dtype=x.dtype)
+
+    def get_config(self):
+        return {"layer": self.layer, "index": self.index if len(self.index) > 1 else self.index[0]}
+
+
+def _needs_channels(term: Term, shapes, rank: int = 4) -> None:
+    shape = shapes[term.key]
+    if len(shape) != rank:
+        raise DreamError(
+            f"{type(term).__name__} needs a layer with (batch, height, width, channels) "
+            f"output, but layer {term.layer!r} gives {tuple(shape)}. "
+            f"Received: layer_name={term.layer!r}"
+        )
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Channel(_IndexedTerm):
+    """Mean activation of channel (filter) `index` of `layer`, over all positions."""
+
+    def __init__(self, layer: str, index: int | Sequence[int]):
+        super().__init__(layer, index)
+
+    def bind(self, features_of, shapes):
+        _needs_channels(self, shapes)
+        super().bind(features_of, shapes)
+
+    def __call__(self, x):
+        return ops.sum(ops.mean(x, axis=(1, 2)) * self._mask(x), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Neuron(_IndexedTerm):
+    """Activation of channel `index` at one cell `(x, y)`, the centre by default."""
+
+    def __init__(self, layer: str, index, x: int | None = None, y: int | None = None):
+        super().__init__(layer, index)
+        self.x, self.y = x, y
+
+    def bind(self, features_of, shapes):
+        _needs_channels(self, shapes)
+        super().bind(features_of, shapes)
+        height, width = shapes[self.key][1:3]
+        x, y = self._cell(height, width)
+        if not (0 <= x < width and 0 <= y < height):
+            raise DreamError(
+                f"Neuron cell out of range: layer {self.layer!r} is {height}x{width} "
+                f"(y 0-{height - 1}, x 0-{width - 1}). Received: x={x}, y={y}"
+            )
+
+    def _cell(self, height, width):
+        x = width // 2 if self.x is None else self.x
+        y = height // 2 if self.y is None else self.y
+        return x, y
+
+    def __call__(self, x):
+        cx, cy = self._cell(x.shape[1], x.shape[2])
+        return ops.sum(x[:, cy, cx, :] * self._mask(x), axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "x": self.x, "y": self.y}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class ClassLogit(_IndexedTerm):
+    """A class score before the softmax, read from `layer`'s pre-activation.
+
+    `layer` defaults to the network's last layer; a softmax (or any built-in
+    activation) on that layer is skipped, so the gradient is the logit's.
+    """
+
+    index_name = "class_index"
+
+    def __init__(self, index: int | Sequence[int], layer: str | None = None):
+        super().__init__(layer, index)
+
+    @property
+    def key(self):
+        return f"{self.layer or ''}:pre"
+
+    def __call__(self, x):
+        scores = ops.mean(x, axis=(1, 2)) if len(x.shape) == 4 else x
+        return ops.sum(scores * self._mask(scores), axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        return {"index": config["index"], "layer": self.layer}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class DeepDream(Term):
+    """The layer's mean squared activation: amplify whatever it already sees."""
+
+    def __init__(self, layer: str):
+        super().__init__(layer)
+
+    def __call__(self, x):
+        axes = tuple(range(1, len(x.shape)))
+        return ops.mean(ops.square(x), axis=axes)
+
+
+class _PhotoTerm(Term):
+    """A term with a target computed from a photo's features at build time."""
+
+    def __init__(self, layer: str, image):
+        super().__init__(layer)
+        image = np.asarray(image, dtype="float32")
+        if image.ndim == 3:
+            image = image[None]
+        if image.ndim != 4:
+            raise DreamError(
+                f"{type(self).__name__} needs an image (H, W, C) or images (N, H, W, C). "
+                f"Received: image of shape {image.shape}"
+            )
+        self.image = image
+        self.target = None
+
+    @property
+    def num_rows(self):
+        return len(self.image)
+
+    def select(self, rows):
+        if len(self.image) == 1:
+            return self
+        return type(self)(self.layer, self.image[list(rows)])
+
+    def bind(self, features_of, shapes):
+        image_shape = tuple(shapes[IMAGE][1:])
+        if tuple(self.image.shape[1:]) != image_shape:
+            raise DreamError(
+                f"{type(self).__name__}'s photo must have the dream's shape {image_shape}"
+                f" (resize it, or pass size=). Received: image of shape "
+                f"{tuple(self.image.shape[1:])}"
+            )
+        self.target = self.make_target(np.asarray(features_of(self.image)[self.key]))
+
+    def _target(self, x):
+        if self.target is None:
+            raise DreamError(f"{type(self).__name__} has no target yet: build the dream "
+                             f"model (which computes the photo's features) first.")
+        return ops.convert_to_tensor(self.target, x.dtype)
+
+    def get_config(self):
+        return {"layer": self.layer, "image": np.round(self.image).astype(int).tolist()}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Inversion(_PhotoTerm):
+    """Match a photo's features: value `-||Phi(x) - Phi0||^2 / ||Phi0||^2`.
+
+    `relative_error = sqrt(-value)` is the paper's reconstruction quality.
+    """
+
+    def make_target(self, features):
+        return features
+
+    def __call__(self, x):
+        target = self._target(x)
+        axes = tuple(range(1, len(x.shape)))
+        error = ops.sum(ops.square(x - target), axis=axes)
+        return -error / ops.maximum(ops.sum(ops.square(target), axis=axes), 1e-12)
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Caricature(_PhotoTerm):
+    """Exaggerate what `layer` sees in a photo: value `<Phi(x), Phi0>`,
+    `Phi0 = max(Phi(x0), 0) / ||max(Phi(x0), 0)||^2`. Dreams start from the photo.
+    """
+
+    def make_target(self, features):
+        positive = np.maximum(features, 0.0)
+        norms = np.sum(positive**2, axis=tuple(range(1, positive.ndim)), keepdims=True)
+        return positive / np.maximum(norms, 1e-12)
+
+    def initial_images(self):
+        return self.image
+
+    def __call__(self, x):
+        axes = tuple(range(1, len(x.shape)))
+        return ops.sum(x * self._target(x), axis=axes)
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Diversity(Term):
+    """Minus the mean cosine similarity of each dream's Gram matrix with the
+    others' in the batch, so several dreams of one filter differ (Lucid)."""
+
+    def __init__(self, layer: str):
+        super().__init__(layer)
+
+    def bind(self, features_of, shapes):
+        _needs_channels(self, shapes)
+
+    def __call__(self, x):
+        batch = ops.shape(x)[0]
+        flat = ops.reshape(x, (batch, -1, x.shape[-1]))
+        grams = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)
+        grams = ops.reshape(grams, (batch, -1))
+        grams = grams / ops.maximum(ops.norm(grams, axis=-1, keepdims=True), 1e-12)
+        similarity = ops.matmul(grams, ops.transpose(grams))
+        others = ops.sum(similarity, axis=-1) - ops.diagonal(similarity)
+        count = ops.maximum(ops.cast(batch, x.dtype) - 1.0, 1.0)
+        return -others / count
+
+
+# --------------------------------------------------------------- attaching
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class ObjectiveRegularizer(keras.regularizers.Regularizer):
+    """An activity regularizer whose loss is minus the objective, summed over dreams.
+
+    Keras >= 3.14 divides activity losses by the batch size; multiplying by
+    it here keeps each dream's gradient independent of how many dreams
+    train together, so one N-row run equals N one-row runs.
+    """
+
+    def __init__(self, objective: Objective | dict):
+        if isinstance(objective, dict):
+            objective = keras.saving.deserialize_keras_object(objective)
+        self.objective = objective
+
+    def per_dream_loss(self, x):
+        key = self.objective.keys[0]
+        return -self.objective.value({key: x})
+
+    def __call__(self, x):
+        loss = ops.sum(self.per_dream_loss(x))
+        if KERAS_DIVIDES_ACTIVITY_LOSS:
+            loss = loss * ops.cast(ops.shape(x)[0], loss.dtype)
+        return loss
+
+    def get_config(self):
+        return {"objective": keras.saving.serialize_keras_object(self.objective)}
+
+
+def get(identifier) -> Objective:
+    """An objective from an instance or a serialized config."""
+    if isinstance(identifier, Objective):
+        return identifier
+    if isinstance(identifier, dict):
+        objective = keras.saving.deserialize_keras_object(identifier)
+        if isinstance(objective, Objective):
+            return objective
+    raise DreamError(
+        "Expected an objective such as Channel('conv_pw_8_relu', 7). "
+        f"Received: objective={identifier!r}"
+    )

@@ -1,0 +1,118 @@
+"""Random jitter, scale and rotation, applied while training only.
+
+Robustness to small transforms keeps dreams from exploiting pixel-exact
+patterns (the pre-images paper jitters; Lucid also scales and rotates).
+Each step draws ONE transform for the whole batch from the layer's seed, so
+row i of an N-dream run sees exactly what a one-dream run sees: batching
+stays equivalent to training the dreams one at a time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from kerasdream.errors import DreamError
+
+
+class _RandomTransform(keras.layers.Layer):
+    def __init__(self, seed: int | None = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        return self.transform(images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Jitter(_RandomTransform):
+    """Shift the image by up to `max_shift` pixels each way (reflected border)."""
+
+    def __init__(self, max_shift: int = 1, seed: int | None = 0, **kwargs):
+        super().__init__(seed, **kwargs)
+        if int(max_shift) < 0:
+            raise DreamError(f"Jitter must be 0 or more pixels. Received: max_shift={max_shift}")
+        self.max_shift = int(max_shift)
+
+    def transform(self, images):
+        s = self.max_shift
+        if s == 0:
+            return images
+        padded = ops.pad(images, [[0, 0], [s, s], [s, s], [0, 0]], mode="reflect")
+        dy, dx = ops.unstack(
+            keras.random.randint((2,), 0, 2 * s + 1, seed=self.seed_generator), 2
+        )
+        shape = ops.shape(images)
+        return ops.slice(padded, [0, dy, dx, 0], shape)
+
+    def get_config(self):
+        return {**super().get_config(), "max_shift": self.max_shift}
+
+
+def _affine(images, angle, scale):
+    """Rotate by `angle` (radians) and zoom by `scale` about the image centre."""
+    height, width = images.shape[1], images.shape[2]
+    cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
+    cos, sin = ops.cos(angle) / scale, ops.sin(angle) / scale
+    # Output pixel (x, y) samples input (a0 x + a1 y + a2, b0 x + b1 y + b2).
+    transform = ops.stack([
+        cos, -sin, cx - cos * cx + sin * cy,
+        sin, cos, cy - sin * cx - cos * cy,
+        ops.zeros_like(cos), ops.zeros_like(cos),
+    ])
+    return ops.image.affine_transform(
+        images, transform, interpolation="bilinear", fill_mode="reflect"
+    )
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Scale(_RandomTransform):
+    """Zoom by a random factor in `[1 - max_change, 1 + max_change]`."""
+
+    def __init__(self, max_change: float = 0.05, seed: int | None = 0, **kwargs):
+        super().__init__(seed, **kwargs)
+        if not 0.0 <= float(max_change) < 1.0:
+            raise DreamError(f"Scale change must be in [0, 1). Received: max_change={max_change}")
+        self.max_change = float(max_change)
+
+    def transform(self, images):
+        scale = keras.random.uniform(
+            (), 1.0 - self.max_change, 1.0 + self.max_change, seed=self.seed_generator
+        )
+        return _affine(images, ops.zeros_like(scale), scale)
+
+    def get_config(self):
+        return {**super().get_config(), "max_change": self.max_change}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Rotate(_RandomTransform):
+    """Rotate by a random angle in `[-max_degrees, max_degrees]`."""
+
+    def __init__(self, max_degrees: float = 5.0, seed: int | None = 0, **kwargs):
+        super().__init__(seed, **kwargs)
+        self.max_degrees = float(max_degrees)
+
+    def transform(self, images):
+        limit = math.radians(self.max_degrees)
+        angle = keras.random.uniform((), -limit, limit, seed=self.seed_generator)
+        return _affine(images, angle, ops.ones_like(angle))
+
+    def get_config(self):
+        return {**super().get_config(), "max_degrees": self.max_degrees}
+
+
+def paper_jitter(stride: int) -> int:
+    """The pre-images paper's jitter for a layer of total `stride`: max(round(stride/4), 1)."""
+    return max(int(round(stride / 4)), 1)

@@ -1,0 +1,26 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="kerasdream",
+    version="0.1.0",
+    description="Feature visualization for Keras CNNs: dreams trained with model.fit.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["kerasdream", "kerasdream.*"]),
+    package_data={"kerasdream": ["weights/*.h5"]},
+    install_requires=[
+        "tensorflow-cpu>=2.16; sys_platform == 'linux' and platform_machine == 'x86_64'",
+        "tensorflow>=2.16; sys_platform != 'linux' or platform_machine != 'x86_64'",
+        "keras>=3.6",
+        "numpy",
+        "matplotlib",
+        "h5py",
+        "pillow",
+    ],
+    extras_require={
+        "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel"],
+    },
+    entry_points={"console_scripts": ["kerasdream = kerasdream.cli:main"]},
+)

@@ -1,0 +1,61 @@
+"""Shared fixtures: tiny CNNs with fixed weights, and an offline KERAS_HOME."""
+
+import os
+import shutil
+import tempfile
+
+_SHARED_CACHE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "keras-cache")
+if "KERAS_HOME" not in os.environ and os.path.isdir(_SHARED_CACHE):
+    # A writable copy of the shared cache, so keras finds weights offline.
+    _home = tempfile.mkdtemp(prefix="kerasdream-keras-home-")
+    shutil.copytree(_SHARED_CACHE, _home, dirs_exist_ok=True)
+    os.environ["KERAS_HOME"] = _home
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def colour_picker(size=8, name="colour_picker"):
+    """A 1x1 conv, no bias: channel 0 = red, 1 = green, 2 = blue, 3 = red - blue.
+
+    Every expected value in the tests that use it follows by hand.
+    """
+    inputs = keras.Input((size, size, 3))
+    conv = keras.layers.Conv2D(4, 1, use_bias=False, name="pick")
+    outputs = conv(inputs)
+    model = keras.Model(inputs, outputs, name=name)
+    kernel = np.zeros((1, 1, 3, 4), "float32")
+    kernel[0, 0, 0, 0] = kernel[0, 0, 1, 1] = kernel[0, 0, 2, 2] = 1.0
+    kernel[0, 0, 0, 3], kernel[0, 0, 2, 3] = 1.0, -1.0
+    conv.set_weights([kernel])
+    return model
+
+
+def tiny_cnn(size=None, channels=3, name="tiny_cnn"):
+    """Two small conv blocks with fixed pseudo-random weights (seed 0)."""
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(inputs)
+    x = keras.layers.Conv2D(8, 3, padding="same", name="conv1")(x)
+    x = keras.layers.ReLU(name="relu1")(x)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", name="conv2")(x)
+    x = keras.layers.ReLU(name="relu2")(x)
+    model = keras.Model(inputs, x, name=name)
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+@pytest.fixture
+def tiny_cnn_path(tmp_path):
+    path = str(tmp_path / "tiny.keras")
+    tiny_cnn().save(path)
+    return path
+
+
+@pytest.fixture
+def colour_picker_path(tmp_path):
+    path = str(tmp_path / "picker.keras")
+    colour_picker().save(path)
+    return path
