@@ -359,6 +359,52 @@ def rebuild(generator: DreamGenerator) -> keras.Model:
     )
 
 
+class NonFiniteError(DreamError):
+    """Training hit a NaN or infinite loss; the last finite kernel was restored."""
+
+    def __init__(self, step: int, rows: list[int]):
+        self.step, self.rows = step, rows
+        super().__init__(
+            f"Loss became NaN or infinite at step {step}; stopped. Dreams affected: "
+            f"{rows}. Their last finite images were kept. Try a smaller learning rate."
+        )
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops `fit` at the first non-finite loss and restores the last finite kernel.
+
+    Keeps a copy of the kernel every `every` steps (cheap: one row per dream).
+    The dreams affected are the rows whose kernel went non-finite, or all rows
+    when the kernel is finite but the loss is not.
+    """
+
+    def __init__(self, every: int = 10):
+        super().__init__()
+        self.every = every
+        self.failure: NonFiniteError | None = None
+        self._last_finite = None
+
+    def on_train_begin(self, logs=None):
+        self.failure, self._last_finite = None, self._kernel()
+
+    def _kernel(self) -> np.ndarray:
+        return keras.ops.convert_to_numpy(generator_of(self.model).kernel)
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and math.isfinite(float(loss)):
+            if batch % self.every == 0:
+                self._last_finite = self._kernel()
+            return
+        kernel = self._kernel()
+        bad = ~np.all(np.isfinite(kernel), axis=1)
+        rows = np.flatnonzero(bad).tolist() or list(range(len(kernel)))
+        kernel[rows] = self._last_finite[rows]
+        generator_of(self.model).kernel.assign(kernel)
+        self.failure = NonFiniteError(batch + 1, rows)
+        self.model.stop_training = True
+
+
 def dream_dataset(num_dreams: int):
     """`eye(N)` repeated forever, unshuffled, so row i always means dream i."""
     import tensorflow as tf
@@ -381,7 +427,9 @@ def train(
 
     The default optimizer is `RowNormalizedSGD` (SGD with momentum on
     per-dream normalized gradients). The returned history's `"loss"` is the
-    summed loss of all dreams, averaged over the steps.
+    summed loss of all dreams, averaged over the steps. A NaN or infinite
+    loss stops training at once and raises `NonFiniteError` after restoring
+    the last finite images.
     """
     _check_int("steps", steps)
     if optimizer is None:
@@ -389,14 +437,18 @@ def train(
         optimizer = RowNormalizedSGD(learning_rate=learning_rate, momentum=momentum)
     model.compile(optimizer=optimizer, jit_compile=jit_compile)
     dreams = generator_of(model).num_dreams
-    return model.fit(
+    guard = NonFiniteGuard()
+    history = model.fit(
         dream_dataset(dreams),
         steps_per_epoch=int(steps),
         epochs=1,
         shuffle=False,
         verbose=verbose,
-        callbacks=list(callbacks),
+        callbacks=[guard, *callbacks],
     )
+    if guard.failure is not None:
+        raise guard.failure
+    return history
 
 
 def check_learning_rate(learning_rate) -> None:

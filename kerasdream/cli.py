@@ -1,0 +1,210 @@
+"""The `kerasdream` command line: layers, filters, gallery, invert, caricature.
+
+Bad options exit with status 2 and one line naming the bad value and what
+would be valid; an interrupted run exits with 130 and can be finished by
+running the same command again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Sequence
+
+from kerasdream.errors import DreamError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive finite number, got {text!r}")
+    return value
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("network")
+    group.add_argument("--model", default="mobilenet",
+                       help="a keras.applications name (vgg16, resnet50, mobilenet, ...) or a "
+                            "path to a .keras/.h5 model (default: mobilenet, whose alpha=0.25 "
+                            "ImageNet weights ship with kerasdream)")
+    group.add_argument("--alpha", type=float, default=None,
+                       help="width of MobileNet / MobileNetV2 (default 0.25 for mobilenet)")
+    group.add_argument("--weights", default="imagenet",
+                       help="'imagenet', 'none' (random) or a local weights file")
+    group.add_argument("--preprocess", default=None,
+                       choices=["tf", "caffe", "torch", "unit", "none"],
+                       help="override the network's input preprocessing")
+
+
+def _add_dream_options(parser: argparse.ArgumentParser, steps: int = 200) -> None:
+    from kerasdream.dream import DEFAULT_LEARNING_RATE
+
+    group = parser.add_argument_group("dreams")
+    group.add_argument("--size", type=_positive_int, default=128, help="image size (pixels)")
+    group.add_argument("--steps", type=_positive_int, default=steps, help="training steps")
+    group.add_argument("--lr", type=_learning_rate, default=DEFAULT_LEARNING_RATE,
+                       help="learning rate of the row-normalized SGD")
+    group.add_argument("--seed", type=int, default=0, help="same seed, same images")
+    group.add_argument("--parameterization", default="pixels",
+                       choices=["pixels", "fourier", "bounded"])
+    group.add_argument("--transforms", default="default", choices=["default", "none"],
+                       help="'default': the pre-images paper's jitter; 'none': no transforms")
+
+
+def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
+    parser.add_argument("--out", required=out_default is None, default=out_default,
+                        help="output folder for PNGs, grids and metrics.json")
+    parser.add_argument("--models-dir", default="models",
+                        help="where per-filter dream models go (default: models)")
+    parser.add_argument("--format", default="keras", choices=["keras", "h5"],
+                        help="per-filter model file format")
+    parser.add_argument("--batch", type=_positive_int, default=16,
+                        help="dreams trained together in one fit (bounds memory)")
+    parser.add_argument("--resume", action="store_true",
+                        help="train saved dreams further up to --steps instead of anew")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kerasdream",
+        description="Dreams of a Keras CNN: images its filters respond to most.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    layers = commands.add_parser("layers", help="list layers, shapes and channel counts")
+    _add_model_options(layers)
+
+    filters = commands.add_parser("filters", help="dreams of chosen filters of chosen layers")
+    _add_model_options(filters)
+    filters.add_argument("--layer", action="append", required=True,
+                         help="layer to dream (repeat for several)")
+    filters.add_argument("--filters", default="0-15",
+                         help="filter indices: '0-15', '3,5,9' or 'all' (default 0-15)")
+    _add_dream_options(filters)
+    _add_gallery_options(filters, out_default=None)
+
+    gallery = commands.add_parser(
+        "gallery", help="a shallow, a middle and a deep layer, 16 filters each")
+    _add_model_options(gallery)
+    gallery.add_argument("--layer", action="append", default=None,
+                         help="override the automatic layer choice (repeatable)")
+    gallery.add_argument("--filters", default=None, help="filter indices (default: 0-15)")
+    _add_dream_options(gallery)
+    _add_gallery_options(gallery, out_default="gallery")
+
+    for name, what in (("invert", "reconstruct a photo from a layer's features"),
+                       ("caricature", "exaggerate what a layer sees in a photo")):
+        sub = commands.add_parser(name, help=what)
+        _add_model_options(sub)
+        sub.add_argument("--layer", required=True)
+        sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
+        sub.add_argument("--out", required=True)
+        sub.add_argument("--weight", type=_learning_rate, default=20.0,
+                         help="C, the data term's weight against the priors (paper: 1-300)")
+        _add_dream_options(sub, steps=300)
+        sub.set_defaults(parameterization="bounded")
+        sub.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _spec(args):
+    from kerasdream.bases import BaseSpec
+
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    return BaseSpec(args.model, args.alpha, weights, args.preprocess)
+
+
+def _settings(args):
+    from kerasdream.gallery import DreamSettings
+
+    return DreamSettings(size=args.size, steps=args.steps, learning_rate=args.lr,
+                         seed=args.seed, parameterization=args.parameterization,
+                         transforms=args.transforms)
+
+
+def _cmd_layers(args) -> None:
+    from kerasdream.bases import list_layers, load_base
+
+    spec = _spec(args)
+    base = load_base(spec)
+    print(f"{spec.describe()}: {len(base.layers)} layers "
+          f"(* = dreamable: (batch, height, width, channels) output)")
+    for info in list_layers(base):
+        shape = "(" + ", ".join("None" if d is None else str(d) for d in info.output_shape) + ")"
+        mark = "*" if info.dreamable else " "
+        channels = "" if info.channels is None else str(info.channels)
+        print(f"{mark} {info.path:<32} {info.class_name:<22} {shape:<26} {channels:>6}")
+
+
+def _cmd_gallery(args) -> None:
+    from kerasdream.gallery import run_gallery
+
+    run_gallery(
+        _spec(args), args.layer, args.filters, _settings(args),
+        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+        batch=args.batch, resume=args.resume, quiet=args.quiet,
+    )
+    print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def _cmd_preimage(args) -> None:
+    from kerasdream.preimages import run_preimage
+
+    run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
+                 size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                 parameterization=args.parameterization, transforms=args.transforms,
+                 weight=args.weight, quiet=args.quiet)
+
+
+COMMANDS = {
+    "layers": _cmd_layers,
+    "filters": _cmd_gallery,
+    "gallery": _cmd_gallery,
+    "invert": _cmd_preimage,
+    "caricature": _cmd_preimage,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except DreamError as error:
+        print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nInterrupted. Finished dreams are saved; run the same command again "
+              "to finish the rest.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,405 @@
+"""Filter galleries: many filters' dreams, per-filter models, metrics, resuming.
+
+For each layer, the filters train in chunks of `batch` dreams, one `fit` per
+chunk. After every chunk its PNGs, per-filter dream models and the layer's
+`metrics.json` are written atomically, so an interrupted run loses at most
+the chunk that was training, and running the same command again skips every
+dream whose configuration matches and finishes the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasdream import io
+from kerasdream.bases import (
+    BaseSpec,
+    Preprocess,
+    feature_model,
+    image_shape_for,
+    layer_channels,
+    list_layers,
+    load_base,
+    resolve_layer,
+)
+from kerasdream.dream import (
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_STEPS,
+    NonFiniteError,
+    build_dream_model,
+    generator_of,
+    to_uint8,
+    train,
+)
+from kerasdream.errors import DreamError
+from kerasdream.objectives import Channel
+
+DEFAULT_BATCH = 16
+DEFAULT_FILTERS = 16
+METRICS_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    """Everything that decides what a filter's dream looks like.
+
+    Two runs with equal settings (ignoring `steps` when resuming) give the
+    same image for the same filter, whatever the batch size.
+    """
+
+    size: int = 128
+    steps: int = DEFAULT_STEPS
+    learning_rate: float = DEFAULT_LEARNING_RATE
+    seed: int = 0
+    parameterization: str = "pixels"
+    transforms: str = "default"
+
+    def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
+        mine = dataclasses.asdict(self)
+        if ignore_steps:
+            mine.pop("steps")
+            recorded = {k: v for k, v in recorded.items() if k != "steps"}
+        return {k: recorded.get(k) for k in mine} == mine
+
+
+@dataclass
+class FilterResult:
+    filter: int
+    start_activation: float
+    final_activation: float
+    rank: int
+    steps: int
+    wall_seconds: float
+    status: str = "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def parse_filters(text: str, channels: int | None = None) -> list[int]:
+    """`"0-15"`, `"3,5,9"`, `"0-3,8"` or `"all"` -> sorted filter indices."""
+    if text.strip() == "all":
+        if channels is None:
+            raise DreamError("Filters 'all' needs a layer with a known channel count.")
+        return list(range(channels))
+    filters: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        low, dash, high = part.partition("-")
+        try:
+            if dash:
+                first, last = int(low), int(high)
+                if first > last:
+                    raise ValueError
+                filters.extend(range(first, last + 1))
+            else:
+                filters.append(int(part))
+        except ValueError:
+            raise DreamError(
+                "Malformed filter list. Expected indices and ranges such as '0-15', "
+                f"'3,5,9' or 'all'. Received: filters={text!r}"
+            ) from None
+    if any(k < 0 for k in filters):
+        raise DreamError(f"Filters must be 0 or more. Received: filters={text!r}")
+    if channels is not None and max(filters) >= channels:
+        raise DreamError(
+            f"Filter out of range: the layer has {channels} channels (0-{channels - 1}). "
+            f"Received: filters={text!r}"
+        )
+    return sorted(dict.fromkeys(filters))
+
+
+def default_layers(base: keras.Model) -> list[str]:
+    """A shallow, a middle and a deep layer worth dreaming, for any network.
+
+    Candidates are layers with 4-D outputs that apply a non-linearity
+    (ReLU / activation layers, or convs with a built-in activation); the
+    picks sit at about 20 %, 55 % and 90 % of the network's depth.
+    """
+    infos = [info for info in list_layers(base) if info.dreamable]
+    activations = [i for i in infos if _is_activation(base, i.path)]
+    candidates = activations or infos
+    if not candidates:
+        raise DreamError(f"{base.name} has no layer with (batch, height, width, channels) "
+                         f"output to dream.")
+    picks = [candidates[min(int(f * len(candidates)), len(candidates) - 1)]
+             for f in (0.2, 0.55, 0.9)]
+    return list(dict.fromkeys(info.path for info in picks))
+
+
+def _is_activation(base, path) -> bool:
+    from kerasdream.bases import get_layer
+
+    layer = get_layer(base, path)
+    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and getattr(activation, "__name__", "") != "linear"
+
+
+def network_name(spec: BaseSpec) -> str:
+    """A folder name for the network: 'mobilenet-0.25', 'vgg16', 'my_model'."""
+    if spec.is_file:
+        return os.path.splitext(os.path.basename(spec.model))[0]
+    if spec.model.lower() in ("mobilenet", "mobilenetv2"):
+        return f"{spec.model.lower()}-{spec.resolved_alpha():g}"
+    return spec.model.lower()
+
+
+def layer_folder(layer: str) -> str:
+    return layer.replace("/", "__")
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    """Advances the run's single progress bar by one step of a chunk."""
+
+    def __init__(self, bar: keras.utils.Progbar | None, dreams: int):
+        super().__init__()
+        self.bar, self.dreams = bar, dreams
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            loss = float((logs or {}).get("loss", np.nan))
+            self.bar.add(self.dreams, values=[("loss per dream", loss / self.dreams)])
+
+
+def channel_activations(
+    base: keras.Model, layer: str, images: np.ndarray, preprocess: str
+) -> np.ndarray:
+    """Each image's mean activation of every channel of `layer`, shape (N, C).
+
+    The common evaluation of a finished dream: the saved uint8 image through
+    the exact (not gradient-redirected) network.
+    """
+    images = np.asarray(images, "float32")
+    features = feature_model(base, [layer], images.shape[1:])
+    outputs = features(Preprocess(preprocess)(images), training=False)[layer]
+    return keras.ops.convert_to_numpy(outputs).mean(axis=(1, 2))
+
+
+def rank_of(activations: np.ndarray, channel: int, tolerance: float = 1e-3) -> int:
+    """1 + how many channels beat `channel` by more than `tolerance` (ties count as 1)."""
+    return 1 + int(np.sum(activations > activations[channel] + tolerance))
+
+
+@dataclass
+class LayerRun:
+    """One layer of a gallery run: where its files go and what is done."""
+
+    spec: BaseSpec
+    layer: str
+    filters: list[int]
+    settings: DreamSettings
+    out_dir: str
+    models_dir: str
+    model_format: str = "keras"
+
+    @property
+    def folder(self) -> str:
+        return os.path.join(self.out_dir, layer_folder(self.layer))
+
+    def png_path(self, k: int) -> str:
+        return os.path.join(self.folder, f"filter_{k}.png")
+
+    def model_path(self, k: int) -> str:
+        return os.path.join(self.models_dir, network_name(self.spec), layer_folder(self.layer),
+                            f"filter_{k}.{self.model_format}")
+
+    def load_metrics(self) -> dict:
+        data = io.read_json(os.path.join(self.folder, METRICS_FILE)) or {}
+        return data if isinstance(data.get("filters"), dict) else {"filters": {}}
+
+    def is_done(self, metrics: dict, k: int) -> bool:
+        entry = metrics["filters"].get(str(k))
+        return (
+            entry is not None
+            and entry.get("status") == "ok"
+            and self.settings.matches(entry.get("settings", {}))
+            and os.path.isfile(self.png_path(k))
+            and os.path.isfile(self.model_path(k))
+        )
+
+    def pending(self, metrics: dict, resume: bool) -> dict[int, int]:
+        """Filters still to train, each with the steps it already has (resume)."""
+        return {k: self.resumable_steps(metrics, k) if resume else 0
+                for k in self.filters if not self.is_done(metrics, k)}
+
+    def resumable_steps(self, metrics: dict, k: int) -> int:
+        """Steps already trained by a saved model with otherwise equal settings, or 0."""
+        entry = metrics["filters"].get(str(k))
+        if (entry is None or entry.get("status") != "ok"
+                or not self.settings.matches(entry.get("settings", {}), ignore_steps=True)
+                or not os.path.isfile(self.model_path(k))):
+            return 0
+        done = int(entry.get("steps", 0))
+        return done if done < self.settings.steps else 0
+
+
+def run_layer(
+    run: LayerRun,
+    *,
+    batch: int = DEFAULT_BATCH,
+    resume: bool = False,
+    progress: keras.utils.Progbar | None = None,
+    log: Callable[[str], None] = print,
+) -> list[FilterResult]:
+    """Dream every filter of `run.layer` not already done; return all results."""
+    base = load_base(run.spec)
+    metrics = run.load_metrics()
+    pending = run.pending(metrics, resume)
+    todo = list(pending)
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        # Dreams resumed from the same step count train together.
+        for done_steps in sorted({pending[k] for k in chunk}):
+            group = [k for k in chunk if pending[k] == done_steps]
+            for result in _train_chunk(run, base, group, done_steps, progress, log):
+                metrics["filters"][str(result.filter)] = {
+                    **result.as_dict(),
+                    "settings": dataclasses.asdict(run.settings),
+                }
+            _write_metrics(run, metrics)
+    _write_grid(run)
+    fields = FilterResult.__dataclass_fields__
+    return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
+            for f in run.filters if str(f) in metrics["filters"]]
+
+
+def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterResult]:
+    settings = run.settings
+    model = build_dream_model(
+        Channel(run.layer, filters),
+        run.spec,
+        size=settings.size,
+        parameterization=settings.parameterization,
+        transforms=None if settings.transforms == "none" else settings.transforms,
+        seed=settings.seed,
+        row_keys=filters,
+    )
+    generator = generator_of(model)
+    if done_steps:
+        kernels = [io.load_dream(run.model_path(k)).kernel for k in filters]
+        generator.kernel.assign(np.concatenate([keras.ops.convert_to_numpy(v) for v in kernels]))
+    preprocess = generator.spec["preprocess"]
+    start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
+
+    steps = settings.steps - done_steps
+    status = "ok"
+    began = time.perf_counter()
+    try:
+        train(model, steps, learning_rate=settings.learning_rate,
+              callbacks=[_ProgressCallback(progress, len(filters))])
+    except NonFiniteError as error:
+        status = f"non-finite at step {error.step}"
+        log(f"{run.layer}: {error}")
+        bad_rows = set(error.rows)
+    else:
+        bad_rows = set()
+    seconds = time.perf_counter() - began
+
+    images = generator.render()
+    end_acts = channel_activations(base, run.layer, images, preprocess)
+    results = []
+    for row, k in enumerate(filters):
+        io.save_png(run.png_path(k), images[row])
+        io.save_dream(generator.select([row]), run.model_path(k))
+        results.append(FilterResult(
+            filter=k,
+            start_activation=float(start_acts[row, k]),
+            final_activation=float(end_acts[row, k]),
+            rank=rank_of(end_acts[row], k),
+            steps=settings.steps,
+            wall_seconds=round(seconds / len(filters), 4),
+            status=status if row in bad_rows else "ok",
+        ))
+    return results
+
+
+def _write_metrics(run: LayerRun, metrics: dict) -> None:
+    metrics.update({
+        "layer": run.layer,
+        "network": run.spec.get_config(),
+        "channels": layer_channels(load_base(run.spec), run.layer),
+    })
+    io.write_json(os.path.join(run.folder, METRICS_FILE), metrics)
+
+
+def _write_grid(run: LayerRun) -> np.ndarray | None:
+    done = [k for k in run.filters if os.path.isfile(run.png_path(k))]
+    if not done:
+        return None
+    images = [io.load_image(run.png_path(k), channels=_png_channels(run.png_path(k)))
+              for k in done]
+    picture = io.grid(np.stack(images), labels=[str(k) for k in done], title=run.layer)
+    io.save_png(os.path.join(run.folder, "grid.png"), picture)
+    return picture
+
+
+def _png_channels(path: str) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return 1 if image.mode == "L" else 3
+
+
+def summarize(layer: str, results: Sequence[FilterResult]) -> str:
+    """'conv_pw_3_relu: 16 dreams, median final activation 5.91, 15/16 rank 1'."""
+    finals = [r.final_activation for r in results]
+    rank1 = sum(r.rank == 1 for r in results)
+    failed = sum(r.status != "ok" for r in results)
+    text = (f"{layer}: {len(results)} dreams, median final activation "
+            f"{np.median(finals):.3g}, {rank1}/{len(results)} rank 1")
+    return text + (f", {failed} stopped on non-finite values" if failed else "")
+
+
+def run_gallery(
+    spec: BaseSpec,
+    layers: Sequence[str] | None,
+    filters: str | None,
+    settings: DreamSettings,
+    *,
+    out_dir: str,
+    models_dir: str,
+    model_format: str = "keras",
+    batch: int = DEFAULT_BATCH,
+    resume: bool = False,
+    quiet: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, list[FilterResult]]:
+    """Dreams for `filters` of each layer (default: a shallow, middle and deep
+    layer, 16 filters each), one grid per layer and `gallery.png` for several."""
+    base = load_base(spec)
+    layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
+    image_shape_for(base, settings.size)  # validates the size early
+    runs = []
+    for layer in layers:
+        channels = layer_channels(base, layer)
+        chosen = (parse_filters(filters, channels) if filters
+                  else list(range(min(DEFAULT_FILTERS, channels))))
+        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format))
+
+    total = sum(
+        len(pending) * settings.steps - sum(pending.values())
+        for pending in (r.pending(r.load_metrics(), resume) for r in runs)
+    )
+    if total == 0:
+        log("Every dream is already done; nothing to train.")
+    progress = None if quiet or total == 0 else keras.utils.Progbar(
+        total, unit_name="dream-step", interval=0.5)
+    results = {}
+    for run in runs:
+        results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
+    if len(runs) > 1:
+        pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
+        io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
+    for layer, layer_results in results.items():
+        log(summarize(layer, layer_results))
+    return results
