@@ -485,7 +485,12 @@ def _check_image_shape(base, model, image_shape) -> None:
 
 def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tuple[int, int, int]:
     """The dream image shape: `size` (or the base's own fixed size) by its channels."""
-    _, height, width, channels = (tuple(base.inputs[0].shape) + (None,) * 4)[:4]
+    shape = tuple(base.inputs[0].shape)
+    if len(shape) != 4:
+        raise DreamError(f"{base.name} takes inputs of shape {shape[1:]}, not images: "
+                         f"kerasdream needs a convolutional network with (height, width, "
+                         f"channels) inputs.")
+    _, height, width, channels = shape
     if channels is None:
         raise DreamError(f"{base.name} takes inputs of unknown channel count; "
                          f"kerasdream needs (height, width, channels) images.")

@@ -29,6 +29,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    """'128' or '96x128' (height x width)."""
+    parts = text.lower().split("x")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a size such as 128 or 96x128 (height x width), got {text!r}")
+    return (values[0], values[-1])
+
+
 def _learning_rate(text: str) -> float:
     try:
         value = float(text)
@@ -59,7 +72,8 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = 200) -> Non
     from kerasdream.dream import DEFAULT_LEARNING_RATE
 
     group = parser.add_argument_group("dreams")
-    group.add_argument("--size", type=_positive_int, default=128, help="image size (pixels)")
+    group.add_argument("--size", type=_size, default=(128, 128),
+                       help="image size: 128 or HEIGHTxWIDTH (default 128)")
     group.add_argument("--steps", type=_positive_int, default=steps, help="training steps")
     group.add_argument("--lr", type=_learning_rate, default=DEFAULT_LEARNING_RATE,
                        help="learning rate of the row-normalized SGD")
@@ -82,6 +96,8 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--objective", default="channel", choices=["channel", "neuron"],
+                        help="maximize a filter's mean ('channel') or its centre cell")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,9 +160,9 @@ def _spec(args):
 def _settings(args):
     from kerasdream.gallery import DreamSettings
 
-    return DreamSettings(size=args.size, steps=args.steps, learning_rate=args.lr,
+    return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
-                         transforms=args.transforms)
+                         transforms=args.transforms, objective=args.objective)
 
 
 def _cmd_layers(args) -> None:

@@ -373,28 +373,34 @@ class NonFiniteError(DreamError):
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops `fit` at the first non-finite loss and restores the last finite kernel.
 
-    Keeps a copy of the kernel every `every` steps (cheap: one row per dream).
-    The dreams affected are the rows whose kernel went non-finite, or all rows
-    when the kernel is finite but the loss is not.
+    Every `every` steps it copies the kernel before the step (cheap: one row
+    per dream); once that step's loss proves finite, the copy becomes the
+    restore point. The dreams affected are the rows whose kernel went
+    non-finite, or all rows when the kernel is finite but the loss is not.
     """
 
     def __init__(self, every: int = 10):
         super().__init__()
         self.every = every
         self.failure: NonFiniteError | None = None
-        self._last_finite = None
-
-    def on_train_begin(self, logs=None):
-        self.failure, self._last_finite = None, self._kernel()
+        self._last_finite = self._candidate = None
 
     def _kernel(self) -> np.ndarray:
         return keras.ops.convert_to_numpy(generator_of(self.model).kernel)
 
+    def on_train_begin(self, logs=None):
+        self.failure, self._candidate = None, None
+        self._last_finite = self._kernel()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch % self.every == 0:
+            self._candidate = self._kernel()
+
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and math.isfinite(float(loss)):
-            if batch % self.every == 0:
-                self._last_finite = self._kernel()
+            if self._candidate is not None:
+                self._last_finite, self._candidate = self._candidate, None
             return
         kernel = self._kernel()
         bad = ~np.all(np.isfinite(kernel), axis=1)

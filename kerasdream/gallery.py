@@ -40,11 +40,12 @@ from kerasdream.dream import (
     train,
 )
 from kerasdream.errors import DreamError
-from kerasdream.objectives import Channel
+from kerasdream.objectives import Channel, Neuron
 
 DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
 METRICS_FILE = "metrics.json"
+OBJECTIVES = {"channel": Channel, "neuron": Neuron}
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,19 @@ class DreamSettings:
     same image for the same filter, whatever the batch size.
     """
 
-    size: int = 128
+    size: int | list[int] = 128
     steps: int = DEFAULT_STEPS
     learning_rate: float = DEFAULT_LEARNING_RATE
     seed: int = 0
     parameterization: str = "pixels"
     transforms: str = "default"
+    objective: str = "channel"
+
+    def objective_for(self, layer: str, filters: list[int]):
+        if self.objective not in OBJECTIVES:
+            raise DreamError(f"Unknown objective. Expected one of {sorted(OBJECTIVES)}. "
+                             f"Received: objective={self.objective!r}")
+        return OBJECTIVES[self.objective](layer, filters)
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
         mine = dataclasses.asdict(self)
@@ -86,6 +94,8 @@ class FilterResult:
 
 def parse_filters(text: str, channels: int | None = None) -> list[int]:
     """`"0-15"`, `"3,5,9"`, `"0-3,8"` or `"all"` -> sorted filter indices."""
+    if text.strip().startswith("-"):
+        raise DreamError(f"Filters must be 0 or more. Received: filters={text!r}")
     if text.strip() == "all":
         if channels is None:
             raise DreamError("Filters 'all' needs a layer with a known channel count.")
@@ -276,9 +286,9 @@ def run_layer(
 def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterResult]:
     settings = run.settings
     model = build_dream_model(
-        Channel(run.layer, filters),
+        settings.objective_for(run.layer, filters),
         run.spec,
-        size=settings.size,
+        size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
         parameterization=settings.parameterization,
         transforms=None if settings.transforms == "none" else settings.transforms,
         seed=settings.seed,
@@ -378,7 +388,12 @@ def run_gallery(
     layer, 16 filters each), one grid per layer and `gallery.png` for several."""
     base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    image_shape_for(base, settings.size)  # validates the size early
+    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
+    image_shape_for(base, size)  # validates the size early
+    settings.objective_for(layers[0], [0])  # validates the objective name early
+    for folder in (out_dir, models_dir):
+        io.check_writable(folder)
+        io.remove_stale_temporaries(folder)
     runs = []
     for layer in layers:
         channels = layer_channels(base, layer)

@@ -38,6 +38,25 @@ def atomic_path(path: str) -> Iterator[str]:
             os.remove(temporary)
 
 
+def check_writable(folder: str) -> None:
+    """Create `folder` if needed and make sure files can be written in it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise DreamError(f"Cannot write to this folder ({error.strerror}). "
+                         f"Received: {folder!r}") from None
+
+
+def remove_stale_temporaries(folder: str) -> None:
+    """Delete temporary files a killed run left behind in `folder` (recursively)."""
+    for root, _, names in os.walk(folder):
+        for name in names:
+            if name.startswith(".tmp-"):
+                os.remove(os.path.join(root, name))
+
+
 def write_json(path: str, data: Any) -> None:
     with atomic_path(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as file:

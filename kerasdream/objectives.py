@@ -53,6 +53,9 @@ class Objective:
     def __mul__(self, scalar: float) -> Objective:
         if not isinstance(scalar, numbers.Real):
             return NotImplemented
+        if not np.isfinite(scalar):
+            raise DreamError(f"An objective's weight must be a finite number. "
+                             f"Received: weight={scalar!r}")
         return Objective([(weight * scalar, term) for weight, term in self.terms])
 
     __rmul__ = __mul__

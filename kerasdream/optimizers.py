@@ -25,8 +25,12 @@ class RowNormalizedSGD(keras.optimizers.SGD):
 
     def update_step(self, gradient, variable, learning_rate):
         if len(gradient.shape) == 2:
-            rms = ops.sqrt(ops.mean(ops.square(gradient), axis=1, keepdims=True))
-            gradient = gradient / (rms + self.epsilon)
+            # Scale by the row's largest entry first: squaring a huge gradient
+            # would overflow to inf and silently zero the update.
+            peak = ops.max(ops.abs(gradient), axis=1, keepdims=True)
+            scaled = gradient / ops.maximum(peak, self.epsilon)
+            rms = ops.sqrt(ops.mean(ops.square(scaled), axis=1, keepdims=True))
+            gradient = scaled / (rms + self.epsilon)
         return super().update_step(gradient, variable, learning_rate)
 
     def get_config(self):

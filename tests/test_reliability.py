@@ -1,0 +1,133 @@
+"""Interrupted runs, numerical faults and reproducibility of the main job."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import kerasdream as kd
+from kerasdream.dream import NonFiniteError
+from kerasdream.gallery import DreamSettings, run_gallery
+from kerasdream.io import load_dream, load_image
+
+
+def filters_command(model, out, models):
+    return [sys.executable, "-m", "kerasdream", "filters", "--model", model, "--layer", "relu2",
+            "--filters", "0-5", "--batch", "2", "--size", "16", "--steps", "300",
+            "--out", str(out), "--models-dir", str(models), "--quiet"]
+
+
+def check_every_file(out, models):
+    """Every file under its real name is complete; return the finished filters."""
+    names = [n for root in (out, models) for _, _, files in os.walk(root) for n in files]
+    assert not [n for n in names if n.startswith(".tmp-")]
+    metrics_path = out / "relu2" / "metrics.json"
+    finished = []
+    if metrics_path.exists():
+        finished = sorted(int(k) for k in json.loads(metrics_path.read_text())["filters"])
+    for k in range(6):
+        png = out / "relu2" / f"filter_{k}.png"
+        model = models / "tiny" / "relu2" / f"filter_{k}.keras"
+        assert png.exists() == model.exists() == (k in finished)
+        if k in finished:
+            assert load_image(str(png)).shape == (16, 16, 3)
+            np.testing.assert_array_equal(load_dream(str(model)).render()[0],
+                                          load_image(str(png)).astype("uint8"))
+    return finished
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    """The PNG bytes of an uninterrupted run, to compare finished runs with."""
+    root = tmp_path_factory.mktemp("clean")
+    from conftest import tiny_cnn
+
+    model = str(root / "tiny.keras")
+    tiny_cnn().save(model)
+    subprocess.run(filters_command(model, root / "out", root / "models"), check=True)
+    return model, {k: (root / "out" / "relu2" / f"filter_{k}.png").read_bytes() for k in range(6)}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_killed_gallery_leaves_only_whole_files_and_rerun_finishes(sig, clean_run, tmp_path):
+    model, clean_pngs = clean_run
+    out, models = tmp_path / "out", tmp_path / "models"
+    process = subprocess.Popen(filters_command(model, out, models),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "relu2" / "metrics.json").exists() and time.time() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130 and "run the same command again" in err
+    else:
+        assert process.returncode == -signal.SIGKILL
+
+    finished = check_every_file(out, models)
+    assert 2 <= len(finished) < 6, "killed after the first chunk, before the last"
+
+    subprocess.run(filters_command(model, out, models), check=True)
+    assert check_every_file(out, models) == list(range(6))
+    for k in range(6):
+        assert (out / "relu2" / f"filter_{k}.png").read_bytes() == clean_pngs[k]
+
+
+def test_same_command_same_seed_gives_byte_identical_pngs(clean_run, tmp_path):
+    model, clean_pngs = clean_run
+    subprocess.run(filters_command(model, tmp_path / "out", tmp_path / "models"), check=True)
+    for k in range(6):
+        assert (tmp_path / "out" / "relu2" / f"filter_{k}.png").read_bytes() == clean_pngs[k]
+
+
+def exploding_model(path):
+    """exp(0.2 * (r + g + b)) is finite for a grey start (exp(76) < 3.4e38)
+    but overflows float32 once the pixels pass ~148: the loss turns infinite."""
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, activation="exponential", name="boom")
+    model = keras.Model(inputs, conv(inputs))
+    kernel = np.zeros((1, 1, 3, 2), "float32")
+    kernel[..., 0] = 0.2
+    kernel[..., 1] = 0.001
+    conv.set_weights([kernel])
+    model.save(path)
+    return path
+
+
+def test_non_finite_loss_stops_names_step_and_dreams_and_keeps_finite_images(tmp_path):
+    path = exploding_model(str(tmp_path / "boom.keras"))
+    model = kd.build_dream_model(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
+    with pytest.raises(NonFiniteError) as error:
+        kd.train(model, 200, learning_rate=0.5)
+    assert 1 < error.value.step < 200
+    assert f"step {error.value.step}" in str(error.value)
+    images = kd.generator_of(model).images()
+    assert np.all(np.isfinite(images))
+    # The kept images are ones whose loss was finite: exp(0.2 * (r + g + b)) < 3.4e38.
+    assert np.all(0.2 * images.sum(axis=-1) < 88.7)
+
+
+def test_gallery_records_the_fault_and_goes_on_with_other_layers(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    boom = keras.layers.Conv2D(1, 1, use_bias=False, activation="exponential", name="boom")
+    calm = keras.layers.Conv2D(2, 1, use_bias=False, name="calm")
+    model = keras.Model(inputs, [boom(inputs), calm(inputs)])
+    boom.set_weights([np.full((1, 1, 3, 1), 0.2, "float32")])
+    calm.set_weights([np.ones((1, 1, 3, 2), "float32")])
+    path = str(tmp_path / "two.keras")
+    model.save(path)
+
+    settings = DreamSettings(size=8, steps=200, learning_rate=0.5, transforms="none")
+    results = run_gallery(kd.BaseSpec(path), ["boom", "calm"], None, settings,
+                          out_dir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"),
+                          quiet=True, log=lambda line: None)
+    assert results["boom"][0].status.startswith("non-finite at step")
+    assert np.all(np.isfinite(load_image(str(tmp_path / "out" / "boom" / "filter_0.png"))))
+    assert [r.status for r in results["calm"]] == ["ok", "ok"]
