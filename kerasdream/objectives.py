@@ -186,8 +186,40 @@ class Term(Objective):
         return f"{type(self).__name__}({args})"
 
 
+def local_rows(table, x):
+    """The rows of a per-dream `table` (N, ...) that the batch `x` holds.
+
+    On one device `x` holds all N dreams. Under a `tf.distribute` strategy
+    each replica holds an equal, consecutive slice of the one-hot batch, so
+    replica r's rows start at `r * local_batch`.
+    """
+    if table.shape[0] == 1:
+        return table
+    local = ops.shape(x)[0]
+    offset = _replica_id() * local
+    start = [offset] + [0] * (len(table.shape) - 1)
+    return ops.slice(table, start, [local, *table.shape[1:]])
+
+
+def _replica_id():
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return 0
+    return context.replica_id_in_sync_group
+
+
 def _as_targets(value, what: str) -> list[int]:
-    values = [value] if isinstance(value, numbers.Integral) else list(value)
+    if isinstance(value, numbers.Integral):
+        values = [value]
+    else:
+        try:
+            values = list(value)
+        except TypeError:  # a float, None, ...: not a target either
+            values = []
     if not values or not all(isinstance(v, numbers.Integral) for v in values):
         raise DreamError(f"{what} must be an integer or a list of integers. "
                          f"Received: {what}={value!r}")
@@ -223,7 +255,8 @@ class _IndexedTerm(Term):
             )
 
     def _mask(self, x):
-        return ops.one_hot(ops.convert_to_tensor(self.index, "int32"), x.shape[-1], dtype=x.dtype)
+        mask = ops.one_hot(ops.convert_to_tensor(self.index, "int32"), x.shape[-1], dtype=x.dtype)
+        return local_rows(mask, x)
 
     def get_config(self):
         return {"layer": self.layer, "index": self.index if len(self.index) > 1 else self.index[0]}
@@ -363,7 +396,7 @@ class _PhotoTerm(Term):
         if self.target is None:
             raise DreamError(f"{type(self).__name__} has no target yet: build the dream "
                              f"model (which computes the photo's features) first.")
-        return ops.convert_to_tensor(self.target, x.dtype)
+        return local_rows(ops.convert_to_tensor(self.target, x.dtype), x)
 
     def get_config(self):
         return {"layer": self.layer, "image": np.round(self.image).astype(int).tolist()}

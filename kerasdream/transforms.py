@@ -45,6 +45,17 @@ class Jitter(_RandomTransform):
             raise DreamError(f"Jitter must be 0 or more pixels. Received: max_shift={max_shift}")
         self.max_shift = int(max_shift)
 
+    def build(self, input_shape):
+        # A reflected border needs more pixels than the shift (else TF fails in fit).
+        sides = [d for d in input_shape[1:3] if d is not None]
+        if self.max_shift and sides and min(sides) <= self.max_shift:
+            raise DreamError(
+                f"Jitter of {self.max_shift} pixels needs images larger than that; "
+                f"use a smaller max_shift or a larger size. Received: image of shape "
+                f"{tuple(input_shape[1:])}"
+            )
+        super().build(input_shape)
+
     def transform(self, images):
         s = self.max_shift
         if s == 0:
