@@ -98,6 +98,13 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--objective", default="channel", choices=["channel", "neuron"],
                         help="maximize a filter's mean ('channel') or its centre cell")
+    parser.add_argument("--strategy", default="default",
+                        choices=["default", "mirrored", "multiworker"],
+                        help="tf.distribute strategy: split each batch of dreams across "
+                             "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
+    parser.add_argument("--cpu-devices", type=_positive_int, default=None,
+                        help="present the CPU as this many logical devices (for 'mirrored' "
+                             "on a machine with no GPU)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--filters", default=None, help="filter indices (default: 0-15)")
     _add_dream_options(gallery)
     _add_gallery_options(gallery, out_default="gallery")
+
+    atlas = commands.add_parser(
+        "atlas", help="every filter of every dreamable layer, with an index.html")
+    _add_model_options(atlas)
+    _add_dream_options(atlas)
+    _add_gallery_options(atlas, out_default="atlas")
+    atlas.set_defaults(size=(64, 64), steps=100)
 
     for name, what in (("invert", "reconstruct a photo from a layer's features"),
                        ("caricature", "exaggerate what a layer sees in a photo")):
@@ -179,15 +193,41 @@ def _cmd_layers(args) -> None:
         print(f"{mark} {info.path:<32} {info.class_name:<22} {shape:<26} {channels:>6}")
 
 
+def _strategy(args):
+    from kerasdream import distribute
+
+    if args.cpu_devices:
+        distribute.split_cpu(args.cpu_devices)
+    return distribute.get_strategy(args.strategy)
+
+
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
     run_gallery(
         _spec(args), args.layer, args.filters, _settings(args),
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet,
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=_strategy(args),
     )
     print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def _cmd_atlas(args) -> None:
+    from kerasdream.bases import load_base
+    from kerasdream.gallery import atlas_layers, run_gallery, write_index
+
+    strategy = _strategy(args)
+    spec = _spec(args)
+    layers = atlas_layers(load_base(spec))
+    run_gallery(
+        spec, layers, "all", _settings(args),
+        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+    )
+    from kerasdream import distribute
+
+    if distribute.is_chief(strategy):
+        print(f"Wrote {write_index(args.out, spec, layers)}")
 
 
 def _cmd_preimage(args) -> None:
@@ -203,6 +243,7 @@ COMMANDS = {
     "layers": _cmd_layers,
     "filters": _cmd_gallery,
     "gallery": _cmd_gallery,
+    "atlas": _cmd_atlas,
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
 }

@@ -19,7 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import io
+from kerasdream import distribute, io
 from kerasdream.bases import (
     BaseSpec,
     Preprocess,
@@ -127,22 +127,26 @@ def parse_filters(text: str, channels: int | None = None) -> list[int]:
     return sorted(dict.fromkeys(filters))
 
 
-def default_layers(base: keras.Model) -> list[str]:
-    """A shallow, a middle and a deep layer worth dreaming, for any network.
-
-    Candidates are layers with 4-D outputs that apply a non-linearity
-    (ReLU / activation layers, or convs with a built-in activation); the
-    picks sit at about 20 %, 55 % and 90 % of the network's depth.
-    """
+def atlas_layers(base: keras.Model) -> list[str]:
+    """The layers worth dreaming, in order: those with 4-D outputs that apply
+    a non-linearity (ReLU / activation layers, or convs with a built-in
+    activation), or every 4-D layer of a network with none of those."""
     infos = [info for info in list_layers(base) if info.dreamable]
-    activations = [i for i in infos if _is_activation(base, i.path)]
-    candidates = activations or infos
+    activations = [i.path for i in infos if _is_activation(base, i.path)]
+    candidates = activations or [i.path for i in infos]
     if not candidates:
         raise DreamError(f"{base.name} has no layer with (batch, height, width, channels) "
                          f"output to dream.")
+    return candidates
+
+
+def default_layers(base: keras.Model) -> list[str]:
+    """A shallow, a middle and a deep layer worth dreaming, for any network:
+    the `atlas_layers` at about 20 %, 55 % and 90 % of the network's depth."""
+    candidates = atlas_layers(base)
     picks = [candidates[min(int(f * len(candidates)), len(candidates) - 1)]
              for f in (0.2, 0.55, 0.9)]
-    return list(dict.fromkeys(info.path for info in picks))
+    return list(dict.fromkeys(picks))
 
 
 def _is_activation(base, path) -> bool:
@@ -171,14 +175,14 @@ def layer_folder(layer: str) -> str:
 class _ProgressCallback(keras.callbacks.Callback):
     """Advances the run's single progress bar by one step of a chunk."""
 
-    def __init__(self, bar: keras.utils.Progbar | None, dreams: int):
+    def __init__(self, bar: keras.utils.Progbar | None, dreams: int, rows: int):
         super().__init__()
-        self.bar, self.dreams = bar, dreams
+        self.bar, self.dreams, self.rows = bar, dreams, rows
 
     def on_train_batch_end(self, batch, logs=None):
         if self.bar is not None:
             loss = float((logs or {}).get("loss", np.nan))
-            self.bar.add(self.dreams, values=[("loss per dream", loss / self.dreams)])
+            self.bar.add(self.dreams, values=[("loss per dream", loss / self.rows)])
 
 
 def channel_activations(
@@ -211,6 +215,11 @@ class LayerRun:
     out_dir: str
     models_dir: str
     model_format: str = "keras"
+    strategy: Any = None
+
+    @property
+    def writes(self) -> bool:
+        return distribute.is_chief(self.strategy)
 
     @property
     def folder(self) -> str:
@@ -276,8 +285,10 @@ def run_layer(
                     **result.as_dict(),
                     "settings": dataclasses.asdict(run.settings),
                 }
-            _write_metrics(run, metrics)
-    _write_grid(run)
+            if run.writes:
+                _write_metrics(run, metrics)
+    if run.writes:
+        _write_grid(run)
     fields = FilterResult.__dataclass_fields__
     return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
             for f in run.filters if str(f) in metrics["filters"]]
@@ -285,18 +296,22 @@ def run_layer(
 
 def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterResult]:
     settings = run.settings
-    model = build_dream_model(
-        settings.objective_for(run.layer, filters),
-        run.spec,
-        size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
-        parameterization=settings.parameterization,
-        transforms=None if settings.transforms == "none" else settings.transforms,
-        seed=settings.seed,
-        row_keys=filters,
-    )
+    # Every replica takes an equal slice of the batch: pad with copies of the
+    # last filter (same row key, so the same dream) and drop them afterwards.
+    padded = filters + filters[-1:] * (-len(filters) % distribute.replicas(run.strategy))
+    with distribute.scope(run.strategy):
+        model = build_dream_model(
+            settings.objective_for(run.layer, padded),
+            run.spec,
+            size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
+            parameterization=settings.parameterization,
+            transforms=None if settings.transforms == "none" else settings.transforms,
+            seed=settings.seed,
+            row_keys=padded,
+        )
     generator = generator_of(model)
     if done_steps:
-        kernels = [io.load_dream(run.model_path(k)).kernel for k in filters]
+        kernels = [io.load_dream(run.model_path(k)).kernel for k in padded]
         generator.kernel.assign(np.concatenate([keras.ops.convert_to_numpy(v) for v in kernels]))
     preprocess = generator.spec["preprocess"]
     start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
@@ -305,8 +320,9 @@ def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterRe
     status = "ok"
     began = time.perf_counter()
     try:
-        train(model, steps, learning_rate=settings.learning_rate,
-              callbacks=[_ProgressCallback(progress, len(filters))])
+        with distribute.scope(run.strategy):
+            train(model, steps, learning_rate=settings.learning_rate,
+                  callbacks=[_ProgressCallback(progress, len(filters), len(padded))])
     except NonFiniteError as error:
         status = f"non-finite at step {error.step}"
         log(f"{run.layer}: {error}")
@@ -319,8 +335,9 @@ def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterRe
     end_acts = channel_activations(base, run.layer, images, preprocess)
     results = []
     for row, k in enumerate(filters):
-        io.save_png(run.png_path(k), images[row])
-        io.save_dream(generator.select([row]), run.model_path(k))
+        if run.writes:
+            io.save_png(run.png_path(k), images[row])
+            io.save_dream(generator.select([row]), run.model_path(k))
         results.append(FilterResult(
             filter=k,
             start_activation=float(start_acts[row, k]),
@@ -382,6 +399,7 @@ def run_gallery(
     batch: int = DEFAULT_BATCH,
     resume: bool = False,
     quiet: bool = False,
+    strategy: Any = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
@@ -399,7 +417,8 @@ def run_gallery(
         channels = layer_channels(base, layer)
         chosen = (parse_filters(filters, channels) if filters
                   else list(range(min(DEFAULT_FILTERS, channels))))
-        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format))
+        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
+                             strategy))
 
     total = sum(
         len(pending) * settings.steps - sum(pending.values())
@@ -412,9 +431,42 @@ def run_gallery(
     results = {}
     for run in runs:
         results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
-    if len(runs) > 1:
+    if len(runs) > 1 and distribute.is_chief(strategy):
         pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
         io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
     return results
+
+
+def write_index(out_dir: str, spec: BaseSpec, layers: Sequence[str]) -> str:
+    """A static `index.html` linking every layer's grid and metrics file."""
+    import html
+
+    rows = []
+    for layer in layers:
+        folder = layer_folder(layer)
+        metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE)) or {}
+        entries = list(metrics.get("filters", {}).values())
+        rank1 = sum(e.get("rank") == 1 for e in entries)
+        rows.append(
+            f'<h2 id="{html.escape(folder)}">{html.escape(layer)}</h2>\n'
+            f"<p>{len(entries)} of {metrics.get('channels', '?')} filters dreamed, "
+            f"{rank1} rank 1 &middot; "
+            f'<a href="{html.escape(folder)}/{METRICS_FILE}">metrics.json</a></p>\n'
+            f'<a href="{html.escape(folder)}/grid.png"><img src="{html.escape(folder)}/grid.png" '
+            f'alt="{html.escape(layer)}" style="max-width:100%"></a>'
+        )
+    links = " &middot; ".join(
+        f'<a href="#{html.escape(layer_folder(l))}">{html.escape(l)}</a>' for l in layers)
+    page = (
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+        f"<title>kerasdream atlas: {html.escape(spec.describe())}</title></head>\n<body>\n"
+        f"<h1>Atlas of {html.escape(spec.describe())}</h1>\n<p>{links}</p>\n"
+        + "\n".join(rows) + "\n</body></html>\n"
+    )
+    path = os.path.join(out_dir, "index.html")
+    with io.atomic_path(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(page)
+    return path

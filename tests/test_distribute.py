@@ -1,0 +1,55 @@
+"""tf.distribute: dreams split across 2 logical CPU devices, same images as on one."""
+
+import subprocess
+import sys
+
+import pytest
+
+from kerasdream.cli import main
+
+
+def filters_command(model, out, *extra):
+    # Five filters on two replicas: the last chunk is padded to an even batch.
+    return [sys.executable, "-m", "kerasdream", "filters", "--model", model, "--layer", "relu2",
+            "--filters", "0-4", "--size", "16", "--steps", "20", "--out", str(out),
+            "--models-dir", str(out / "models"), "--quiet", *extra]
+
+
+def test_two_replica_mirrored_run_gives_the_same_images_as_one_device(tiny_cnn_path, tmp_path):
+    subprocess.run(filters_command(tiny_cnn_path, tmp_path / "one"), check=True)
+    done = subprocess.run(
+        filters_command(tiny_cnn_path, tmp_path / "two", "--strategy", "mirrored",
+                        "--cpu-devices", "2"),
+        check=True, capture_output=True, text=True)
+    assert "num_replicas_in_sync" not in done.stdout  # quiet run, just the summary
+    for k in range(5):
+        one = (tmp_path / "one" / "relu2" / f"filter_{k}.png").read_bytes()
+        two = (tmp_path / "two" / "relu2" / f"filter_{k}.png").read_bytes()
+        assert one == two, f"filter {k} differs"
+
+
+def test_two_replicas_really_split_the_batch(tiny_cnn_path, tmp_path):
+    script = f"""
+import tensorflow as tf
+from kerasdream import distribute
+import kerasdream as kd
+distribute.split_cpu(2)
+strategy = distribute.get_strategy("mirrored")
+with strategy.scope():
+    model = kd.build_dream_model(kd.Channel("relu2", [0, 1, 2, 3]), {tiny_cnn_path!r}, size=16)
+    model.compile(optimizer="sgd")
+dataset = strategy.experimental_distribute_dataset(kd.dream.dream_dataset(4))
+batch = next(iter(dataset))
+print(strategy.num_replicas_in_sync, [int(t.shape[0]) for t in strategy.experimental_local_results(batch)])
+"""
+    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                          text=True)
+    assert done.stdout.split()[-3:] == ["2", "[2,", "2]"]
+
+
+def test_multiworker_is_refused_with_the_upstream_reason(tiny_cnn_path, tmp_path, capsys):
+    code = main(["filters", "--model", tiny_cnn_path, "--layer", "relu2", "--filters", "0",
+                 "--size", "16", "--steps", "1", "--out", str(tmp_path), "--quiet",
+                 "--strategy", "multiworker"])
+    assert code == 2
+    assert "tensorflow/tensorflow#72388" in capsys.readouterr().err
