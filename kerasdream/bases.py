@@ -421,7 +421,8 @@ def _pre_activation_output(layer: keras.layers.Layer):
     activation = getattr(layer, "activation", None)
     if activation is None or activation is keras.activations.linear:
         return layer.output
-    config = {**layer.get_config(), "activation": "linear", "name": layer.name + "_linear"}
+    config = {**layer.get_config(), "activation": "linear"}
+    config.pop("name", None)  # a fresh unique name: several features may need a twin
     twin = type(layer).from_config(config)
     output = twin(layer.input)
     twin.set_weights(layer.get_weights())
@@ -452,7 +453,8 @@ def feature_model(
         outputs[key] = _symbolic_output(
             base, resolved, pre_activation=suffix == "pre", redirect_relu=redirect_relu
         )
-    model = keras.Model(base.inputs, outputs, name=f"{base.name}_features")
+    inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs
+    model = keras.Model(inputs, outputs, name=f"{base.name}_features")
     model.trainable = False
     _check_image_shape(base, model, image_shape)
     return model

@@ -249,7 +249,7 @@ class _IndexedTerm(Term):
         bad = [k for k in self.index if not 0 <= k < count]
         if bad:
             raise DreamError(
-                f"{self.index_name.capitalize()} out of range: layer "
+                f"{self.index_name.replace('_', ' ').capitalize()} out of range: layer "
                 f"{self.layer or 'output'!r} has {count} channels (0-{count - 1}). "
                 f"Received: {self.index_name}={bad[0]}"
             )

@@ -82,6 +82,10 @@ def _affine(images, angle, scale):
         sin, cos, cy - sin * cx - cos * cy,
         ops.zeros_like(cos), ops.zeros_like(cos),
     ])
+    # One (N, 8) row per image: TensorFlow broadcasts a single (8,) transform,
+    # the JAX and PyTorch backends reshape it to the batch size and fail. A
+    # copy (tile), not a view: PyTorch's affine_transform writes into it.
+    transform = ops.tile(transform[None, :], [ops.shape(images)[0], 1])
     return ops.image.affine_transform(
         images, transform, interpolation="bilinear", fill_mode="reflect"
     )

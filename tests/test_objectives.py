@@ -147,8 +147,11 @@ def test_caricature_is_the_dot_product_with_the_normalized_positive_features():
     term.bind(picker_features, PICKER_SHAPES)
     # max(Phi0, 0) drops the -1; its squared norm is 1 + 4 + 1 + 9 + 1 + 4 = 20.
     # <Phi0, max(Phi0, 0)> = 20 as well, so the photo itself scores 20 / 20 = 1.
-    x = np.concatenate([PHOTO_FEATURES, 2 * PHOTO_FEATURES, np.zeros_like(PHOTO_FEATURES)])
-    np.testing.assert_allclose(value(term, x, "pick"), [1.0, 2.0, 0.0], rtol=1e-6)
+    # All ones score the sum of the positive features over 20:
+    # (1 + 2 + 1 + 3 + 1 + 2) / 20 = 0.5 (the -1 is not counted).
+    x = np.concatenate([PHOTO_FEATURES, 2 * PHOTO_FEATURES, np.zeros_like(PHOTO_FEATURES),
+                        np.ones_like(PHOTO_FEATURES)])
+    np.testing.assert_allclose(value(term, x, "pick"), [1.0, 2.0, 0.0, 0.5], rtol=1e-6)
     np.testing.assert_array_equal(term.initial_images(), PHOTO[None])
 
 
@@ -212,6 +215,8 @@ def test_algebra_with_a_non_number_is_a_type_error():
         A + 1
     with pytest.raises(TypeError):
         A - "x"
+    with pytest.raises(kd.DreamError, match="finite.*weight=inf"):
+        A * float("inf")
 
 
 def test_repr_reads_like_the_expression():
@@ -247,7 +252,8 @@ def test_num_rows_rejects_lists_of_different_lengths():
 def test_select_slices_per_dream_targets_and_keeps_shared_ones():
     objective = kd.Channel("x", [0, 1, 2]) - 0.5 * kd.Neuron("x", 1) + kd.ClassLogit([5, 6, 7])
     part = objective.select([2, 0])
-    assert repr(part) == "Channel('x', [2, 0]) - 0.5 * Neuron('x', 1, None, None) + ClassLogit([7, 5], None)"
+    assert repr(part) == ("Channel('x', [2, 0]) - 0.5 * Neuron('x', 1, None, None) "
+                          "+ ClassLogit([7, 5], None)")
     assert part.num_rows == 2
     single = objective.select([1])
     assert single.terms[0][1].index == [1] and single.num_rows == 1

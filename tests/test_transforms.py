@@ -1,0 +1,162 @@
+"""Random jitter, scale and rotation: training only, one draw per batch, seeded."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import kerasdream as kd
+from kerasdream.transforms import Jitter, Rotate, Scale, _affine, paper_jitter
+
+
+def images(shape=(2, 6, 5, 3), seed=0):
+    # Distinct random values, so a shifted copy can only match one shift.
+    return np.random.default_rng(seed).uniform(0, 255, shape).astype("float32")
+
+
+def apply(layer, x, **kwargs):
+    return keras.ops.convert_to_numpy(layer(x, **kwargs))
+
+
+def find_shift(out, x, s):
+    """The (dy, dx) for which `out` is the reflect-padded `x` cropped at (dy, dx)."""
+    height, width = x.shape[1:3]
+    padded = np.pad(x, [(0, 0), (s, s), (s, s), (0, 0)], mode="reflect")
+    found = [
+        (dy, dx)
+        for dy in range(2 * s + 1)
+        for dx in range(2 * s + 1)
+        if np.array_equal(out, padded[:, dy:dy + height, dx:dx + width])
+    ]
+    assert len(found) == 1, f"output is no single reflect-padded shift: {found}"
+    return found[0]
+
+
+@pytest.mark.parametrize("layer", [Jitter(3), Scale(0.3), Rotate(30.0)],
+                         ids=lambda layer: type(layer).__name__)
+def test_transforms_leave_images_unchanged_outside_training(layer):
+    x = images()
+    np.testing.assert_array_equal(apply(layer, x, training=False), x)
+    np.testing.assert_array_equal(apply(layer, x), x)
+
+
+def test_jitter_is_an_exact_reflect_padded_shift():
+    x = images()
+    layer = Jitter(2, seed=1)
+    shifts = [find_shift(apply(layer, x, training=True), x, 2) for _ in range(12)]
+    assert all(0 <= dy <= 4 and 0 <= dx <= 4 for dy, dx in shifts)
+    assert len(set(shifts)) > 3  # it does move, and not always the same way
+    # Some draws reach the border, where only a reflect pad matches.
+    assert any(dy != 2 or dx != 2 for dy, dx in shifts)
+
+
+def test_jitter_shifts_every_row_of_the_batch_alike():
+    x = images((3, 6, 5, 3))
+    layer = Jitter(2, seed=4)
+    for _ in range(5):
+        out = apply(layer, x, training=True)
+        rows = {find_shift(out[i:i + 1], x[i:i + 1], 2) for i in range(3)}
+        assert len(rows) == 1
+
+
+def test_jitter_of_a_known_image_by_hand():
+    # The 2x3 image [[10, 20, 30], [40, 50, 60]] reflect-padded by one pixel
+    # (the edge row/column is not repeated) is the 4x5 array P below; a jitter
+    # of 1 is one of its nine 2x3 crops.
+    x = np.array([[10, 20, 30], [40, 50, 60]], "float32").reshape(1, 2, 3, 1)
+    P = np.array([[50, 40, 50, 60, 50],
+                  [20, 10, 20, 30, 20],
+                  [50, 40, 50, 60, 50],
+                  [20, 10, 20, 30, 20]], "float32")
+    crops = {tuple(P[dy:dy + 2, dx:dx + 3].ravel()) for dy in range(3) for dx in range(3)}
+    layer = Jitter(1, seed=0)
+    seen = {tuple(apply(layer, x, training=True).ravel()) for _ in range(40)}
+    assert seen <= crops
+    assert len(seen) >= 6
+
+
+def test_jitter_larger_than_the_image_is_a_dream_error():
+    with pytest.raises(kd.DreamError, match=r"Jitter of 2 pixels.*\(4, 2, 3\)"):
+        Jitter(2)(keras.Input((4, 2, 3)))
+    with pytest.raises(kd.DreamError, match="Jitter of 3 pixels"):
+        Jitter(3)(images((1, 3, 8, 3)), training=True)
+    assert apply(Jitter(1), images((1, 2, 2, 3)), training=True).shape == (1, 2, 2, 3)
+
+
+def test_same_seed_same_sequence_other_seed_other_sequence():
+    x = images()
+
+    def sequence(seed):
+        layer = Jitter(2, seed=seed)
+        return [find_shift(apply(layer, x, training=True), x, 2) for _ in range(8)]
+
+    assert sequence(7) == sequence(7)
+    assert sequence(7) != sequence(8)
+
+
+def test_zero_jitter_is_identity():
+    x = images()
+    np.testing.assert_array_equal(apply(Jitter(0), x, training=True), x)
+
+
+@pytest.mark.parametrize("layer", [Scale(max_change=0.0), Rotate(max_degrees=0.0)],
+                         ids=lambda layer: type(layer).__name__)
+def test_zero_scale_and_rotation_are_identity(layer):
+    x = images()
+    np.testing.assert_allclose(apply(layer, x, training=True), x, atol=1e-3)
+
+
+@pytest.mark.parametrize("layer", [Scale(0.4, seed=2), Rotate(40.0, seed=2)],
+                         ids=lambda layer: type(layer).__name__)
+def test_scale_and_rotate_change_the_image_alike_for_every_row(layer):
+    x = np.concatenate([images((1, 8, 8, 3))] * 3)
+    out = apply(layer, x, training=True)
+    assert out.shape == x.shape
+    assert np.abs(out - x).max() > 1.0
+    np.testing.assert_array_equal(out[1], out[0])
+    np.testing.assert_array_equal(out[2], out[0])
+
+
+def test_affine_quarter_turn_is_a_rot90_and_zoom_one_is_identity():
+    x = images((1, 5, 5, 3))
+    turned = keras.ops.convert_to_numpy(_affine(x, keras.ops.convert_to_tensor(math.pi / 2),
+                                                keras.ops.convert_to_tensor(1.0)))
+    quarter_turns = [np.rot90(x, k, axes=(1, 2)) for k in (1, 3)]
+    assert any(np.allclose(turned, r, atol=1e-3) for r in quarter_turns)
+    same = keras.ops.convert_to_numpy(_affine(x, keras.ops.convert_to_tensor(0.0),
+                                              keras.ops.convert_to_tensor(1.0)))
+    np.testing.assert_allclose(same, x, atol=1e-3)
+
+
+def test_affine_zoom_keeps_the_centre_pixel():
+    # Zooming about the centre of a 5x5 image leaves pixel (2, 2) where it is.
+    x = images((1, 5, 5, 3))
+    zoomed = keras.ops.convert_to_numpy(_affine(x, keras.ops.convert_to_tensor(0.0),
+                                                keras.ops.convert_to_tensor(2.0)))
+    np.testing.assert_allclose(zoomed[0, 2, 2], x[0, 2, 2], atol=1e-3)
+    assert np.abs(zoomed - x).max() > 1.0
+
+
+@pytest.mark.parametrize("layer", [Jitter(3, seed=9), Scale(0.2, seed=9), Rotate(12.0, seed=9)],
+                         ids=lambda layer: type(layer).__name__)
+def test_config_round_trip_gives_the_same_layer_and_draws(layer):
+    config = layer.get_config()
+    copy = type(layer).from_config(config)
+    assert copy.get_config() == config
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(restored) is type(layer) and restored.get_config() == config
+    fresh = type(layer).from_config(config)  # a fresh copy starts the same sequence
+    x = images()
+    np.testing.assert_array_equal(apply(copy, x, training=True), apply(fresh, x, training=True))
+
+
+def test_bad_transform_settings_raise_dream_errors():
+    with pytest.raises(kd.DreamError, match="max_shift=-1"):
+        Jitter(-1)
+    with pytest.raises(kd.DreamError, match=r"\[0, 1\).*max_change=1\.0"):
+        Scale(1.0)
+
+
+def test_paper_jitter_is_a_quarter_of_the_stride_at_least_one():
+    assert [paper_jitter(s) for s in (1, 2, 4, 8, 16, 32)] == [1, 1, 1, 2, 4, 8]
