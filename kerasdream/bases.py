@@ -169,9 +169,25 @@ def _load_base_cached(spec: BaseSpec) -> keras.Model:
 
 
 def _load_file(spec: BaseSpec) -> keras.Model:
+    model = _read_model_file(spec)
+    if spec.weights not in (None, "imagenet"):
+        _load_weights(model, spec)
+    if getattr(model, "inputs", None) is None:  # subclassed: no layer outputs yet
+        model = _traced(model, spec)
+    return model
+
+
+def _read_model_file(spec: BaseSpec) -> keras.Model:
     try:
         model = keras.models.load_model(spec.model, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file.
+        subclass = _subclassed_h5(spec.model)
+        if subclass:
+            raise DreamError(
+                f"Keras cannot reload the subclassed model {subclass!r} from a legacy .h5 "
+                f"file (it stores no input shape to build it with). Save it with "
+                f"model.save('....keras') instead. Received: model={spec.model!r}"
+            ) from None
         raise DreamError(
             f"Could not load a Keras model from this file ({type(error).__name__}: "
             f"{_first_line(error)}). Expected a model saved with model.save(). "
@@ -179,9 +195,54 @@ def _load_file(spec: BaseSpec) -> keras.Model:
         ) from None
     if not isinstance(model, keras.Model):
         raise DreamError(f"The file holds no Keras model. Received: model={spec.model!r}")
-    if spec.weights not in (None, "imagenet"):
-        _load_weights(model, spec)
     return model
+
+
+def _subclassed_h5(path: str) -> str | None:
+    """The class name of a subclassed model in a legacy .h5 file, else None."""
+    import json
+
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as file:
+            name = json.loads(file.attrs["model_config"]).get("class_name")
+    except Exception:  # not HDF5, no model config: not this case
+        return None
+    return None if name in ("Functional", "Sequential", "Model") else name
+
+
+def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
+    """A subclassed model as a functional model over the same layers and weights.
+
+    Running its `call` once on a symbolic input gives every inner layer an
+    output tensor that a dream can read. Any image size is tried first, then
+    the size the model was built with (e.g. for a `Flatten` + `Dense` head).
+    """
+    shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
+    if len(shape) != 4:
+        raise DreamError(
+            f"The subclassed model {type(model).__name__} was saved unbuilt or takes "
+            f"inputs of shape {shape[1:]}; kerasdream needs (height, width, channels) "
+            f"images. Call the model on a batch of images before saving it. "
+            f"Received: model={spec.model!r}"
+        )
+    for attempt, input_shape in enumerate([(None, None, shape[-1]), shape[1:]]):
+        if attempt:  # a failed trace leaves stray nodes on the layers: start afresh
+            model = _read_model_file(spec)
+            if spec.weights not in (None, "imagenet"):
+                _load_weights(model, spec)
+        inputs = keras.Input(input_shape)
+        try:
+            return keras.Model(inputs, model.call(inputs), name=model.name)
+        except Exception as error:  # whatever the user's call() raises
+            failure = error
+    raise DreamError(
+        f"Could not trace the subclassed model {type(model).__name__}'s call() into Keras "
+        f"layers ({type(failure).__name__}: {_first_line(failure)}). kerasdream reads "
+        f"layer outputs: save a functional or Sequential model instead. "
+        f"Received: model={spec.model!r}"
+    )
 
 
 def _load_application(spec: BaseSpec) -> keras.Model:

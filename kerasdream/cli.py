@@ -156,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--layer", required=True)
         sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
         sub.add_argument("--out", required=True)
-        sub.add_argument("--weight", type=_learning_rate, default=20.0,
-                         help="C, the data term's weight against the priors (paper: 1-300)")
+        sub.add_argument("--weight", type=_learning_rate, default=None,
+                         help="C, the data term's weight against the priors (paper: 1-300; "
+                              "default 20 to invert, 100 for a caricature)")
         _add_dream_options(sub, steps=300)
         sub.set_defaults(parameterization="bounded")
         sub.add_argument("--quiet", action="store_true")

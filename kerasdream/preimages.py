@@ -25,13 +25,17 @@ from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
 
 KINDS = {"invert": Inversion, "caricature": Caricature}
+# The data term's weight C (the paper tries 1, 20, 100, 300).
+DEFAULT_WEIGHTS = {"invert": 20.0, "caricature": 100.0}
 
 
-def preimage_objective(kind: str, layer: str, photo: np.ndarray, weight: float = 20.0) -> Objective:
+def preimage_objective(kind: str, layer: str, photo: np.ndarray,
+                       weight: float | None = None) -> Objective:
     """The paper's energy for `kind` ('invert' or 'caricature'), as an objective."""
     if kind not in KINDS:
         raise DreamError(f"Unknown pre-image kind. Expected one of {sorted(KINDS)}. "
                          f"Received: kind={kind!r}")
+    weight = DEFAULT_WEIGHTS[kind] if weight is None else weight
     return weight * KINDS[kind](layer, photo) - AlphaNorm() - TotalVariation()
 
 
@@ -58,7 +62,7 @@ def preimage(
     *,
     steps: int = 300,
     learning_rate: float = 0.05,
-    weight: float = 20.0,
+    weight: float | None = None,
     seed: int = 0,
     parameterization: str = "bounded",
     transforms: str | None = "default",
@@ -98,7 +102,8 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
     io.save_png(os.path.join(out_dir, "photo.png"), photo)
     io.write_json(os.path.join(out_dir, f"{kind}.json"), {
         "kind": kind, "layer": layer, "relative_error": error, "steps": steps,
-        "learning_rate": learning_rate, "weight": weight, "seed": seed, "size": [height, width],
+        "learning_rate": learning_rate,
+        "weight": DEFAULT_WEIGHTS[kind] if weight is None else weight, "seed": seed, "size": [height, width],
         "parameterization": parameterization, "transforms": transforms,
         "network": spec.get_config(), "photo": os.path.abspath(image_path),
     })

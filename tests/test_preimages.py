@@ -1,0 +1,67 @@
+"""Inversion and caricature of a real photo on the shipped network."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kerasdream.cli import main
+from kerasdream.io import load_image
+from kerasdream.preimages import preimage, relative_error
+from kerasdream.bases import Preprocess, feature_model, load_base
+import keras
+
+skimage_data = pytest.importorskip("skimage.data")
+
+
+@pytest.fixture(scope="module")
+def astronaut_64():
+    image = Image.fromarray(skimage_data.astronaut()).resize((64, 64), Image.BILINEAR)
+    return np.asarray(image, dtype="float32")
+
+
+def test_inversion_of_a_photo_gets_below_half_relative_feature_error(astronaut_64):
+    image, error = preimage("invert", astronaut_64, "conv_pw_3_relu", steps=100)
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+    assert error < 0.5
+    # The error is the paper's ||Phi(x) - Phi0|| / ||Phi0||, recomputed here:
+    again = relative_error(load_base(None), "conv_pw_3_relu", image[None], astronaut_64, "tf")
+    assert again[0] == pytest.approx(error, rel=1e-6)
+    # ... and well below a grey image's (0.55: much of the layer's energy is
+    # in channels that are on for any image).
+    grey = np.full((1, 64, 64, 3), 127.5, "float32")
+    grey_error = relative_error(load_base(None), "conv_pw_3_relu", grey, astronaut_64, "tf")[0]
+    assert error < 0.75 * grey_error
+
+
+def test_caricature_starts_from_the_photo_and_exaggerates_its_features(astronaut_64):
+    image, _ = preimage("caricature", astronaut_64, "conv_pw_5_relu", steps=30, transforms=None)
+    features = feature_model(load_base(None), ["conv_pw_5_relu"], (64, 64, 3))
+
+    def phi(x):
+        x = Preprocess("tf")(np.asarray(x, "float32")[None])
+        return keras.ops.convert_to_numpy(features(x)["conv_pw_5_relu"])[0]
+
+    # The paper's caricature value <Phi(x), Phi0>, Phi0 = max(Phi(x0), 0) / ||.||^2,
+    # is exactly 1 on the photo (ReLU features) and must grow against the priors
+    # (measured: 1.04 after these 30 steps, with the paper's priors pulling back).
+    start = phi(astronaut_64)
+    target = np.maximum(start, 0) / np.sum(np.maximum(start, 0) ** 2)
+    assert np.sum(start * target) == pytest.approx(1.0, rel=1e-4)
+    assert np.sum(phi(image) * target) > 1.02
+    # It is still recognisably the photo: it started there, 30 steps ago.
+    assert np.corrcoef(image.ravel(), astronaut_64.ravel())[0, 1] > 0.3
+
+
+def test_invert_command_writes_result_photo_and_error(astronaut_64, tmp_path, capsys):
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut_64.astype("uint8")).save(photo)
+    code = main(["invert", "--layer", "conv_pw_3_relu", "--image", str(photo),
+                 "--out", str(tmp_path / "out"), "--size", "64", "--steps", "40", "--quiet"])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "invert.json").read_text())
+    assert 0 < report["relative_error"] < 1
+    assert f"{report['relative_error']:.3f}" in capsys.readouterr().out
+    assert load_image(str(tmp_path / "out" / "invert.png")).shape == (64, 64, 3)
+    assert load_image(str(tmp_path / "out" / "photo.png")).shape == (64, 64, 3)
