@@ -68,18 +68,21 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="override the network's input preprocessing")
 
 
-def _add_dream_options(parser: argparse.ArgumentParser, steps: int = 200) -> None:
-    from kerasdream.dream import DEFAULT_LEARNING_RATE
-
+def _add_dream_options(parser: argparse.ArgumentParser, steps: int = 200,
+                       parameterization: str = "fourier") -> None:
     group = parser.add_argument_group("dreams")
     group.add_argument("--size", type=_size, default=(128, 128),
                        help="image size: 128 or HEIGHTxWIDTH (default 128)")
     group.add_argument("--steps", type=_positive_int, default=steps, help="training steps")
-    group.add_argument("--lr", type=_learning_rate, default=DEFAULT_LEARNING_RATE,
-                       help="learning rate of the row-normalized SGD")
+    group.add_argument("--lr", type=_learning_rate, default=None,
+                       help="learning rate of the row-normalized SGD (default: 0.01 for "
+                            "fourier, 0.05 for pixels and bounded)")
     group.add_argument("--seed", type=int, default=0, help="same seed, same images")
-    group.add_argument("--parameterization", default="pixels",
-                       choices=["pixels", "fourier", "bounded"])
+    group.add_argument("--parameterization", default=parameterization,
+                       choices=["pixels", "fourier", "bounded"],
+                       help=f"how a dream is held: 'fourier' (natural-looking), 'pixels' "
+                            f"(the seed's method, twice as fast) or 'bounded' (the "
+                            f"pre-images paper's); default {parameterization}")
     group.add_argument("--transforms", default="default", choices=["default", "none"],
                        help="'default': the pre-images paper's jitter; 'none': no transforms")
 
@@ -159,8 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--weight", type=_learning_rate, default=None,
                          help="C, the data term's weight against the priors (paper: 1-300; "
                               "default 20 to invert, 100 for a caricature)")
-        _add_dream_options(sub, steps=300)
-        sub.set_defaults(parameterization="bounded")
+        _add_dream_options(sub, steps=300, parameterization="bounded")
         sub.add_argument("--quiet", action="store_true")
     return parser
 

@@ -40,7 +40,7 @@ from kerasdream.transforms import Jitter, paper_jitter
 
 DEFAULT_SIZE = 128
 DEFAULT_STEPS = 200
-DEFAULT_LEARNING_RATE = 0.05
+DEFAULT_LEARNING_RATE = None  # the parameterization's own (0.05 pixels, 0.01 Fourier)
 DEFAULT_MOMENTUM = 0.9
 GENERATOR_NAME = "dream_generator"
 
@@ -422,7 +422,7 @@ def train(
     model: keras.Model,
     steps: int = DEFAULT_STEPS,
     *,
-    learning_rate: float = DEFAULT_LEARNING_RATE,
+    learning_rate: float | None = DEFAULT_LEARNING_RATE,
     momentum: float = DEFAULT_MOMENTUM,
     optimizer: keras.optimizers.Optimizer | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -432,13 +432,16 @@ def train(
     """Compile and `fit` the dream model for `steps` steps; only the kernel trains.
 
     The default optimizer is `RowNormalizedSGD` (SGD with momentum on
-    per-dream normalized gradients). The returned history's `"loss"` is the
+    per-dream normalized gradients) at `learning_rate`, by default the
+    parameterization's own (0.05 for pixels, 0.01 for Fourier). The returned history's `"loss"` is the
     summed loss of all dreams, averaged over the steps. A NaN or infinite
     loss stops training at once and raises `NonFiniteError` after restoring
     the last finite images.
     """
     _check_int("steps", steps)
     if optimizer is None:
+        if learning_rate is None:
+            learning_rate = generator_of(model).parameterization.learning_rate
         check_learning_rate(learning_rate)
         optimizer = RowNormalizedSGD(learning_rate=learning_rate, momentum=momentum)
     model.compile(optimizer=optimizer, jit_compile=jit_compile)
@@ -474,7 +477,7 @@ def visualize(
     base: BaseSpec | str | keras.Model | None = None,
     *,
     steps: int = DEFAULT_STEPS,
-    learning_rate: float = DEFAULT_LEARNING_RATE,
+    learning_rate: float | None = DEFAULT_LEARNING_RATE,
     **build_kwargs,
 ) -> np.ndarray:
     """Build, train and render in one call: the three-line way to a dream."""

@@ -58,7 +58,7 @@ class DreamSettings:
 
     size: int | list[int] = 128
     steps: int = DEFAULT_STEPS
-    learning_rate: float = DEFAULT_LEARNING_RATE
+    learning_rate: float | None = DEFAULT_LEARNING_RATE
     seed: int = 0
     parameterization: str = "pixels"
     transforms: str = "default"

@@ -33,6 +33,8 @@ class Parameterization(keras.layers.Layer):
     """Base class: raw kernel values of `raw_shape` -> images in [0, 255]."""
 
     init_stddev = 0.01
+    # Row-normalized SGD moves every raw value by about this much a step.
+    learning_rate = 0.05
 
     def __init__(self, image_shape, **kwargs):
         super().__init__(**kwargs)
@@ -103,9 +105,12 @@ class Fourier(Parameterization):
     """A spectrum (real, imaginary) per channel, 1/f^decay scaled, decorrelated colour.
 
     Raw shape `(2, C, H, W)`. The spectrum scale is normalized so that raw
-    values of unit variance give pre-sigmoid pixels of unit variance, which
-    keeps one learning rate good for both this and `Pixels`.
+    values of unit variance give pre-sigmoid pixels of unit variance. Its
+    default learning rate is lower than the pixels' (0.01): every raw value
+    moves the whole image, and at 0.05 the colours saturate.
     """
+
+    learning_rate = 0.01
 
     def __init__(self, image_shape, decay=1.0, decorrelate=True, **kwargs):
         super().__init__(image_shape, **kwargs)

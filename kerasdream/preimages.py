@@ -61,7 +61,7 @@ def preimage(
     base: BaseSpec | str | None = None,
     *,
     steps: int = 300,
-    learning_rate: float = 0.05,
+    learning_rate: float | None = None,
     weight: float | None = None,
     seed: int = 0,
     parameterization: str = "bounded",
