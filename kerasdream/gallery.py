@@ -140,10 +140,34 @@ def atlas_layers(base: keras.Model) -> list[str]:
     return candidates
 
 
+def _after_depthwise(base: keras.Model, path: str) -> bool:
+    """Whether `path` is the activation of a depthwise conv (through any BN).
+
+    Each of its channels sees one input channel, so its dreams are flat
+    colours: not what a gallery should show of a layer's depth.
+    """
+    from kerasdream.bases import get_layer
+
+    layer = get_layer(base, path)
+    for _ in range(3):
+        nodes = [n for n in layer._inbound_nodes if n.parent_nodes]
+        if len(nodes) != 1 or len(nodes[0].parent_nodes) != 1:
+            return False
+        layer = nodes[0].parent_nodes[0].operation
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            return True
+        if not isinstance(layer, (keras.layers.BatchNormalization, keras.layers.ReLU,
+                                  keras.layers.Activation)):
+            return False
+    return False
+
+
 def default_layers(base: keras.Model) -> list[str]:
     """A shallow, a middle and a deep layer worth dreaming, for any network:
-    the `atlas_layers` at about 20 %, 55 % and 90 % of the network's depth."""
+    the `atlas_layers` (but activations of depthwise convs) at about 20 %,
+    55 % and 90 % of the network's depth."""
     candidates = atlas_layers(base)
+    candidates = [p for p in candidates if not _after_depthwise(base, p)] or candidates
     picks = [candidates[min(int(f * len(candidates)), len(candidates) - 1)]
              for f in (0.2, 0.55, 0.9)]
     return list(dict.fromkeys(picks))

@@ -116,6 +116,12 @@ def test_parse_filters(text, expected):
     assert parse_filters(text, channels=6) == expected
 
 
+def test_default_layers_of_the_shipped_network_skip_depthwise_activations():
+    # 27 ReLU layers; those after a depthwise conv dream in flat colours.
+    assert default_layers(load_base(None)) == ["conv_pw_2_relu", "conv_pw_7_relu",
+                                               "conv_pw_12_relu"]
+
+
 def test_default_layers_pick_shallow_middle_deep_activations():
     model = tiny_cnn()
     assert default_layers(model) == ["relu1", "relu2"]  # only two candidates: no repeats
