@@ -215,9 +215,8 @@ def _subclassed_h5(path: str) -> str | None:
 def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
     """A subclassed model as a functional model over the same layers and weights.
 
-    Running its `call` once on a symbolic input gives every inner layer an
-    output tensor that a dream can read. Any image size is tried first, then
-    the size the model was built with (e.g. for a `Flatten` + `Dense` head).
+    Running its `call` once on a symbolic input of the size it was built
+    with gives every inner layer an output tensor that a dream can read.
     """
     shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
     if len(shape) != 4:
@@ -227,22 +226,17 @@ def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
             f"images. Call the model on a batch of images before saving it. "
             f"Received: model={spec.model!r}"
         )
-    for attempt, input_shape in enumerate([(None, None, shape[-1]), shape[1:]]):
-        if attempt:  # a failed trace leaves stray nodes on the layers: start afresh
-            model = _read_model_file(spec)
-            if spec.weights not in (None, "imagenet"):
-                _load_weights(model, spec)
-        inputs = keras.Input(input_shape)
-        try:
-            return keras.Model(inputs, model.call(inputs), name=model.name)
-        except Exception as error:  # whatever the user's call() raises
-            failure = error
-    raise DreamError(
-        f"Could not trace the subclassed model {type(model).__name__}'s call() into Keras "
-        f"layers ({type(failure).__name__}: {_first_line(failure)}). kerasdream reads "
-        f"layer outputs: save a functional or Sequential model instead. "
-        f"Received: model={spec.model!r}"
-    )
+    inputs = keras.Input(shape[1:])
+    try:
+        return keras.Model(inputs, model.call(inputs), name=model.name)
+    except Exception as error:  # whatever the user's call() raises on a symbolic input
+        raise DreamError(
+            f"Could not trace the subclassed model {type(model).__name__}'s call() into "
+            f"Keras layers ({type(error).__name__}: {_first_line(error)}). kerasdream "
+            f"reads layer outputs: use keras.ops (not tf.* / torch.* / jax.* calls) in "
+            f"call(), or save a functional or Sequential model. "
+            f"Received: model={spec.model!r}"
+        ) from None
 
 
 def _load_application(spec: BaseSpec) -> keras.Model:

@@ -1,0 +1,185 @@
+"""kerasdream's core on whichever Keras backend KERAS_BACKEND selects.
+
+    KERAS_BACKEND=jax python tests/backend_check.py
+
+Builds a tiny CNN with fixed weights, trains channel dreams and checks that
+their channels rise and that one N-row run equals N one-row runs; trains an
+objective with every transform, both priors and the Fourier
+parameterization; saves and reloads it (.keras and .h5) and trains it further. Prints one JSON verdict as the last line of
+stdout: {"backend": ..., "checks": {name: "ok" or "FAIL: <error>"}, ...}.
+`tests/test_backends.py` runs it in a subprocess per backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+STARTED = time.time()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import kerasdream as kd  # noqa: E402
+from kerasdream import transforms  # noqa: E402
+from kerasdream.bases import load_base  # noqa: E402
+from kerasdream.dream import one_hot  # noqa: E402
+from kerasdream.io import load_dream, save_dream  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conftest import tiny_cnn  # noqa: E402
+
+CHECKS = ("channel_dreams_rise", "batch_equals_single_runs", "all_transforms_and_priors",
+          "save_reload_keras_and_train_further", "save_reload_h5", "tf_distribute_refused")
+
+
+def numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def images_of(model):
+    return kd.generator_of(model).images()
+
+
+class Failed(AssertionError):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+FILTERS = [0, 3]
+
+
+def channel_dreams_rise(path, state):
+    # Two dreams of relu1 (a ReLU: the gradient is redirected) in one fit,
+    # default jitter on.
+    model = kd.build_dream_model(kd.Channel("relu1", FILTERS), path, size=16, seed=7)
+    base = load_base(path)
+    truncated = keras.Model(base.inputs, base.get_layer("relu1").output)
+
+    def own(images):
+        return numpy(truncated(images)).mean(axis=(1, 2))[np.arange(2), FILTERS]
+
+    start = images_of(model)
+    kd.train(model, 10)
+    together = images_of(model)
+    before, after = own(start), own(together)
+    probe = numpy(model(one_hot(2), training=False)).mean(axis=(1, 2))
+    expect(np.allclose(probe[np.arange(2), FILTERS], after, atol=1e-4),
+           "the dream model's objective layer does not read relu1")
+    expect(np.all(after > before + 0.5), f"activations did not rise: {before} -> {after}")
+    state["batched"] = (start, together)
+    return {"before": before.tolist(), "after": after.tolist()}
+
+
+def batch_equals_single_runs(path, state):
+    # The same dreams trained one per fit, each with its own row key: the
+    # jitter's shift is drawn once per step, the same for 1 or N rows.
+    expect("batched" in state, "no batched run: channel_dreams_rise failed")
+    start, together = state["batched"]
+    differences = []
+    for row, k in enumerate(FILTERS):
+        alone = kd.build_dream_model(kd.Channel("relu1", k), path, size=16, seed=7,
+                                     row_keys=[row])
+        kd.train(alone, 10)
+        differences.append(float(np.max(np.abs(images_of(alone)[0] - together[row]))))
+    moved = float(np.max(np.abs(together - start)))
+    expect(max(differences) < 1e-2, f"batched and single runs differ by {differences}")
+    expect(moved > 20, f"the dreams barely moved ({moved}): nothing was compared")
+    return {"max_difference": max(differences), "moved": moved}
+
+
+def all_transforms_and_priors(path, state):
+    objective = (kd.Channel("relu2", [0, 1]) + 0.1 * kd.Diversity("relu2")
+                 - 0.05 * kd.AlphaNorm() - 0.05 * kd.TotalVariation())
+    layers = [transforms.Jitter(1, seed=1), transforms.Scale(0.1, seed=2),
+              transforms.Rotate(10.0, seed=3)]
+    model = kd.build_dream_model(objective, path, size=16, parameterization="fourier",
+                                 transforms=layers)
+    start = images_of(model)
+    history = kd.train(model, 5)
+    end = images_of(model)
+    expect(np.all(np.isfinite(end)) and np.isfinite(history.history["loss"][-1]),
+           "non-finite images or loss")
+    moved = float(np.max(np.abs(end - start)))
+    expect(moved > 5, f"the dreams barely moved ({moved})")
+    state["model"] = model
+    return {"moved": moved}
+
+
+def _save_reload(extension, path, state, folder):
+    model = state.get("model")
+    expect(model is not None, "no model: all_transforms_and_priors failed")
+    rendered = kd.render(model)
+    file = os.path.join(folder, f"dream.{extension}")
+    save_dream(model, file)
+    reloaded = load_dream(file)
+    expect(np.array_equal(reloaded.render(), rendered), "reloaded dream renders differently")
+    if extension == "keras":  # plain Keras in safe mode: no kerasdream loader needed
+        plain = keras.models.load_model(file, safe_mode=True)
+        expect(np.array_equal(plain.render(), rendered), "plain Keras reload differs")
+        resumed = kd.rebuild(reloaded)
+        kd.train(resumed, 3)
+        expect(not np.array_equal(kd.render(resumed), rendered), "resumed dream did not train")
+    return {}
+
+
+def tf_distribute_refused(path, state):
+    from kerasdream import distribute
+
+    if keras.backend.backend() == "tensorflow":
+        return {"skipped": "TensorFlow runs tf.distribute"}
+    try:
+        distribute.get_strategy("mirrored")
+    except kd.DreamError as error:
+        expect("TensorFlow backend" in str(error), f"unclear error: {error}")
+        return {"error": str(error)}
+    raise Failed("the 'mirrored' strategy was accepted on a non-TensorFlow backend")
+
+
+def main() -> int:
+    folder = tempfile.mkdtemp(prefix="kerasdream-backend-")
+    path = os.path.join(folder, "tiny.keras")
+    tiny_cnn().save(path)
+    state: dict = {}
+    checks, details = {}, {}
+    steps = {
+        "channel_dreams_rise": channel_dreams_rise,
+        "batch_equals_single_runs": batch_equals_single_runs,
+        "all_transforms_and_priors": all_transforms_and_priors,
+        "save_reload_keras_and_train_further": lambda p, s: _save_reload("keras", p, s, folder),
+        "save_reload_h5": lambda p, s: _save_reload("h5", p, s, folder),
+        "tf_distribute_refused": tf_distribute_refused,
+    }
+    for name in CHECKS:
+        began = time.time()
+        try:
+            details[name] = steps[name](path, state)
+            checks[name] = "ok"
+        except Exception as error:  # report every failure, keep checking
+            last = traceback.extract_tb(error.__traceback__)[-1]
+            checks[name] = (f"FAIL: {type(error).__name__}: {str(error).strip()[:500]} "
+                            f"({os.path.basename(last.filename)}:{last.lineno})")
+        details.setdefault(name, {})
+        if isinstance(details[name], dict):
+            details[name]["seconds"] = round(time.time() - began, 2)
+    verdict = {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "checks": checks,
+        "details": details,
+        "seconds": round(time.time() - STARTED, 2),
+    }
+    print(json.dumps(verdict))
+    return 0 if all(v == "ok" for v in checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
