@@ -21,6 +21,11 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel"],
+        # Keras' other backends. PyTorch: install the CPU-only wheel yourself
+        # (pip install torch --index-url https://download.pytorch.org/whl/cpu);
+        # PyPI's default one brings several GB of CUDA libraries.
+        "jax": ["jax"],
+        "benchmarks": ["tf-keras-vis==0.8.7"],
     },
     entry_points={"console_scripts": ["kerasdream = kerasdream.cli:main"]},
 )

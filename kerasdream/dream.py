@@ -42,6 +42,7 @@ DEFAULT_SIZE = 128
 DEFAULT_STEPS = 200
 DEFAULT_LEARNING_RATE = None  # the parameterization's own (0.05 pixels, 0.01 Fourier)
 DEFAULT_MOMENTUM = 0.9
+MAX_STEPS_PER_EXECUTION = 25  # fit's steps per call: fewer Python round trips per step
 GENERATOR_NAME = "dream_generator"
 
 
@@ -360,12 +361,20 @@ def rebuild(generator: DreamGenerator) -> keras.Model:
 
 
 class NonFiniteError(DreamError):
-    """Training hit a NaN or infinite loss; the last finite kernel was restored."""
+    """Training hit a NaN or infinite loss; the last finite kernel was restored.
 
-    def __init__(self, step: int, rows: list[int]):
+    `step` is the last step run. Keras runs several steps per call
+    (`steps_per_execution`), so the first bad step lies between `first_step`
+    and `step`; the restored images are from before `first_step`.
+    """
+
+    def __init__(self, step: int, rows: list[int], first_step: int | None = None):
         self.step, self.rows = step, rows
+        self.first_step = step if first_step is None else first_step
+        where = (f"at step {step}" if self.first_step == step
+                 else f"between step {self.first_step} and step {step}")
         super().__init__(
-            f"Loss became NaN or infinite at step {step}; stopped. Dreams affected: "
+            f"Loss became NaN or infinite {where}; stopped. Dreams affected: "
             f"{rows}. Their last finite images were kept. Try a smaller learning rate."
         )
 
@@ -373,10 +382,12 @@ class NonFiniteError(DreamError):
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops `fit` at the first non-finite loss and restores the last finite kernel.
 
-    Every `every` steps it copies the kernel before the step (cheap: one row
-    per dream); once that step's loss proves finite, the copy becomes the
-    restore point. The dreams affected are the rows whose kernel went
+    At most every `every` steps it copies the kernel before the step (cheap:
+    one row per dream); once the loss after it proves finite, the copy becomes
+    the restore point. The dreams affected are the rows whose kernel went
     non-finite, or all rows when the kernel is finite but the loss is not.
+    With `steps_per_execution` > 1 Keras calls back once per execution, so a
+    fault is located to the steps of one execution.
     """
 
     def __init__(self, every: int = 10):
@@ -384,6 +395,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.every = every
         self.failure: NonFiniteError | None = None
         self._last_finite = self._candidate = None
+        self._candidate_step = self._first_unchecked = 0
 
     def _kernel(self) -> np.ndarray:
         return keras.ops.convert_to_numpy(generator_of(self.model).kernel)
@@ -391,10 +403,12 @@ class NonFiniteGuard(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.failure, self._candidate = None, None
         self._last_finite = self._kernel()
+        self._candidate_step = self._first_unchecked = 0
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch % self.every == 0:
-            self._candidate = self._kernel()
+        self._first_unchecked = batch
+        if self._candidate is None and batch - self._candidate_step >= self.every:
+            self._candidate, self._candidate_step = self._kernel(), batch
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
@@ -407,8 +421,27 @@ class NonFiniteGuard(keras.callbacks.Callback):
         rows = np.flatnonzero(bad).tolist() or list(range(len(kernel)))
         kernel[rows] = self._last_finite[rows]
         generator_of(self.model).kernel.assign(kernel)
-        self.failure = NonFiniteError(batch + 1, rows)
+        self.failure = NonFiniteError(batch + 1, rows, first_step=self._first_unchecked + 1)
         self.model.stop_training = True
+
+
+def steps_per_execution(steps: int) -> int:
+    """How many steps `fit` runs per call: the largest divisor of `steps` up to
+    `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps. Each call
+    costs a few milliseconds of Python, as much as a step of a small dream.
+
+    One step per call on PyTorch (Keras requires it) and under a tf.distribute
+    strategy (Keras' multi-step loop fails there with "You must feed a value
+    for placeholder tensor" in TensorFlow 2.21).
+    """
+    if keras.backend.backend() == "torch":
+        return 1
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            return 1
+    return max(d for d in range(1, min(steps, MAX_STEPS_PER_EXECUTION) + 1) if steps % d == 0)
 
 
 def dream_dataset(num_dreams: int):
@@ -444,7 +477,8 @@ def train(
             learning_rate = generator_of(model).parameterization.learning_rate
         check_learning_rate(learning_rate)
         optimizer = RowNormalizedSGD(learning_rate=learning_rate, momentum=momentum)
-    model.compile(optimizer=optimizer, jit_compile=jit_compile)
+    model.compile(optimizer=optimizer, jit_compile=jit_compile,
+                  steps_per_execution=steps_per_execution(int(steps)))
     dreams = generator_of(model).num_dreams
     guard = NonFiniteGuard()
     history = model.fit(

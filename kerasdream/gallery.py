@@ -203,10 +203,15 @@ class _ProgressCallback(keras.callbacks.Callback):
         super().__init__()
         self.bar, self.dreams, self.rows = bar, dreams, rows
 
+    def on_train_begin(self, logs=None):
+        self.steps_done = 0
+
     def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the last step of the call: fit may run several steps per call.
+        steps, self.steps_done = batch + 1 - self.steps_done, batch + 1
         if self.bar is not None:
             loss = float((logs or {}).get("loss", np.nan))
-            self.bar.add(self.dreams, values=[("loss per dream", loss / self.rows)])
+            self.bar.add(self.dreams * steps, values=[("loss per dream", loss / self.rows)])
 
 
 def channel_activations(
@@ -348,7 +353,7 @@ def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterRe
             train(model, steps, learning_rate=settings.learning_rate,
                   callbacks=[_ProgressCallback(progress, len(filters), len(padded))])
     except NonFiniteError as error:
-        status = f"non-finite at step {error.step}"
+        status = f"non-finite by step {error.step}"
         log(f"{run.layer}: {error}")
         bad_rows = set(error.rows)
     else:

@@ -47,6 +47,19 @@ def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
         np.testing.assert_array_equal(old, new)
 
 
+@pytest.mark.parametrize("steps, per_call", [(1, 1), (7, 7), (30, 15), (200, 25), (29, 1)])
+def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps, per_call):
+    assert kd.dream.steps_per_execution(steps) == per_call
+    model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
+    calls = []
+    callback = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: calls.append(batch))
+    kd.train(model, steps, callbacks=[callback])
+    assert int(model.optimizer.iterations) == steps
+    # Keras reports the last step of each call.
+    assert calls == list(range(per_call - 1, steps, per_call))
+
+
 def test_only_the_dense_kernel_is_trainable(tiny_cnn_path):
     model = kd.build_dream_model(kd.Channel("conv2", [0, 1]), tiny_cnn_path, size=16)
     assert [v.path for v in model.trainable_variables] == [
