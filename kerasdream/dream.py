@@ -425,7 +425,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-def steps_per_execution(steps: int) -> int:
+def default_steps_per_execution(steps: int) -> int:
     """How many steps `fit` runs per call: the largest divisor of `steps` up to
     `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps. Each call
     costs a few milliseconds of Python, as much as a step of a small dream.
@@ -461,6 +461,7 @@ def train(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = 0,
     jit_compile: bool | str = "auto",
+    steps_per_execution: int | None = None,
 ) -> keras.callbacks.History:
     """Compile and `fit` the dream model for `steps` steps; only the kernel trains.
 
@@ -468,17 +469,26 @@ def train(
     per-dream normalized gradients) at `learning_rate`, by default the
     parameterization's own (0.05 for pixels, 0.01 for Fourier). The returned history's `"loss"` is the
     summed loss of all dreams, averaged over the steps. A NaN or infinite
-    loss stops training at once and raises `NonFiniteError` after restoring
-    the last finite images.
+    loss stops training after that call and raises `NonFiniteError` after
+    restoring the last finite images. `steps_per_execution` (steps per call of the
+    compiled step; callbacks run after each call) must divide `steps`; by
+    default the largest divisor up to 25.
     """
     _check_int("steps", steps)
+    per_call = steps_per_execution
+    if per_call is None:
+        per_call = default_steps_per_execution(int(steps))
+    elif not isinstance(per_call, int) or per_call < 1 or steps % per_call:
+        raise DreamError(f"steps_per_execution must be a positive divisor of steps={steps}, "
+                         f"so the run has exactly that many steps. "
+                         f"Received: steps_per_execution={per_call!r}")
     if optimizer is None:
         if learning_rate is None:
             learning_rate = generator_of(model).parameterization.learning_rate
         check_learning_rate(learning_rate)
         optimizer = RowNormalizedSGD(learning_rate=learning_rate, momentum=momentum)
     model.compile(optimizer=optimizer, jit_compile=jit_compile,
-                  steps_per_execution=steps_per_execution(int(steps)))
+                  steps_per_execution=per_call)
     dreams = generator_of(model).num_dreams
     guard = NonFiniteGuard()
     history = model.fit(

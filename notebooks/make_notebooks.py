@@ -233,6 +233,9 @@ print(f"loss on the start image: {float(model.losses[0]):.3f}  (= -mean activati
 dream's gradient normalized on its own so one learning rate suits every
 layer) and calls `model.fit` on the repeated one-hot batch. A small callback
 keeps a copy of the image now and then so we can watch the dream appear.
+Keras calls callbacks after each call of the compiled training step, and
+kerasdream runs up to 25 steps per call for speed; for snapshots at exact
+steps we ask for one step per call (`steps_per_execution=1`).
 Under each picture: the filter's mean activation on that image, measured on
 the saved 8-bit image by the plain network.
 '''),
@@ -253,15 +256,12 @@ class Snapshots(keras.callbacks.Callback):
 
 
 snapshots = Snapshots([1, STEPS // 20, STEPS // 8, STEPS // 4, STEPS // 2, STEPS])
-began = time.perf_counter()
-kd.train(model, STEPS, callbacks=[snapshots])
-single_seconds = time.perf_counter() - began
+kd.train(model, STEPS, callbacks=[snapshots], steps_per_execution=1)
 
 steps = sorted(snapshots.images)
 images = np.stack([snapshots.images[s] for s in steps])
 activation = channel_activations(base, LAYER, images, "tf")[:, FILTER]
 show(images, [f"step {s}: {a:.2f}" for s, a in zip(steps, activation)], columns=len(steps))
-print(f"{STEPS} steps in {single_seconds:.1f} s")
 '''),
     ("md", r'''
 ## The dream
@@ -301,6 +301,12 @@ jitter is the same for the whole batch), so row 7 of the batch is the very
 dream we trained alone above.
 '''),
     ("code", r'''
+# For the timing: the same single dream again, trained the default way.
+single_model = kd.build_dream_model(kd.Channel(LAYER, FILTER), size=SIZE)
+began = time.perf_counter()
+kd.train(single_model, STEPS)
+single_seconds = time.perf_counter() - began
+
 FILTERS = list(range(16))
 batch_model = kd.build_dream_model(kd.Channel(LAYER, FILTERS), size=SIZE)
 print("input:", batch_model.input_shape, " kernel:", tuple(kd.generator_of(batch_model).kernel.shape))

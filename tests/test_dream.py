@@ -49,7 +49,7 @@ def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
 
 @pytest.mark.parametrize("steps, per_call", [(1, 1), (7, 7), (30, 15), (200, 25), (29, 1)])
 def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps, per_call):
-    assert kd.dream.steps_per_execution(steps) == per_call
+    assert kd.dream.default_steps_per_execution(steps) == per_call
     model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
     calls = []
     callback = keras.callbacks.LambdaCallback(
@@ -58,6 +58,14 @@ def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps,
     assert int(model.optimizer.iterations) == steps
     # Keras reports the last step of each call.
     assert calls == list(range(per_call - 1, steps, per_call))
+
+
+def test_steps_per_execution_must_divide_the_steps(tiny_cnn_path):
+    model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
+    with pytest.raises(kd.DreamError, match=r"divisor of steps=10.*steps_per_execution=4"):
+        kd.train(model, 10, steps_per_execution=4)
+    kd.train(model, 10, steps_per_execution=5)
+    assert int(model.optimizer.iterations) == 10
 
 
 def test_only_the_dense_kernel_is_trainable(tiny_cnn_path):

@@ -17,6 +17,13 @@ from kerasdream.cli import main
 from conftest import tiny_cnn
 
 
+def first_half_of(source, target) -> str:
+    """A copy of `source` cut in half, as a download or copy that stopped midway."""
+    data = source.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+    return str(target)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """Model files and photos, good and broken, made once for the module."""
@@ -31,11 +38,7 @@ def files(tmp_path_factory):
     paths["grey"] = str(root / "grey.keras")
     tiny_cnn().save(str(root / "tiny.h5"))
 
-    with open(str(root / "tiny.h5"), "rb") as file:
-        data = file.read()
-    paths["truncated_h5"] = str(root / "truncated.h5")
-    with open(paths["truncated_h5"], "wb") as file:
-        file.write(data[: len(data) // 2])
+    paths["truncated_h5"] = first_half_of(root / "tiny.h5", root / "truncated.h5")
     paths["corrupt_keras"] = str(root / "corrupt.keras")
     with open(paths["corrupt_keras"], "wb") as file:
         file.write(b"PK\x03\x04 this is not really a zip archive" * 10)
@@ -58,11 +61,7 @@ def files(tmp_path_factory):
     rgb = (np.arange(16 * 16 * 3) % 256).astype("uint8").reshape(16, 16, 3)
     paths["photo"] = str(root / "photo.png")
     Image.fromarray(rgb).save(paths["photo"])
-    with open(paths["photo"], "rb") as file:
-        png = file.read()
-    paths["truncated_photo"] = str(root / "truncated.png")
-    with open(paths["truncated_photo"], "wb") as file:
-        file.write(png[: len(png) // 2])
+    paths["truncated_photo"] = first_half_of(root / "photo.png", root / "truncated.png")
     paths["text_photo"] = str(root / "photo.txt")
     with open(paths["text_photo"], "w") as file:
         file.write("not an image")
