@@ -46,11 +46,15 @@ class _StepClock(keras.callbacks.Callback):
 
 
 def dreams_per_second(strategy, layer, size, dreams, steps, base=None) -> float:
-    """Dream-steps per second of one chunk, excluding the first 2 steps (tracing)."""
+    """Dream-steps per second of one chunk, excluding the first 2 steps (tracing).
+
+    One step per `fit` call for both: Keras runs no more under a strategy, and
+    the clock needs every step.
+    """
     clock = _StepClock()
     with distribute.scope(strategy):
         model = kd.build_dream_model(kd.Channel(layer, list(range(dreams))), base, size=size)
-        kd.train(model, steps + 2, callbacks=[clock])
+        kd.train(model, steps + 2, callbacks=[clock], steps_per_execution=1)
     return dreams * steps / (clock.times[-1] - clock.times[1])
 
 

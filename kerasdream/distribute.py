@@ -8,10 +8,11 @@ independent of the loss scaling the strategy adds, so a 2-replica run gives
 the same images as a 1-device run with the same seed.
 
 `multiworker` (`MultiWorkerMirroredStrategy`, cluster from `TF_CONFIG`) is
-refused with a clear error for now: Keras 3's `fit` fails under it while
-reducing its scalar logs ("Invalid reduction dimension 0 for input with 0
-dimensions", tensorflow/tensorflow#72388, still so with Keras 3.15.1 and
-TensorFlow 2.21). The chief-only writing below is ready for when it works.
+refused with a clear error for now: Keras 3's `fit` fails under it
+(keras-team/keras#20585, tensorflow/tensorflow#72388). With Keras 3.15.1 and
+TensorFlow 2.21, two local workers fail in plain `fit` with "Attempt to
+convert a value (PerReplica...) to a Tensor" (`tests/multiworker_canary.py`
+checks it). The chief-only writing below is ready for when it works.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def get_strategy(name: str = "default"):
     if name == "multiworker":
         raise DreamError(
             "The 'multiworker' strategy is not available: Keras 3's fit fails under "
-            "MultiWorkerMirroredStrategy (tensorflow/tensorflow#72388; Keras "
+            "MultiWorkerMirroredStrategy (keras-team/keras#20585, "
+            "tensorflow/tensorflow#72388; Keras "
             f"{keras.__version__}). Use 'mirrored' on one host."
         )
     return tf.distribute.get_strategy()

@@ -1,5 +1,8 @@
 """tf.distribute: dreams split across 2 logical CPU devices, same images as on one."""
 
+import json
+import os
+import socket
 import subprocess
 import sys
 
@@ -53,3 +56,28 @@ def test_multiworker_is_refused_with_the_upstream_reason(tiny_cnn_path, tmp_path
                  "--strategy", "multiworker"])
     assert code == 2
     assert "tensorflow/tensorflow#72388" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def test_plain_keras_fit_still_fails_under_two_local_multiworker_workers():
+    """Why 'multiworker' is refused, checked on this machine: two worker
+    processes on localhost ports, plain Keras fit, no kerasdream code. When an
+    upstream release fixes it, this test fails: enable the strategy then."""
+    ports = [free_port(), free_port()]
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "multiworker_canary.py")
+    workers = []
+    for index in range(2):
+        config = {"cluster": {"worker": [f"localhost:{port}" for port in ports]},
+                  "task": {"type": "worker", "index": index}}
+        workers.append(subprocess.Popen(
+            [sys.executable, script], env={**os.environ, "TF_CONFIG": json.dumps(config)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [worker.communicate(timeout=240)[0] for worker in workers]
+    for output in outputs:
+        assert "FIT FAILED" in output, output[-2000:]
+        assert "PerReplica" in output, output[-2000:]
