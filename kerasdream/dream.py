@@ -425,22 +425,31 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-def default_steps_per_execution(steps: int) -> int:
-    """How many steps `fit` runs per call: the largest divisor of `steps` up to
-    `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps. Each call
-    costs a few milliseconds of Python, as much as a step of a small dream.
+def _one_step_per_call() -> str | None:
+    """Why `fit` must run one step per call here, or None.
 
-    One step per call on PyTorch (Keras requires it) and under a tf.distribute
-    strategy (Keras' multi-step loop fails there with "You must feed a value
-    for placeholder tensor" in TensorFlow 2.21).
+    Keras requires it on PyTorch; under a tf.distribute strategy its
+    multi-step loop fails ("You must feed a value for placeholder tensor",
+    TensorFlow 2.21).
     """
     if keras.backend.backend() == "torch":
-        return 1
+        return "the PyTorch backend"
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         if tf.distribute.has_strategy():
-            return 1
+            return "a tf.distribute strategy"
+    return None
+
+
+def default_steps_per_execution(steps: int) -> int:
+    """How many steps `fit` runs per call: the largest divisor of `steps` up to
+    `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps. Each call
+    costs a few milliseconds of Python, as much as a step of a small dream.
+    One where Keras can run no more (see `_one_step_per_call`).
+    """
+    if _one_step_per_call():
+        return 1
     return max(d for d in range(1, min(steps, MAX_STEPS_PER_EXECUTION) + 1) if steps % d == 0)
 
 
@@ -481,6 +490,9 @@ def train(
     elif not isinstance(per_call, int) or per_call < 1 or steps % per_call:
         raise DreamError(f"steps_per_execution must be a positive divisor of steps={steps}, "
                          f"so the run has exactly that many steps. "
+                         f"Received: steps_per_execution={per_call!r}")
+    elif per_call > 1 and _one_step_per_call():
+        raise DreamError(f"steps_per_execution must be 1 under {_one_step_per_call()}. "
                          f"Received: steps_per_execution={per_call!r}")
     if optimizer is None:
         if learning_rate is None:

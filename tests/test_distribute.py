@@ -81,3 +81,17 @@ def test_plain_keras_fit_still_fails_under_two_local_multiworker_workers():
     for output in outputs:
         assert "FIT FAILED" in output, output[-2000:]
         assert "PerReplica" in output, output[-2000:]
+
+
+def test_several_steps_per_call_under_a_strategy_is_refused_clearly(tiny_cnn_path):
+    import tensorflow as tf
+
+    import kerasdream as kd
+
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
+        assert kd.dream.default_steps_per_execution(10) == 1
+        with pytest.raises(kd.DreamError, match=r"must be 1 under a tf.distribute strategy"):
+            kd.train(model, 10, steps_per_execution=5)
+        kd.train(model, 10)  # one step per call by default
+    assert int(model.optimizer.iterations.numpy()) == 10
