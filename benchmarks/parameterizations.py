@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import tempfile
 
 import keras
 import numpy as np
@@ -55,7 +57,9 @@ def compare_parameterizations(layers, steps_at, out):
             model = kd.build_dream_model(kd.Channel(layer, filters), size=128,
                                          parameterization=name)
             checkpoints = _Checkpoints(layer, filters, steps_at)
-            kd.train(model, max(steps_at), callbacks=[checkpoints])
+            # Callbacks run once per call of the training step: a call ends at each checkpoint.
+            per_call = kd.dream.default_steps_per_execution(math.gcd(*steps_at))
+            kd.train(model, max(steps_at), callbacks=[checkpoints], steps_per_execution=per_call)
             for step, activation, rank1 in checkpoints.rows:
                 print(f"| {layer} | {name} | {step} | {activation:.2f} | {rank1}/16 |")
             grids.append(io.grid(kd.render(model), [str(k) for k in filters],
@@ -90,8 +94,13 @@ def compare_inversions(layers, steps, size, out):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    parser.add_argument("--out", default=None,
+                        help="default: benchmarks/results (a temporary folder with --quick, "
+                             "so a smoke test never overwrites the published pictures)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = (tempfile.mkdtemp(prefix="kerasdream-quick-") if args.quick
+                    else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     os.makedirs(args.out, exist_ok=True)
     layers = ["conv_pw_3_relu", "conv_pw_8_relu"]
     if args.quick:

@@ -42,6 +42,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -511,8 +512,7 @@ def curve_main(s: Setup, options: dict) -> dict:
 
         t0 = time.perf_counter()
         # Callbacks run once per call of the compiled step: one call per checkpoint gap.
-        per_call = math.gcd(*checkpoints)
-        per_call = max(d for d in range(1, min(per_call, 25) + 1) if per_call % d == 0)
+        per_call = kd.dream.default_steps_per_execution(math.gcd(*checkpoints))
         kd.train(model, checkpoints[-1], callbacks=[Snapshot()], steps_per_execution=per_call,
                  **settings.get("train", {}))
         for steps in checkpoints:
@@ -873,7 +873,9 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=200, help="steps for MobileNet rows")
     parser.add_argument("--layers", nargs="+", default=["conv_pw_3_relu", "conv_pw_8_relu"],
                         help="MobileNet (alpha 0.25, 128 px) layers")
-    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--out", default=None,
+                        help="default: benchmarks/results (a temporary folder with --quick, "
+                             "so a smoke test never overwrites the published report)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny budgets everywhere: a smoke test, not a measurement")
     parser.add_argument("--vgg-layer", default="block5_conv3")
@@ -910,6 +912,9 @@ def parse_args(argv=None):
     parser.add_argument("--options", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.best_settings = json.loads(args.best) if args.best else KD_BEST
+    if args.out is None and not args.child:
+        args.out = (tempfile.mkdtemp(prefix="kerasdream-quick-") if args.quick
+                    else os.path.join(HERE, "results"))
     if args.jobs is None:
         args.jobs = 2 if args.quick else 1
     if args.quick and not args.child:

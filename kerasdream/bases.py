@@ -142,7 +142,8 @@ def _check_spec(spec: BaseSpec) -> None:
 
 
 def load_base(spec: BaseSpec | str | None = None) -> keras.Model:
-    """The frozen base network for `spec`, built with an undefined image size.
+    """The frozen base network for `spec`, built with an undefined image size
+    (a subclassed model: at the size it was built with).
 
     Loading is cached per process: every dream of a gallery shares one base.
     """

@@ -333,7 +333,7 @@ def _stride(shapes, layer_keys, image_shape) -> int:
 
 
 def _check_int(name: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or value < 1:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise DreamError(f"{name} must be a positive integer. Received: {name}={value!r}")
 
 
@@ -442,6 +442,30 @@ def _one_step_per_call() -> str | None:
     return None
 
 
+class DreamProgress(keras.callbacks.Callback):
+    """Advances a progress bar over dreams x steps, with the loss per dream.
+
+    One bar can span several `fit` runs (a gallery's chunks and layers):
+    each call of the training step adds `dreams` for every step it ran.
+    `rows` is the batch size the loss is summed over (dreams plus padding).
+    """
+
+    def __init__(self, bar: keras.utils.Progbar | None, dreams: int, rows: int | None = None):
+        super().__init__()
+        self.bar, self.dreams, self.rows = bar, dreams, rows or dreams
+        self.steps_done = 0
+
+    def on_train_begin(self, logs=None):
+        self.steps_done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the last step of the call: fit may run several steps per call.
+        steps, self.steps_done = batch + 1 - self.steps_done, batch + 1
+        if self.bar is not None:
+            loss = float((logs or {}).get("loss", np.nan))
+            self.bar.add(self.dreams * steps, values=[("loss per dream", loss / self.rows)])
+
+
 def default_steps_per_execution(steps: int) -> int:
     """How many steps `fit` runs per call: the largest divisor of `steps` up to
     `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps. Each call
@@ -487,13 +511,17 @@ def train(
     per_call = steps_per_execution
     if per_call is None:
         per_call = default_steps_per_execution(int(steps))
-    elif not isinstance(per_call, int) or per_call < 1 or steps % per_call:
-        raise DreamError(f"steps_per_execution must be a positive divisor of steps={steps}, "
-                         f"so the run has exactly that many steps. "
-                         f"Received: steps_per_execution={per_call!r}")
-    elif per_call > 1 and _one_step_per_call():
-        raise DreamError(f"steps_per_execution must be 1 under {_one_step_per_call()}. "
-                         f"Received: steps_per_execution={per_call!r}")
+    else:
+        _check_int("steps_per_execution", per_call)
+        per_call = int(per_call)
+        if steps % per_call:
+            raise DreamError(f"steps_per_execution must divide steps={steps}, so the run "
+                             f"has exactly that many steps. "
+                             f"Received: steps_per_execution={per_call}")
+        reason = _one_step_per_call()
+        if per_call > 1 and reason:
+            raise DreamError(f"steps_per_execution must be 1 under {reason}. "
+                             f"Received: steps_per_execution={per_call}")
     if optimizer is None:
         if learning_rate is None:
             learning_rate = generator_of(model).parameterization.learning_rate

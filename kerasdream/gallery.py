@@ -33,6 +33,7 @@ from kerasdream.bases import (
 from kerasdream.dream import (
     DEFAULT_LEARNING_RATE,
     DEFAULT_STEPS,
+    DreamProgress,
     NonFiniteError,
     build_dream_model,
     generator_of,
@@ -196,24 +197,6 @@ def layer_folder(layer: str) -> str:
     return layer.replace("/", "__")
 
 
-class _ProgressCallback(keras.callbacks.Callback):
-    """Advances the run's single progress bar by one step of a chunk."""
-
-    def __init__(self, bar: keras.utils.Progbar | None, dreams: int, rows: int):
-        super().__init__()
-        self.bar, self.dreams, self.rows = bar, dreams, rows
-
-    def on_train_begin(self, logs=None):
-        self.steps_done = 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        # `batch` is the last step of the call: fit may run several steps per call.
-        steps, self.steps_done = batch + 1 - self.steps_done, batch + 1
-        if self.bar is not None:
-            loss = float((logs or {}).get("loss", np.nan))
-            self.bar.add(self.dreams * steps, values=[("loss per dream", loss / self.rows)])
-
-
 def channel_activations(
     base: keras.Model, layer: str, images: np.ndarray, preprocess: str
 ) -> np.ndarray:
@@ -351,10 +334,11 @@ def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterRe
     try:
         with distribute.scope(run.strategy):
             train(model, steps, learning_rate=settings.learning_rate,
-                  callbacks=[_ProgressCallback(progress, len(filters), len(padded))])
+                  callbacks=[DreamProgress(progress, len(filters), len(padded))])
     except NonFiniteError as error:
-        status = f"non-finite by step {error.step}"
-        log(f"{run.layer}: {error}")
+        status = f"non-finite by step {done_steps + error.step}"  # of the whole run
+        resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
+        log(f"{run.layer}: {error}{resumed}")
         bad_rows = set(error.rows)
     else:
         bad_rows = set()

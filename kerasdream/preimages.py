@@ -19,7 +19,7 @@ import numpy as np
 
 from kerasdream import io
 from kerasdream.bases import BaseSpec, Preprocess, as_spec, feature_model, image_shape_for, load_base
-from kerasdream.dream import build_dream_model, generator_of, train
+from kerasdream.dream import DreamProgress, build_dream_model, generator_of, train
 from kerasdream.errors import DreamError
 from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
@@ -90,13 +90,12 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
     base = load_base(spec)
     height, width, channels = image_shape_for(base, size)
     photo = io.load_image(image_path, size=(height, width), channels=channels)
-    callbacks = []
-    if not quiet:
-        callbacks.append(keras.callbacks.ProgbarLogger())
+    bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
     image, error = preimage(
         kind, photo, layer, spec, steps=steps, learning_rate=learning_rate, weight=weight,
         seed=seed, parameterization=parameterization,
         transforms=None if transforms == "none" else transforms,
+        callbacks=[DreamProgress(bar, dreams=1)],
     )
     io.save_png(os.path.join(out_dir, f"{kind}.png"), image)
     io.save_png(os.path.join(out_dir, "photo.png"), photo)

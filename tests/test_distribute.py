@@ -77,7 +77,12 @@ def test_plain_keras_fit_still_fails_under_two_local_multiworker_workers():
         workers.append(subprocess.Popen(
             [sys.executable, script], env={**os.environ, "TF_CONFIG": json.dumps(config)},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outputs = [worker.communicate(timeout=240)[0] for worker in workers]
+    try:
+        outputs = [worker.communicate(timeout=240)[0] for worker in workers]
+    finally:  # never leave a worker holding its port and a core
+        for worker in workers:
+            worker.kill()
+            worker.wait()
     for output in outputs:
         assert "FIT FAILED" in output, output[-2000:]
         assert "PerReplica" in output, output[-2000:]

@@ -60,11 +60,20 @@ def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps,
     assert calls == list(range(per_call - 1, steps, per_call))
 
 
+def test_progress_bar_counts_every_dream_step_with_several_steps_per_call(tiny_cnn_path):
+    model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
+    bar = keras.utils.Progbar(2 * 30, verbose=0)
+    kd.train(model, 30, callbacks=[kd.dream.DreamProgress(bar, dreams=2)])  # 2 calls of 15
+    assert bar._seen_so_far == 2 * 30
+
+
 def test_steps_per_execution_must_divide_the_steps(tiny_cnn_path):
     model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
-    with pytest.raises(kd.DreamError, match=r"divisor of steps=10.*steps_per_execution=4"):
+    with pytest.raises(kd.DreamError, match=r"must divide steps=10.*steps_per_execution=4"):
         kd.train(model, 10, steps_per_execution=4)
-    kd.train(model, 10, steps_per_execution=5)
+    with pytest.raises(kd.DreamError, match=r"positive integer.*steps_per_execution=0"):
+        kd.train(model, 10, steps_per_execution=0)
+    kd.train(model, 10, steps_per_execution=np.int64(5))
     assert int(model.optimizer.iterations) == 10
 
 

@@ -55,9 +55,10 @@ def _execute(name: str, workdir: Path) -> tuple[float, str | None]:
     except Exception as error:  # CellExecutionError carries the cell and its traceback
         return time.perf_counter() - began, f"{type(error).__name__}: {error}"
     seconds = time.perf_counter() - began
-    # `!command` cells do not raise when the command fails: read their output.
+    # `!command` lines do not raise when the command fails: read their cell's output.
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or not cell.source.lstrip().startswith("!"):
+        if cell.cell_type != "code" or not any(
+                line.lstrip().startswith("!") for line in cell.source.splitlines()):
             continue
         text = "".join(output.get("text", "") for output in cell.get("outputs", []))
         if SHELL_FAILURE.search(text):

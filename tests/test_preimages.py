@@ -54,6 +54,17 @@ def test_caricature_starts_from_the_photo_and_exaggerates_its_features(astronaut
     assert np.corrcoef(image.ravel(), astronaut_64.ravel())[0, 1] > 0.3
 
 
+def test_invert_command_shows_progress_unless_quiet(astronaut_64, tmp_path, capsys):
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut_64.astype("uint8")).save(photo)
+    arguments = ["invert", "--layer", "conv_pw_1_relu", "--image", str(photo),
+                 "--size", "32", "--steps", "10"]
+    assert main(arguments + ["--out", str(tmp_path / "loud")]) == 0
+    assert "10/10" in capsys.readouterr().out
+    assert main(arguments + ["--out", str(tmp_path / "quiet"), "--quiet"]) == 0
+    assert "10/10" not in capsys.readouterr().out
+
+
 def test_invert_command_writes_result_photo_and_error(astronaut_64, tmp_path, capsys):
     photo = tmp_path / "astronaut.png"
     Image.fromarray(astronaut_64.astype("uint8")).save(photo)

@@ -108,13 +108,39 @@ def test_non_finite_loss_stops_names_step_and_dreams_and_keeps_finite_images(tmp
         kd.train(model, 200, learning_rate=0.5)
     # Keras runs up to 25 steps per call: the fault is placed within one call.
     assert 1 <= error.value.first_step <= error.value.step < 200
-    assert error.value.step - error.value.first_step < 25
-    assert f"step {error.value.step}" in str(error.value)
-    assert f"step {error.value.first_step}" in str(error.value)
+    assert error.value.step - error.value.first_step == 24
+    assert f"between step {error.value.first_step} and step {error.value.step}" in str(error.value)
+    # The summed loss is infinite while every kernel row is still finite (the
+    # update is normalized per row), so no single dream can be blamed: all are named.
+    assert error.value.rows == [0, 1]
     images = kd.generator_of(model).images()
     assert np.all(np.isfinite(images))
     # The kept images are ones whose loss was finite: exp(0.2 * (r + g + b)) < 3.4e38.
     assert np.all(0.2 * images.sum(axis=-1) < 88.7)
+
+
+def test_one_step_per_call_places_the_fault_at_its_exact_step(tmp_path):
+    path = exploding_model(str(tmp_path / "boom.keras"))
+    model = kd.build_dream_model(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
+    with pytest.raises(NonFiniteError) as error:
+        kd.train(model, 200, learning_rate=0.5, steps_per_execution=1)
+    assert 1 < error.value.first_step == error.value.step < 200
+    assert f"at step {error.value.step};" in str(error.value)
+    assert np.all(np.isfinite(kd.generator_of(model).images()))
+
+
+def test_resumed_gallery_counts_the_fault_step_from_the_start_of_the_run(tmp_path):
+    path = exploding_model(str(tmp_path / "boom.keras"))
+    folders = dict(out_dir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"),
+                   quiet=True, log=lambda line: None)
+    calm = DreamSettings(size=8, steps=5, learning_rate=0.001, transforms="none")
+    first = run_gallery(kd.BaseSpec(path), ["boom"], "0", calm, **folders)
+    assert first["boom"][0].status == "ok"
+    wild = DreamSettings(size=8, steps=200, learning_rate=0.5, transforms="none")
+    resumed = run_gallery(kd.BaseSpec(path), ["boom"], "0", wild, resume=True, **folders)
+    status = resumed["boom"][0].status
+    assert status.startswith("non-finite by step ")
+    assert 5 < int(status.rsplit(" ", 1)[1]) <= 200
 
 
 def test_gallery_records_the_fault_and_goes_on_with_other_layers(tmp_path):
