@@ -17,8 +17,9 @@ import pytest
 from backend_check import CHECKS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BACKENDS = {"jax": ("jax", "pip install jax jaxlib"),
-            "torch": ("torch", "pip install torch==2.13.0 (the CPU wheel)")}
+BACKENDS = {"jax": ("jax", 'pip install -e ".[jax]"'),
+            "torch": ("torch", "the CPU-only wheel: pip install torch "
+                               "--index-url https://download.pytorch.org/whl/cpu")}
 TIMEOUT = 300
 
 
