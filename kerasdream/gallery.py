@@ -37,7 +37,6 @@ from kerasdream.dream import (
     NonFiniteError,
     build_dream_model,
     generator_of,
-    to_uint8,
     train,
 )
 from kerasdream.errors import DreamError

@@ -3,7 +3,6 @@
 import json
 import os
 
-import keras
 import numpy as np
 import pytest
 
@@ -11,7 +10,6 @@ from kerasdream.cli import main
 from kerasdream.gallery import channel_activations, default_layers, parse_filters, rank_of
 from kerasdream.bases import load_base
 from kerasdream.io import load_dream, load_image
-from kerasdream import DreamError
 
 from conftest import tiny_cnn
 
