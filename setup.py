@@ -11,8 +11,10 @@ setup(
     packages=find_packages(include=["kerasdream", "kerasdream.*"]),
     package_data={"kerasdream": ["weights/*.h5"]},
     install_requires=[
-        "tensorflow-cpu>=2.16; sys_platform == 'linux' and platform_machine == 'x86_64'",
-        "tensorflow>=2.16; sys_platform != 'linux' or platform_machine != 'x86_64'",
+        # The one TensorFlow distribution every platform has: on a machine
+        # with TensorFlow (GPU) installed, pip keeps it. (`tensorflow-cpu` is
+        # another distribution of the same module: pip would add a copy.)
+        "tensorflow>=2.16",
         "keras>=3.6",
         "numpy",
         "matplotlib",

@@ -1,8 +1,8 @@
 """kerasdream: see what a convolutional network has learned by training dreams.
 
 A trainable Dense layer on a one-hot input holds one image per kernel row;
-a frozen Keras CNN and an activity-regularizer objective turn `model.fit`
-into feature visualization, many filters at once.
+`DreamModel` feeds those images through a Keras CNN it never changes, and
+its `fit` maximizes an objective: feature visualization, many filters at once.
 """
 
 import os as _os
@@ -10,14 +10,16 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kerasdream.bases import BaseSpec, list_layers, load_base  # noqa: E402
-from kerasdream.dream import (  # noqa: E402
-    DreamGenerator,
+from kerasdream.callbacks import DreamProgress, NonFiniteError  # noqa: E402
+from kerasdream.generator import DreamGenerator  # noqa: E402
+from kerasdream.model import (  # noqa: E402
+    DreamModel,
     build_dream_model,
-    visualize,
     generator_of,
     rebuild,
     render,
     train,
+    visualize,
 )
 from kerasdream.errors import DreamError  # noqa: E402
 from kerasdream.objectives import (  # noqa: E402
@@ -36,7 +38,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
-    "Diversity", "DreamError", "DreamGenerator", "Inversion", "Neuron", "Objective",
+    "Diversity", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
+    "Neuron", "NonFiniteError", "Objective",
     "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
     "load_base", "rebuild", "render", "train",
 ]

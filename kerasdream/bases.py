@@ -53,6 +53,44 @@ APPLICATIONS: dict[str, Application] = {
 }
 
 PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+
+# The `name` a keras.applications constructor gives its model, by prefix.
+_APPLICATION_MODEL_NAMES = {
+    "vgg16": "vgg16", "vgg19": "vgg19", "resnet50v2": "resnet50v2", "resnet50": "resnet50",
+    "inception_v3": "inceptionv3", "xception": "xception", "mobilenetv2_": "mobilenetv2",
+    "mobilenet_": "mobilenet", "densenet121": "densenet121",
+    "efficientnetb0": "efficientnetb0", "convnext_tiny": "convnext_tiny",
+}
+
+
+def application_of(model: keras.Model) -> str | None:
+    """The `APPLICATIONS` name of an in-memory `keras.applications` model, or None."""
+    for prefix, name in _APPLICATION_MODEL_NAMES.items():
+        if model.name.lower().startswith(prefix):
+            return name
+    return None
+
+
+def preprocess_for_model(model: keras.Model, preprocess: str | None) -> str:
+    """The preprocessing mode for an in-memory model: `preprocess` if given,
+    else its application's own (a `keras.applications` model), else "none"
+    (a model of your own carries its `Rescaling` layers, as a file does)."""
+    if preprocess is not None:
+        if preprocess not in PREPROCESS_MODES:
+            raise DreamError(f"Unknown preprocessing mode. Expected one of "
+                             f"{list(PREPROCESS_MODES)}. Received: preprocess={preprocess!r}")
+        return preprocess
+    name = application_of(model)
+    return APPLICATIONS[name].preprocess if name else "none"
+
+
+def display_name(model: keras.Model, spec: BaseSpec | None = None) -> str:
+    """The network as users know it: 'mobilenet(alpha=0.25)', 'my_model.keras'."""
+    if spec is None:
+        return model.name
+    if spec.is_file:
+        return os.path.basename(spec.model)
+    return spec.describe()
 DEFAULT_MODEL = "mobilenet"
 DEFAULT_ALPHA = 0.25
 
@@ -141,17 +179,6 @@ def _check_spec(spec: BaseSpec) -> None:
         )
 
 
-def load_base(spec: BaseSpec | str | None = None) -> keras.Model:
-    """The frozen base network for `spec`, built with an undefined image size
-    (a subclassed model: at the size it was built with).
-
-    Loading is cached per process: every dream of a gallery shares one base.
-    """
-    spec = as_spec(spec)
-    _check_spec(spec)
-    return _load_base_cached(spec)
-
-
 def as_spec(spec: BaseSpec | str | None) -> BaseSpec:
     if spec is None:
         return BaseSpec()
@@ -162,11 +189,33 @@ def as_spec(spec: BaseSpec | str | None) -> BaseSpec:
     return spec
 
 
+def _file_stamp(path: str | None) -> tuple | None:
+    """(modification time, size) of a file, so the cache sees a rewritten file."""
+    if path is None or not os.path.isfile(path):
+        return None
+    status = os.stat(path)
+    return (status.st_mtime_ns, status.st_size)
+
+
+def load_base(spec: BaseSpec | str | None = None) -> keras.Model:
+    """The base network for `spec`, built with an undefined image size
+    (a subclassed model: at the size it was built with).
+
+    Loading is cached per process, keyed on the spec and on the modification
+    time and size of its files: every dream of a gallery shares one base, and
+    a model file rewritten at the same path is loaded again.
+    """
+    spec = as_spec(spec)
+    _check_spec(spec)
+    model_file = spec.model if spec.is_file else None
+    weights_file = spec.weights if spec.weights not in (None, "imagenet") else None
+    return _load_base_cached(spec, _file_stamp(model_file), _file_stamp(weights_file))
+
+
 @functools.lru_cache(maxsize=4)
-def _load_base_cached(spec: BaseSpec) -> keras.Model:
-    model = _load_file(spec) if spec.is_file else _load_application(spec)
-    model.trainable = False
-    return model
+def _load_base_cached(spec: BaseSpec, model_stamp, weights_stamp) -> keras.Model:
+    # kerasdream's own copy: nothing the user holds is this object.
+    return _load_file(spec) if spec.is_file else _load_application(spec)
 
 
 def _load_file(spec: BaseSpec) -> keras.Model:
@@ -191,7 +240,7 @@ def _read_model_file(spec: BaseSpec) -> keras.Model:
             ) from None
         raise DreamError(
             f"Could not load a Keras model from this file ({type(error).__name__}: "
-            f"{_first_line(error)}). Expected a model saved with model.save(). "
+            f"{first_line(error)}). Expected a model saved with model.save(). "
             f"Received: model={spec.model!r}"
         ) from None
     if not isinstance(model, keras.Model):
@@ -233,7 +282,7 @@ def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
     except Exception as error:  # whatever the user's call() raises on a symbolic input
         raise DreamError(
             f"Could not trace the subclassed model {type(model).__name__}'s call() into "
-            f"Keras layers ({type(error).__name__}: {_first_line(error)}). kerasdream "
+            f"Keras layers ({type(error).__name__}: {first_line(error)}). kerasdream "
             f"reads layer outputs: use keras.ops (not tf.* / torch.* / jax.* calls) in "
             f"call(), or save a functional or Sequential model. "
             f"Received: model={spec.model!r}"
@@ -247,6 +296,8 @@ def _load_application(spec: BaseSpec) -> keras.Model:
     kwargs: dict[str, Any] = {"include_top": False, "input_shape": (None, None, 3)}
     if app.alphas:
         kwargs["alpha"] = spec.resolved_alpha()
+        # The constructor's own name would say "mobilenet_0.25_None" (no fixed size).
+        kwargs["name"] = f"{name}_{spec.resolved_alpha():0.2f}"
     weights = spec.weights
     if name == "mobilenet" and spec.resolved_alpha() == 0.25 and weights == "imagenet":
         # The weights that ship with kerasdream: no download needed.
@@ -264,11 +315,11 @@ def _load_weights(model: keras.Model, spec: BaseSpec) -> None:
     except Exception as error:
         raise DreamError(
             f"The weights file does not fit {spec.describe()} ({type(error).__name__}:"
-            f" {_first_line(error)}). Received: weights={spec.weights!r}"
+            f" {first_line(error)}). Received: weights={spec.weights!r}"
         ) from None
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0][:200] if text else ""
 
@@ -401,146 +452,6 @@ def layer_channels(base: keras.Model, layer_name: str) -> int:
     return int(shape[-1])
 
 
-def _symbolic_output(model: keras.Model, path: str, pre_activation: bool,
-                     redirect_relu: bool = False):
-    """`path`'s output as a tensor of `model`'s own graph (nested layers too)."""
-    head, _, rest = path.partition("/")
-    layer = model.get_layer(head)
-    if rest:
-        inner_output = _symbolic_output(layer, rest, pre_activation, redirect_relu)
-        inner = keras.Model(layer.inputs, inner_output)
-        nodes = [n for n in layer._inbound_nodes if n.input_tensors]
-        if len(nodes) != 1:
-            raise DreamError(
-                f"Sub-model {head!r} is called {len(nodes)} times in {model.name}; "
-                f"kerasdream needs it called once. Received: layer_name={path!r}"
-            )
-        call_inputs = nodes[0].input_tensors
-        return inner(call_inputs[0] if len(call_inputs) == 1 else call_inputs)
-    if pre_activation:
-        return _pre_activation_output(layer)
-    if redirect_relu:
-        cap = _relu_cap(layer)
-        if cap is not False:
-            return RedirectedReLU(max_value=cap, name=layer.name + "_redirected")(
-                _relu_input(layer)
-            )
-    return layer.output
-
-
-_RELUS = {"relu": None, "relu6": 6.0}
-
-
-def _relu_cap(layer) -> float | None | bool:
-    """The cap of a plain ReLU / ReLU6 layer (None: no cap), or False if not one."""
-    if isinstance(layer, keras.layers.ReLU):
-        plain = layer.negative_slope == 0 and layer.threshold == 0
-        return (None if layer.max_value is None else float(layer.max_value)) if plain else False
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", None)
-    return _RELUS[name] if name in _RELUS else False
-
-
-def _relu_input(layer):
-    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
-        return layer.input
-    return _pre_activation_output(layer)
-
-
-@keras.saving.register_keras_serializable(package="kerasdream")
-class RedirectedReLU(keras.layers.Layer):
-    """ReLU (capped at `max_value`) forward, identity gradient backward.
-
-    A filter whose ReLU is closed everywhere on the starting image has zero
-    gradient and would never move (a dead channel). Passing the gradient
-    through the gate, as Lucid's redirected ReLU does, lets the dream open
-    it; the value the objective sees is unchanged.
-    """
-
-    def __init__(self, max_value: float | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.max_value = max_value
-
-    def call(self, x):
-        gated = ops.relu(x) if self.max_value is None else ops.clip(x, 0.0, self.max_value)
-        return x + ops.stop_gradient(gated - x)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value}
-
-
-def _pre_activation_output(layer: keras.layers.Layer):
-    """The layer's output before its built-in activation (logits, pre-ReLU)."""
-    activation = getattr(layer, "activation", None)
-    if activation is None or activation is keras.activations.linear:
-        return layer.output
-    config = {**layer.get_config(), "activation": "linear"}
-    config.pop("name", None)  # a fresh unique name: several features may need a twin
-    twin = type(layer).from_config(config)
-    output = twin(layer.input)
-    twin.set_weights(layer.get_weights())
-    twin.trainable = False
-    return output
-
-
-def feature_model(
-    base: keras.Model,
-    keys: list[str],
-    image_shape: tuple[int, int, int],
-    redirect_relu: bool = False,
-) -> keras.Model:
-    """A frozen model from images to a dict of features, one per key.
-
-    A key is a layer path, with the suffix `":pre"` for the output before the
-    layer's own activation (class logits before softmax, pre-ReLU values).
-    With `redirect_relu`, a ReLU layer's gradient passes through its gate
-    (see `RedirectedReLU`); values are the same either way.
-    The model is checked at `image_shape` so a too-small image fails here
-    with a clear message, not deep inside TensorFlow.
-    """
-    outputs = {}
-    for key in keys:
-        path, _, suffix = key.partition(":")
-        path = path or base.layers[-1].name  # ClassLogit: the network's output
-        resolved = resolve_layer(base, path)
-        outputs[key] = _symbolic_output(
-            base, resolved, pre_activation=suffix == "pre", redirect_relu=redirect_relu
-        )
-    inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs
-    model = keras.Model(inputs, outputs, name=f"{base.name}_features")
-    model.trainable = False
-    _check_image_shape(base, model, image_shape)
-    return model
-
-
-def _check_image_shape(base, model, image_shape) -> None:
-    expected = tuple(base.inputs[0].shape[1:])
-    for got, want, what in zip(image_shape, expected, ("height", "width", "channels")):
-        if want is not None and got != want:
-            raise DreamError(
-                f"{base.name} takes images of shape {expected}, so the dream's {what} "
-                f"must be {want}. Received: image_shape={tuple(image_shape)}"
-            )
-    try:
-        specs = model.compute_output_spec(keras.KerasTensor((1, *image_shape)))
-    except Exception as error:
-        raise DreamError(
-            f"Image size is too small for {base.name} up to this layer "
-            f"({type(error).__name__}: {_first_line(error)}). Try a larger size. "
-            f"Received: image_shape={tuple(image_shape)}"
-        ) from None
-    for key, spec in specs.items():
-        if any(d is not None and d <= 0 for d in spec.shape):
-            raise DreamError(
-                f"Image size is too small for layer {key!r}: its output would be "
-                f"{tuple(spec.shape)}. Try a larger size. "
-                f"Received: image_shape={tuple(image_shape)}"
-            )
-
-
 def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tuple[int, int, int]:
     """The dream image shape: `size` (or the base's own fixed size) by its channels."""
     shape = tuple(base.inputs[0].shape)
@@ -559,3 +470,10 @@ def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tu
     if any(int(s) < 1 for s in size):
         raise DreamError(f"Image size must be positive. Received: size={size!r}")
     return int(size[0]), int(size[1]), int(channels)
+
+
+def feature_model(*args, **kwargs):
+    """Moved to `kerasdream.features.feature_model`."""
+    from kerasdream.features import feature_model as moved
+
+    return moved(*args, **kwargs)

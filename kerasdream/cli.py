@@ -13,7 +13,20 @@ import os
 import sys
 from collections.abc import Sequence
 
+from kerasdream.bases import DEFAULT_MODEL, PREPROCESS_MODES
+from kerasdream.distribute import STRATEGIES
 from kerasdream.errors import DreamError
+from kerasdream.gallery import DEFAULT_BATCH, DEFAULT_FILTERS, OBJECTIVES
+from kerasdream.io import MODEL_FORMATS
+from kerasdream.model import (
+    DEFAULT_PARAMETERIZATION,
+    DEFAULT_SIZE,
+    DEFAULT_STEPS,
+    DEFAULT_TRANSFORMS,
+    TRANSFORM_CHOICES,
+)
+from kerasdream.parameterization import PARAMETERIZATIONS
+from kerasdream.preimages import DEFAULT_WEIGHTS, PREIMAGE_DEFAULTS
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -55,7 +68,7 @@ def _learning_rate(text: str) -> float:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("network")
-    group.add_argument("--model", default="mobilenet",
+    group.add_argument("--model", default=DEFAULT_MODEL,
                        help="a keras.applications name (vgg16, resnet50, mobilenet, ...) or a "
                             "path to a .keras/.h5 model (default: mobilenet, whose alpha=0.25 "
                             "ImageNet weights ship with kerasdream)")
@@ -64,27 +77,30 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--weights", default="imagenet",
                        help="'imagenet', 'none' (random) or a local weights file")
     group.add_argument("--preprocess", default=None,
-                       choices=["tf", "caffe", "torch", "unit", "none"],
+                       choices=list(PREPROCESS_MODES),
                        help="override the network's input preprocessing")
 
 
-def _add_dream_options(parser: argparse.ArgumentParser, steps: int = 200,
-                       parameterization: str = "fourier") -> None:
+def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STEPS,
+                       parameterization: str = DEFAULT_PARAMETERIZATION,
+                       transforms: str = DEFAULT_TRANSFORMS) -> None:
     group = parser.add_argument_group("dreams")
-    group.add_argument("--size", type=_size, default=(128, 128),
-                       help="image size: 128 or HEIGHTxWIDTH (default 128)")
-    group.add_argument("--steps", type=_positive_int, default=steps, help="training steps")
+    group.add_argument("--size", type=_size, default=(DEFAULT_SIZE, DEFAULT_SIZE),
+                       help=f"image size: {DEFAULT_SIZE} or HEIGHTxWIDTH (default {DEFAULT_SIZE})")
+    group.add_argument("--steps", type=_positive_int, default=steps,
+                       help=f"training steps (default {steps})")
     group.add_argument("--lr", type=_learning_rate, default=None,
-                       help="learning rate of the row-normalized SGD (default: 0.01 for "
-                            "fourier, 0.05 for pixels and bounded)")
+                       help="learning rate (default: the parameterization's own)")
     group.add_argument("--seed", type=int, default=0, help="same seed, same images")
     group.add_argument("--parameterization", default=parameterization,
-                       choices=["pixels", "fourier", "bounded"],
+                       choices=sorted(PARAMETERIZATIONS),
                        help=f"how a dream is held: 'fourier' (natural-looking), 'pixels' "
-                            f"(the seed's method, twice as fast) or 'bounded' (the "
-                            f"pre-images paper's); default {parameterization}")
-    group.add_argument("--transforms", default="default", choices=["default", "none"],
-                       help="'default': the pre-images paper's jitter; 'none': no transforms")
+                            f"(the seed's method) or 'bounded' (the pre-images paper's); "
+                            f"default {parameterization}")
+    group.add_argument("--transforms", default=transforms, choices=list(TRANSFORM_CHOICES),
+                       help=f"random transforms while training: "
+                            f"{'; '.join(f'{k}: {v}' for k, v in TRANSFORM_CHOICES.items())} "
+                            f"(default {transforms})")
 
 
 def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -92,17 +108,17 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         help="output folder for PNGs, grids and metrics.json")
     parser.add_argument("--models-dir", default="models",
                         help="where per-filter dream models go (default: models)")
-    parser.add_argument("--format", default="keras", choices=["keras", "h5"],
+    parser.add_argument("--format", default="keras", choices=list(MODEL_FORMATS),
                         help="per-filter model file format")
-    parser.add_argument("--batch", type=_positive_int, default=16,
+    parser.add_argument("--batch", type=_positive_int, default=DEFAULT_BATCH,
                         help="dreams trained together in one fit (bounds memory)")
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--objective", default="channel", choices=["channel", "neuron"],
+    parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
                         help="maximize a filter's mean ('channel') or its centre cell")
     parser.add_argument("--strategy", default="default",
-                        choices=["default", "mirrored", "multiworker"],
+                        choices=list(STRATEGIES),
                         help="tf.distribute strategy: split each batch of dreams across "
                              "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
     parser.add_argument("--cpu-devices", type=_positive_int, default=None,
@@ -131,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(filters)
     filters.add_argument("--layer", action="append", required=True,
                          help="layer to dream (repeat for several)")
-    filters.add_argument("--filters", default="0-15",
-                         help="filter indices: '0-15', '3,5,9' or 'all' (default 0-15)")
+    filters.add_argument("--filters", default=f"0-{DEFAULT_FILTERS - 1}",
+                         help=f"filter indices: '0-15', '3,5,9' or 'all' "
+                              f"(default 0-{DEFAULT_FILTERS - 1})")
     _add_dream_options(filters)
     _add_gallery_options(filters, out_default=None)
 
@@ -160,9 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
         sub.add_argument("--out", required=True)
         sub.add_argument("--weight", type=_learning_rate, default=None,
-                         help="C, the data term's weight against the priors (paper: 1-300; "
-                              "default 20 to invert, 100 for a caricature)")
-        _add_dream_options(sub, steps=300, parameterization="bounded")
+                         help=f"C, the data term's weight against the priors (paper: 1-300; "
+                              f"default {DEFAULT_WEIGHTS['invert']:g} to invert, "
+                              f"{DEFAULT_WEIGHTS['caricature']:g} for a caricature)")
+        _add_dream_options(sub, **PREIMAGE_DEFAULTS)
         sub.add_argument("--quiet", action="store_true")
     return parser
 

@@ -1,7 +1,9 @@
 """Filter galleries: many filters' dreams, per-filter models, metrics, resuming.
 
 For each layer, the filters train in chunks of `batch` dreams, one `fit` per
-chunk. After every chunk its PNGs, per-filter dream models and the layer's
+chunk, on ONE `DreamModel` per chunk size: each chunk restarts it with its
+filters (new kernel rows and targets), so a layer is built and traced once.
+After every chunk its PNGs, per-filter dream models and the layer's
 `metrics.json` are written atomically, so an interrupted run loses at most
 the chunk that was training, and running the same command again skips every
 dream whose configuration matches and finishes the rest.
@@ -19,27 +21,26 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import distribute, io
+from kerasdream import distribute, evaluation, io
 from kerasdream.bases import (
     BaseSpec,
-    Preprocess,
-    feature_model,
+    get_layer,
     image_shape_for,
     layer_channels,
     list_layers,
     load_base,
     resolve_layer,
 )
-from kerasdream.dream import (
-    DEFAULT_LEARNING_RATE,
-    DEFAULT_STEPS,
-    DreamProgress,
-    NonFiniteError,
-    build_dream_model,
-    generator_of,
-    train,
-)
+from kerasdream.callbacks import DreamProgress, NonFiniteError
 from kerasdream.errors import DreamError
+from kerasdream.model import (
+    DEFAULT_PARAMETERIZATION,
+    DEFAULT_SIZE,
+    DEFAULT_STEPS,
+    DEFAULT_TRANSFORMS,
+    DreamModel,
+    default_optimizer,
+)
 from kerasdream.objectives import Channel, Neuron
 
 DEFAULT_BATCH = 16
@@ -56,12 +57,12 @@ class DreamSettings:
     same image for the same filter, whatever the batch size.
     """
 
-    size: int | list[int] = 128
+    size: int | list[int] = DEFAULT_SIZE
     steps: int = DEFAULT_STEPS
-    learning_rate: float | None = DEFAULT_LEARNING_RATE
+    learning_rate: float | None = None
     seed: int = 0
-    parameterization: str = "pixels"
-    transforms: str = "default"
+    parameterization: str = DEFAULT_PARAMETERIZATION
+    transforms: str = DEFAULT_TRANSFORMS
     objective: str = "channel"
 
     def objective_for(self, layer: str, filters: list[int]):
@@ -80,6 +81,14 @@ class DreamSettings:
 
 @dataclass
 class FilterResult:
+    """What one filter's dream achieved, as recorded in `metrics.json`.
+
+    `rank` reads the final 8-bit image; `robust_rank` the mean over fixed
+    random views of it (shifted, scaled, rotated a little); `natural_ratio`
+    is the activation over the filter's largest on crops of real photos
+    (for a capped ReLU, of the pre-activation). See `kerasdream.evaluation`.
+    """
+
     filter: int
     start_activation: float
     final_activation: float
@@ -87,6 +96,9 @@ class FilterResult:
     steps: int
     wall_seconds: float
     status: str = "ok"
+    robust_rank: int | None = None
+    natural_ratio: float | None = None
+    robust_natural_ratio: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -146,8 +158,6 @@ def _after_depthwise(base: keras.Model, path: str) -> bool:
     Each of its channels sees one input channel, so its dreams are flat
     colours: not what a gallery should show of a layer's depth.
     """
-    from kerasdream.bases import get_layer
-
     layer = get_layer(base, path)
     for _ in range(3):
         nodes = [n for n in layer._inbound_nodes if n.parent_nodes]
@@ -174,8 +184,6 @@ def default_layers(base: keras.Model) -> list[str]:
 
 
 def _is_activation(base, path) -> bool:
-    from kerasdream.bases import get_layer
-
     layer = get_layer(base, path)
     if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
         return True
@@ -199,20 +207,11 @@ def layer_folder(layer: str) -> str:
 def channel_activations(
     base: keras.Model, layer: str, images: np.ndarray, preprocess: str
 ) -> np.ndarray:
-    """Each image's mean activation of every channel of `layer`, shape (N, C).
-
-    The common evaluation of a finished dream: the saved uint8 image through
-    the exact (not gradient-redirected) network.
-    """
-    images = np.asarray(images, "float32")
-    features = feature_model(base, [layer], images.shape[1:])
-    outputs = features(Preprocess(preprocess)(images), training=False)[layer]
-    return keras.ops.convert_to_numpy(outputs).mean(axis=(1, 2))
+    """Each image's mean activation of every channel of `layer`, shape (N, C)."""
+    return evaluation.channel_means(base, layer, images, preprocess)
 
 
-def rank_of(activations: np.ndarray, channel: int, tolerance: float = 1e-3) -> int:
-    """1 + how many channels beat `channel` by more than `tolerance` (ties count as 1)."""
-    return 1 + int(np.sum(activations > activations[channel] + tolerance))
+rank_of = evaluation.rank_of
 
 
 @dataclass
@@ -265,7 +264,9 @@ class LayerRun:
     def resumable_steps(self, metrics: dict, k: int) -> int:
         """Steps already trained by a saved model with otherwise equal settings, or 0."""
         entry = metrics["filters"].get(str(k))
-        if (entry is None or entry.get("status") != "ok"
+        finished = entry is not None and (entry.get("status") == "ok"
+                                          or str(entry.get("status")).startswith("stopped"))
+        if (not finished
                 or not self.settings.matches(entry.get("settings", {}), ignore_steps=True)
                 or not os.path.isfile(self.model_path(k))):
             return 0
@@ -286,12 +287,13 @@ def run_layer(
     metrics = run.load_metrics()
     pending = run.pending(metrics, resume)
     todo = list(pending)
+    models: dict[int, DreamModel] = {}  # one built, traced model per chunk size
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         # Dreams resumed from the same step count train together.
         for done_steps in sorted({pending[k] for k in chunk}):
             group = [k for k in chunk if pending[k] == done_steps]
-            for result in _train_chunk(run, base, group, done_steps, progress, log):
+            for result in _train_chunk(run, base, models, group, done_steps, progress, log):
                 metrics["filters"][str(result.filter)] = {
                     **result.as_dict(),
                     "settings": dataclasses.asdict(run.settings),
@@ -305,61 +307,110 @@ def run_layer(
             for f in run.filters if str(f) in metrics["filters"]]
 
 
-def _train_chunk(run, base, filters, done_steps, progress, log) -> list[FilterResult]:
+def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
+    """The layer's dream model for a chunk of this size, restarted on `filters`."""
+    settings = run.settings
+    objective = settings.objective_for(run.layer, filters)
+    model = models.get(len(filters))
+    if model is None:
+        with distribute.scope(run.strategy):
+            model = DreamModel(
+                objective, run.spec,
+                size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
+                parameterization=settings.parameterization,
+                transforms=settings.transforms,
+                seed=settings.seed,
+                row_keys=filters,
+            )
+            model.compile(default_optimizer(model.generator.parameterization,
+                                            settings.learning_rate))
+        models[len(filters)] = model
+    else:
+        model.restart(objective, row_keys=filters)
+    return model
+
+
+def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[FilterResult]:
     settings = run.settings
     # Every replica takes an equal slice of the batch: pad with copies of the
     # last filter (same row key, so the same dream) and drop them afterwards.
     padded = filters + filters[-1:] * (-len(filters) % distribute.replicas(run.strategy))
-    with distribute.scope(run.strategy):
-        model = build_dream_model(
-            settings.objective_for(run.layer, padded),
-            run.spec,
-            size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
-            parameterization=settings.parameterization,
-            transforms=None if settings.transforms == "none" else settings.transforms,
-            seed=settings.seed,
-            row_keys=padded,
-        )
-    generator = generator_of(model)
+    model = _model_for(run, padded, models)
+    generator = model.generator
     if done_steps:
-        kernels = [io.load_dream(run.model_path(k)).kernel for k in padded]
-        generator.kernel.assign(np.concatenate([keras.ops.convert_to_numpy(v) for v in kernels]))
-    preprocess = generator.spec["preprocess"]
+        _resume(model, [io.load_dream(run.model_path(k)) for k in padded], done_steps)
+    preprocess = model.preprocess.mode
     start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
 
-    steps = settings.steps - done_steps
-    status = "ok"
     began = time.perf_counter()
+    error = None
     try:
         with distribute.scope(run.strategy):
-            train(model, steps, learning_rate=settings.learning_rate,
-                  callbacks=[DreamProgress(progress, len(filters), len(padded))])
-    except NonFiniteError as error:
-        status = f"non-finite by step {done_steps + error.step}"  # of the whole run
+            model.fit(settings.steps - done_steps,
+                      callbacks=[DreamProgress(progress, len(filters))])
+    except NonFiniteError as fault:
+        error = fault
         resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
         log(f"{run.layer}: {error}{resumed}")
-        bad_rows = set(error.rows)
-    else:
-        bad_rows = set()
     seconds = time.perf_counter() - began
+    trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
-    end_acts = channel_activations(base, run.layer, images, preprocess)
+    state = model.training_state()
+    scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters, preprocess)
     results = []
-    for row, k in enumerate(filters):
+    for row, (k, score) in enumerate(zip(filters, scores)):
         if run.writes:
             io.save_png(run.png_path(k), images[row])
-            io.save_dream(generator.select([row]), run.model_path(k))
+            io.save_dream(generator.select([row], state), run.model_path(k))
         results.append(FilterResult(
             filter=k,
             start_activation=float(start_acts[row, k]),
-            final_activation=float(end_acts[row, k]),
-            rank=rank_of(end_acts[row], k),
-            steps=settings.steps,
+            final_activation=score["activation"],
+            rank=score["rank"],
+            steps=trained[row],
             wall_seconds=round(seconds / len(filters), 4),
-            status=status if row in bad_rows else "ok",
+            status=status[row],
+            robust_rank=score["robust_rank"],
+            natural_ratio=score["natural_ratio"],
+            robust_natural_ratio=score["robust_natural_ratio"],
         ))
     return results
+
+
+def _resume(model: DreamModel, saved: list, done_steps: int) -> None:
+    """Start `model`'s rows from saved dreams: their kernels, and their
+    optimizer slots where all were saved with the same optimizer, so that
+    100 + 100 steps train like 200."""
+    kernels = [keras.ops.convert_to_numpy(g.kernel) for g in saved]
+    model.generator.kernel.assign(np.concatenate(kernels))
+    states = [g.training_state() for g in saved]
+    if all(s is not None for s in states):
+        slots = np.concatenate([s[0] for s in states], axis=1)
+        model.set_training_state(slots, done_steps)
+
+
+def chunk_outcome(dreams: int, steps: int, done_steps: int,
+                  error: NonFiniteError | None) -> tuple[list[int], list[str]]:
+    """Steps each dream of a chunk really has, and its status.
+
+    A fault stops the whole chunk: the dreams it names were restored to
+    their last finite images; the others are healthy but short of `steps`,
+    so they are recorded as stopped (a rerun finishes them; `--resume`
+    continues them), never as done.
+    """
+    if error is None:
+        return [steps] * dreams, ["ok"] * dreams
+    trained, status = [], []
+    for row in range(dreams):
+        if row in error.rows:
+            trained.append(done_steps + error.first_step - 1)
+            status.append(f"non-finite by step {done_steps + error.step}")
+        else:
+            trained.append(done_steps + error.step)
+            status.append(f"stopped at step {done_steps + error.step} (another dream of its "
+                          f"chunk went non-finite)")
+    return trained, status
 
 
 def _write_metrics(run: LayerRun, metrics: dict) -> None:
@@ -390,13 +441,19 @@ def _png_channels(path: str) -> int:
 
 
 def summarize(layer: str, results: Sequence[FilterResult]) -> str:
-    """'conv_pw_3_relu: 16 dreams, median final activation 5.91, 15/16 rank 1'."""
-    finals = [r.final_activation for r in results]
+    """One sentence per layer: how many dreams excite their own filter most."""
+    count = len(results)
     rank1 = sum(r.rank == 1 for r in results)
+    robust = sum(r.robust_rank == 1 for r in results)
+    ratios = [r.robust_natural_ratio for r in results if r.robust_natural_ratio is not None]
+    text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
+            f"other channel of the layer ({robust} of {count} still do when shifted, scaled "
+            f"or rotated a little; a tie at a ReLU6 cap counts)")
+    if ratios:
+        text += (f"; median {np.median(ratios):.2f}x the filter's strongest response to "
+                 f"real photos")
     failed = sum(r.status != "ok" for r in results)
-    text = (f"{layer}: {len(results)} dreams, median final activation "
-            f"{np.median(finals):.3g}, {rank1}/{len(results)} rank 1")
-    return text + (f", {failed} stopped on non-finite values" if failed else "")
+    return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
 
 
 def run_gallery(

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from kerasdream.errors import DreamError
 
 MODEL_FORMATS = ("keras", "h5")
+FRAME_COLOUR = (160, 160, 160)
 
 
 @contextlib.contextmanager
@@ -113,7 +114,11 @@ def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3
 
 def grid(images: np.ndarray, labels: Sequence[str] | None = None, columns: int | None = None,
          title: str | None = None) -> np.ndarray:
-    """Images side by side in a grid, each labelled underneath; RGB uint8."""
+    """Images side by side in a grid, each labelled underneath; RGB uint8.
+
+    Each tile has a thin grey frame, so a white or flat dream still shows
+    where it is on the white page.
+    """
     images = [np.asarray(_to_pil(im).convert("RGB")) for im in images]
     count = len(images)
     columns = columns or min(count, 8)
@@ -135,6 +140,7 @@ def grid(images: np.ndarray, labels: Sequence[str] | None = None, columns: int |
         x = pad + column * (width + pad)
         y = top + pad + row * (height + label_height + pad)
         canvas.paste(Image.fromarray(image), (x, y))
+        draw.rectangle((x - 1, y - 1, x + width, y + height), outline=FRAME_COLOUR)
         if labels:
             draw.text((x, y + height + 1), str(labels[index]), fill="black", font=font)
     return np.asarray(canvas)
@@ -155,11 +161,14 @@ def stack(pictures: Sequence[np.ndarray]) -> np.ndarray:
 
 def _custom_objects() -> dict[str, Any]:
     """kerasdream's serializable classes, for loaders that ignore registration."""
-    from kerasdream import dream, objectives, optimizers, parameterization, priors, transforms
+    from kerasdream import (
+        features, generator, model, objectives, optimizers, parameterization, priors, transforms,
+    )
     from kerasdream.bases import Preprocess
 
     found = {"Preprocess": Preprocess}
-    for module in (dream, objectives, optimizers, parameterization, priors, transforms):
+    for module in (features, generator, model, objectives, optimizers, parameterization,
+                   priors, transforms):
         for name, value in vars(module).items():
             if isinstance(value, type) and value.__module__ == module.__name__:
                 found[name] = value
@@ -172,7 +181,7 @@ def save_dream(model: keras.Model, path: str) -> None:
     The generator records its base network, objective and transforms by
     reference, so `load_dream` + `kerasdream.rebuild` give back a trainable model.
     """
-    from kerasdream.dream import generator_of
+    from kerasdream.model import generator_of
 
     extension = os.path.splitext(path)[1].lstrip(".")
     if extension not in MODEL_FORMATS:
@@ -184,7 +193,7 @@ def save_dream(model: keras.Model, path: str) -> None:
 
 def load_dream(path: str):
     """A saved `DreamGenerator`; `.keras` and `.h5`, loaded with `safe_mode=True`."""
-    from kerasdream.dream import DreamGenerator
+    from kerasdream.generator import DreamGenerator
 
     if not os.path.isfile(path):
         raise DreamError(f"Dream model file not found. Received: path={path!r}")

@@ -1,6 +1,6 @@
 """What a dream maximizes: small objects that compose like Lucid's.
 
-    Channel("conv_pw_8_relu", [0, 1, 2, 3]) - 0.1 * Diversity("conv_pw_8_relu")
+    Channel("conv_pw_8_relu", [0, 1, 2, 3]) - 0.5 * DeepDream("conv_pw_8_relu")
 
 Every objective gives one value per dream (per kernel row) to *maximize*.
 Targets such as a channel index are either one number shared by all dreams
@@ -8,15 +8,20 @@ or a list with one entry per dream, so one model trains many filters at once.
 Sums, differences and scalar multiples are `Objective`s too; penalties (the
 priors in `kerasdream.priors`) are subtracted.
 
-In the dream model an objective is split by the feature it reads and each
-part is attached, as an `ObjectiveRegularizer`, to an identity layer on that
-feature: the seed's "custom activity regularizer on the chosen layer".
+A `DreamModel` reads every feature an objective needs in one forward pass
+and sums the objective over its dreams itself (the seed's "custom activity
+regularizer on the chosen layer", without Keras' per-batch scaling). Per-dream
+targets (a channel index, a photo's features) live in non-trainable variables
+of the dream model, so one traced model can be pointed at new filters.
+
+A layer name ending in `":pre"` reads the layer before its activation:
+`Channel("conv_pw_3_relu:pre", 7)` is Lucid's `_pre_relu` convention, the
+honest measure of a ReLU6 unit that a dream would otherwise push to its cap.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,10 +32,7 @@ from keras import ops
 from kerasdream.errors import DreamError
 
 IMAGE = "image"  # feature key of the dream image itself (0..255), for priors
-
-# Keras >= 3.14 divides activity-regularizer losses by the batch size.
-_KERAS_VERSION = tuple(int(p) for p in keras.__version__.split(".")[:2])
-KERAS_DIVIDES_ACTIVITY_LOSS = _KERAS_VERSION >= (3, 14)
+PRE = ":pre"  # suffix of a feature key: the layer's output before its activation
 
 
 class Objective:
@@ -94,21 +96,36 @@ class Objective:
             )
         return counts.pop() if counts else 1
 
-    def by_key(self) -> dict[str, Objective]:
-        """The objective split into one part per feature key."""
-        groups: dict[str, list] = defaultdict(list)
-        for weight, term in self.terms:
-            groups[term.key].append((weight, term))
-        return {key: Objective(terms) for key, terms in groups.items()}
-
     def select(self, rows: Sequence[int]) -> Objective:
         """The objective of a subset of dreams (per-dream targets sliced)."""
         return Objective([(w, t.select(rows)) for w, t in self.terms])
 
-    def bind(self, features_of: Callable[[np.ndarray], dict], shapes: dict) -> None:
-        """Check targets against feature `shapes`; compute photo targets."""
+    def check(self, shapes: dict) -> None:
+        """Raise a clear `DreamError` if a target does not fit the feature `shapes`."""
         for _, term in self.terms:
-            term.bind(features_of, shapes)
+            term.check(shapes)
+
+    def target_tables(self, features_of: Callable[[np.ndarray], dict], shapes: dict,
+                      num_dreams: int) -> list[np.ndarray | None]:
+        """Each term's per-dream target table, `(num_dreams, ...)`, or None.
+
+        The dream model keeps these in non-trainable variables, so a new set
+        of filters is an `assign`, not a new model.
+        """
+        self.check(shapes)
+        tables = []
+        for _, term in self.terms:
+            table = term.target_table(features_of, shapes)
+            if table is not None:
+                table = np.broadcast_to(table, (num_dreams, *table.shape[1:])).astype("float32")
+            tables.append(table)
+        return tables
+
+    def signature(self) -> list:
+        """What the traced maths depends on: weights, term kinds and their
+        settings, but not their targets. Objectives with equal signatures can
+        share one dream model."""
+        return [(weight, type(term).__name__, term.settings()) for weight, term in self.terms]
 
     def initial_images(self) -> np.ndarray | None:
         """Images the dreams should start from (a caricature's photo), if any."""
@@ -119,11 +136,15 @@ class Objective:
         return None
 
     # -- maths --------------------------------------------------------------
-    def value(self, features: dict) -> Any:
-        """One value per dream, shape (N,): the weighted sum of the terms."""
+    def value(self, features: dict, targets: Sequence | None = None) -> Any:
+        """One value per dream, shape (N,): the weighted sum of the terms.
+
+        `targets` holds one tensor (or None) per term, as `target_tables` made them.
+        """
+        targets = targets if targets is not None else [None] * len(self.terms)
         total = 0.0
-        for weight, term in self.terms:
-            total = total + weight * term(features[term.key])
+        for (weight, term), target in zip(self.terms, targets):
+            total = total + weight * term.evaluate(features, target)
         return total
 
     # -- serialization ----------------------------------------------------
@@ -148,7 +169,9 @@ keras.saving.register_keras_serializable(package="kerasdream")(Objective)
 
 
 class Term(Objective):
-    """One objective on one feature; subclasses define `__call__(x) -> (N,)`."""
+    """One objective on one feature; subclasses define `__call__(x, target) -> (N,)`."""
+
+    target_fields: tuple[str, ...] = ()  # config fields that are per-dream targets
 
     def __init__(self, layer: str | None):
         super().__init__([(1.0, self)])
@@ -165,13 +188,25 @@ class Term(Objective):
     def select(self, rows: Sequence[int]) -> Term:
         return self
 
-    def bind(self, features_of, shapes) -> None:
+    def check(self, shapes) -> None:
         pass
+
+    def target_table(self, features_of, shapes) -> np.ndarray | None:
+        """This term's targets as an array `(1 or N, ...)`, or None if it has none."""
+        return None
+
+    def settings(self) -> dict[str, Any]:
+        """The config without the per-dream targets."""
+        return {k: v for k, v in self.get_config().items() if k not in self.target_fields}
 
     def initial_images(self):
         return None
 
-    def __call__(self, x):
+    def evaluate(self, features: dict, target=None):
+        """The term's value from the dream model's features (a dict by key)."""
+        return self(features[self.key], target)
+
+    def __call__(self, x, target=None):
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -227,9 +262,13 @@ def _as_targets(value, what: str) -> list[int]:
 
 
 class _IndexedTerm(Term):
-    """A term with an integer target per dream (`index`): a channel or class."""
+    """A term with an integer target per dream (`index`): a channel or class.
+
+    Its target table is a one-hot mask over the feature's channels, `(N, C)`.
+    """
 
     index_name = "filter"
+    target_fields = ("index",)
 
     def __init__(self, layer, index):
         super().__init__(layer)
@@ -244,7 +283,7 @@ class _IndexedTerm(Term):
             return self
         return type(self).from_config({**self.get_config(), "index": [self.index[r] for r in rows]})
 
-    def bind(self, features_of, shapes):
+    def check(self, shapes):
         count = shapes[self.key][-1]
         bad = [k for k in self.index if not 0 <= k < count]
         if bad:
@@ -254,9 +293,13 @@ class _IndexedTerm(Term):
                 f"Received: {self.index_name}={bad[0]}"
             )
 
-    def _mask(self, x):
-        mask = ops.one_hot(ops.convert_to_tensor(self.index, "int32"), x.shape[-1], dtype=x.dtype)
-        return local_rows(mask, x)
+    def target_table(self, features_of, shapes):
+        return np.eye(shapes[self.key][-1], dtype="float32")[self.index]
+
+    def _mask(self, x, target):
+        if target is None:  # called on its own, outside a dream model
+            target = np.eye(x.shape[-1], dtype="float32")[self.index]
+        return local_rows(ops.cast(ops.convert_to_tensor(target), x.dtype), x)
 
     def get_config(self):
         return {"layer": self.layer, "index": self.index if len(self.index) > 1 else self.index[0]}
@@ -279,12 +322,12 @@ class Channel(_IndexedTerm):
     def __init__(self, layer: str, index: int | Sequence[int]):
         super().__init__(layer, index)
 
-    def bind(self, features_of, shapes):
+    def check(self, shapes):
         _needs_channels(self, shapes)
-        super().bind(features_of, shapes)
+        super().check(shapes)
 
-    def __call__(self, x):
-        return ops.sum(ops.mean(x, axis=(1, 2)) * self._mask(x), axis=-1)
+    def __call__(self, x, target=None):
+        return ops.sum(ops.mean(x, axis=(1, 2)) * self._mask(x, target), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
@@ -295,9 +338,9 @@ class Neuron(_IndexedTerm):
         super().__init__(layer, index)
         self.x, self.y = x, y
 
-    def bind(self, features_of, shapes):
+    def check(self, shapes):
         _needs_channels(self, shapes)
-        super().bind(features_of, shapes)
+        super().check(shapes)
         height, width = shapes[self.key][1:3]
         x, y = self._cell(height, width)
         if not (0 <= x < width and 0 <= y < height):
@@ -311,9 +354,9 @@ class Neuron(_IndexedTerm):
         y = height // 2 if self.y is None else self.y
         return x, y
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         cx, cy = self._cell(x.shape[1], x.shape[2])
-        return ops.sum(x[:, cy, cx, :] * self._mask(x), axis=-1)
+        return ops.sum(x[:, cy, cx, :] * self._mask(x, target), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "x": self.x, "y": self.y}
@@ -334,11 +377,11 @@ class ClassLogit(_IndexedTerm):
 
     @property
     def key(self):
-        return f"{self.layer or ''}:pre"
+        return f"{self.layer or ''}{PRE}"
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         scores = ops.mean(x, axis=(1, 2)) if len(x.shape) == 4 else x
-        return ops.sum(scores * self._mask(scores), axis=-1)
+        return ops.sum(scores * self._mask(scores, target), axis=-1)
 
     def get_config(self):
         config = super().get_config()
@@ -347,18 +390,24 @@ class ClassLogit(_IndexedTerm):
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class DeepDream(Term):
-    """The layer's mean squared activation: amplify whatever it already sees."""
+    """The layer's mean squared activation: amplify whatever it already sees.
+
+    Subtracted from a `Channel` it is "the layer's energy": a dream that
+    excites every channel pays for it, so its own filter stands out.
+    """
 
     def __init__(self, layer: str):
         super().__init__(layer)
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         axes = tuple(range(1, len(x.shape)))
         return ops.mean(ops.square(x), axis=axes)
 
 
 class _PhotoTerm(Term):
-    """A term with a target computed from a photo's features at build time."""
+    """A term whose target is computed from a photo's features."""
+
+    target_fields = ("image",)
 
     def __init__(self, layer: str, image):
         super().__init__(layer)
@@ -371,7 +420,6 @@ class _PhotoTerm(Term):
                 f"Received: image of shape {image.shape}"
             )
         self.image = image
-        self.target = None
 
     @property
     def num_rows(self):
@@ -382,7 +430,7 @@ class _PhotoTerm(Term):
             return self
         return type(self)(self.layer, self.image[list(rows)])
 
-    def bind(self, features_of, shapes):
+    def check(self, shapes):
         image_shape = tuple(shapes[IMAGE][1:])
         if tuple(self.image.shape[1:]) != image_shape:
             raise DreamError(
@@ -390,13 +438,15 @@ class _PhotoTerm(Term):
                 f" (resize it, or pass size=). Received: image of shape "
                 f"{tuple(self.image.shape[1:])}"
             )
-        self.target = self.make_target(np.asarray(features_of(self.image)[self.key]))
 
-    def _target(self, x):
-        if self.target is None:
-            raise DreamError(f"{type(self).__name__} has no target yet: build the dream "
-                             f"model (which computes the photo's features) first.")
-        return local_rows(ops.convert_to_tensor(self.target, x.dtype), x)
+    def target_table(self, features_of, shapes):
+        return self.make_target(np.asarray(features_of(self.image)[self.key]))
+
+    def _target(self, x, target):
+        if target is None:
+            raise DreamError(f"{type(self).__name__} reads the photo's features: use it "
+                             f"inside a DreamModel, which computes them.")
+        return local_rows(ops.cast(ops.convert_to_tensor(target), x.dtype), x)
 
     def get_config(self):
         return {"layer": self.layer, "image": np.round(self.image).astype(int).tolist()}
@@ -412,8 +462,8 @@ class Inversion(_PhotoTerm):
     def make_target(self, features):
         return features
 
-    def __call__(self, x):
-        target = self._target(x)
+    def __call__(self, x, target=None):
+        target = self._target(x, target)
         axes = tuple(range(1, len(x.shape)))
         error = ops.sum(ops.square(x - target), axis=axes)
         return -error / ops.maximum(ops.sum(ops.square(target), axis=axes), 1e-12)
@@ -433,23 +483,24 @@ class Caricature(_PhotoTerm):
     def initial_images(self):
         return self.image
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         axes = tuple(range(1, len(x.shape)))
-        return ops.sum(x * self._target(x), axis=axes)
+        return ops.sum(x * self._target(x, target), axis=axes)
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class Diversity(Term):
     """Minus the mean cosine similarity of each dream's Gram matrix with the
-    others' in the batch, so several dreams of one filter differ (Lucid)."""
+    others' in the batch (Lucid's diversity), so *adding* it makes several
+    dreams of one filter differ: `Channel(L, 7) + 0.1 * Diversity(L)`."""
 
     def __init__(self, layer: str):
         super().__init__(layer)
 
-    def bind(self, features_of, shapes):
+    def check(self, shapes):
         _needs_channels(self, shapes)
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         batch = ops.shape(x)[0]
         flat = ops.reshape(x, (batch, -1, x.shape[-1]))
         grams = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)
@@ -459,37 +510,6 @@ class Diversity(Term):
         others = ops.sum(similarity, axis=-1) - ops.diagonal(similarity)
         count = ops.maximum(ops.cast(batch, x.dtype) - 1.0, 1.0)
         return -others / count
-
-
-# --------------------------------------------------------------- attaching
-
-
-@keras.saving.register_keras_serializable(package="kerasdream")
-class ObjectiveRegularizer(keras.regularizers.Regularizer):
-    """An activity regularizer whose loss is minus the objective, summed over dreams.
-
-    Keras >= 3.14 divides activity losses by the batch size; multiplying by
-    it here keeps each dream's gradient independent of how many dreams
-    train together, so one N-row run equals N one-row runs.
-    """
-
-    def __init__(self, objective: Objective | dict):
-        if isinstance(objective, dict):
-            objective = keras.saving.deserialize_keras_object(objective)
-        self.objective = objective
-
-    def per_dream_loss(self, x):
-        key = self.objective.keys[0]
-        return -self.objective.value({key: x})
-
-    def __call__(self, x):
-        loss = ops.sum(self.per_dream_loss(x))
-        if KERAS_DIVIDES_ACTIVITY_LOSS:
-            loss = loss * ops.cast(ops.shape(x)[0], loss.dtype)
-        return loss
-
-    def get_config(self):
-        return {"objective": keras.saving.serialize_keras_object(self.objective)}
 
 
 def get(identifier) -> Objective:

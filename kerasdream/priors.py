@@ -24,7 +24,7 @@ class AlphaNorm(Term):
         super().__init__(IMAGE)
         self.alpha, self.bound, self.center = float(alpha), float(bound), float(center)
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         offset = (x - self.center) / self.bound
         norms = ops.sqrt(ops.sum(ops.square(offset), axis=-1) + 1e-12)
         return ops.mean(ops.power(norms, self.alpha), axis=(1, 2))
@@ -43,7 +43,7 @@ class TotalVariation(Term):
         super().__init__(IMAGE)
         self.beta, self.bound, self.scale = float(beta), float(bound), float(scale)
 
-    def __call__(self, x):
+    def __call__(self, x, target=None):
         x = x * (self.scale / self.bound)
         dx = ops.concatenate([x[:, :, 1:] - x[:, :, :-1], ops.zeros_like(x[:, :, :1])], axis=2)
         dy = ops.concatenate([x[:, 1:] - x[:, :-1], ops.zeros_like(x[:, :1])], axis=1)

@@ -1,10 +1,15 @@
 """Random jitter, scale and rotation, applied while training only.
 
 Robustness to small transforms keeps dreams from exploiting pixel-exact
-patterns (the pre-images paper jitters; Lucid also scales and rotates).
-Each step draws ONE transform for the whole batch from the layer's seed, so
-row i of an N-dream run sees exactly what a one-dream run sees: batching
-stays equivalent to training the dreams one at a time.
+patterns (the pre-images paper jitters; Lucid pads, jitters, scales and
+rotates). Each step draws ONE transform for the whole batch from the layer's
+seed, so row i of an N-dream run sees exactly what a one-dream run sees:
+batching stays equivalent to training the dreams one at a time.
+
+Like Keras' own random layers, a transform's `seed` defaults to None. A
+`DreamModel` then gives it one derived from the run's seed and the
+transform's position (`derived_seed`), so `[Jitter(), Scale(), Rotate()]`
+draw independent values and the same run seed gives the same pictures.
 """
 
 from __future__ import annotations
@@ -12,16 +17,31 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from kerasdream.errors import DreamError
 
 
+def derived_seed(run_seed: int, position: int) -> int:
+    """The seed of the transform at `position` in a run seeded `run_seed`."""
+    return int(np.random.default_rng([int(run_seed), int(position), 0x7A]).integers(2**31 - 1))
+
+
 class _RandomTransform(keras.layers.Layer):
-    def __init__(self, seed: int | None = 0, **kwargs):
+    def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self._initial_state = keras.ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def reset_seed(self) -> None:
+        """Start the random stream again, as if freshly built with its seed."""
+        self.seed_generator.state.assign(self._initial_state)
+
+    def advance_seed(self, steps: int) -> None:
+        """The random stream as after `steps` training steps (one draw each)."""
+        self.seed_generator.state.assign(self._initial_state + np.array([0, int(steps)]))
 
     def call(self, images, training=None):
         if not training:
@@ -39,7 +59,7 @@ class _RandomTransform(keras.layers.Layer):
 class Jitter(_RandomTransform):
     """Shift the image by up to `max_shift` pixels each way (reflected border)."""
 
-    def __init__(self, max_shift: int = 1, seed: int | None = 0, **kwargs):
+    def __init__(self, max_shift: int = 1, seed: int | None = None, **kwargs):
         super().__init__(seed, **kwargs)
         if int(max_shift) < 0:
             raise DreamError(f"Jitter must be 0 or more pixels. Received: max_shift={max_shift}")
@@ -71,6 +91,31 @@ class Jitter(_RandomTransform):
         return {**super().get_config(), "max_shift": self.max_shift}
 
 
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Pad(keras.layers.Layer):
+    """Pad the image by `pixels` on every side with a constant `value` (Lucid's
+    first transform: the borders stop being special once jitter moves them)."""
+
+    def __init__(self, pixels: int = 12, value: float = 127.5, **kwargs):
+        super().__init__(**kwargs)
+        if int(pixels) < 0:
+            raise DreamError(f"Padding must be 0 or more pixels. Received: pixels={pixels}")
+        self.pixels, self.value = int(pixels), float(value)
+
+    def call(self, images, training=None):
+        if not training or not self.pixels:
+            return images
+        p = self.pixels
+        return ops.pad(images, [[0, 0], [p, p], [p, p], [0, 0]], constant_values=self.value)
+
+    def compute_output_shape(self, input_shape):
+        grow = lambda d: None if d is None else d + 2 * self.pixels  # noqa: E731
+        return (input_shape[0], grow(input_shape[1]), grow(input_shape[2]), input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "pixels": self.pixels, "value": self.value}
+
+
 def _affine(images, angle, scale):
     """Rotate by `angle` (radians) and zoom by `scale` about the image centre."""
     height, width = images.shape[1], images.shape[2]
@@ -95,7 +140,7 @@ def _affine(images, angle, scale):
 class Scale(_RandomTransform):
     """Zoom by a random factor in `[1 - max_change, 1 + max_change]`."""
 
-    def __init__(self, max_change: float = 0.05, seed: int | None = 0, **kwargs):
+    def __init__(self, max_change: float = 0.05, seed: int | None = None, **kwargs):
         super().__init__(seed, **kwargs)
         if not 0.0 <= float(max_change) < 1.0:
             raise DreamError(f"Scale change must be in [0, 1). Received: max_change={max_change}")
@@ -115,7 +160,7 @@ class Scale(_RandomTransform):
 class Rotate(_RandomTransform):
     """Rotate by a random angle in `[-max_degrees, max_degrees]`."""
 
-    def __init__(self, max_degrees: float = 5.0, seed: int | None = 0, **kwargs):
+    def __init__(self, max_degrees: float = 5.0, seed: int | None = None, **kwargs):
         super().__init__(seed, **kwargs)
         self.max_degrees = float(max_degrees)
 

@@ -27,7 +27,6 @@ import numpy as np  # noqa: E402
 import kerasdream as kd  # noqa: E402
 from kerasdream import transforms  # noqa: E402
 from kerasdream.bases import load_base  # noqa: E402
-from kerasdream.dream import one_hot  # noqa: E402
 from kerasdream.io import load_dream, save_dream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,7 +59,8 @@ FILTERS = [0, 3]
 def channel_dreams_rise(path, state):
     # Two dreams of relu1 (a ReLU: the gradient is redirected) in one fit,
     # default jitter on.
-    model = kd.build_dream_model(kd.Channel("relu1", FILTERS), path, size=16, seed=7)
+    model = kd.build_dream_model(kd.Channel("relu1", FILTERS), path, size=16, seed=7,
+                                 parameterization="pixels")
     base = load_base(path)
     truncated = keras.Model(base.inputs, base.get_layer("relu1").output)
 
@@ -71,7 +71,7 @@ def channel_dreams_rise(path, state):
     kd.train(model, 10)
     together = images_of(model)
     before, after = own(start), own(together)
-    probe = numpy(model(one_hot(2), training=False)).mean(axis=(1, 2))
+    probe = model.feature_values()["relu1"].mean(axis=(1, 2))
     expect(np.allclose(probe[np.arange(2), FILTERS], after, atol=1e-4),
            "the dream model's objective layer does not read relu1")
     expect(np.all(after > before + 0.5), f"activations did not rise: {before} -> {after}")
@@ -87,7 +87,7 @@ def batch_equals_single_runs(path, state):
     differences = []
     for row, k in enumerate(FILTERS):
         alone = kd.build_dream_model(kd.Channel("relu1", k), path, size=16, seed=7,
-                                     row_keys=[row])
+                                     row_keys=[row], parameterization="pixels")
         kd.train(alone, 10)
         differences.append(float(np.max(np.abs(images_of(alone)[0] - together[row]))))
     moved = float(np.max(np.abs(together - start)))

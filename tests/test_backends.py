@@ -16,6 +16,8 @@ import pytest
 
 from backend_check import CHECKS
 
+pytestmark = pytest.mark.slow
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKENDS = {"jax": ("jax", 'pip install -e ".[jax]"'),
             "torch": ("torch", "the CPU-only wheel: pip install torch "

@@ -8,7 +8,8 @@ from keras.applications import imagenet_utils
 
 import kerasdream as kd
 from kerasdream import bases
-from kerasdream.bases import Preprocess, RedirectedReLU, feature_model, list_layers, resolve_layer
+from kerasdream.bases import Preprocess, list_layers, resolve_layer
+from kerasdream.features import RedirectedReLU, feature_model
 
 from conftest import tiny_cnn
 
@@ -136,11 +137,14 @@ def test_feature_model_pre_activation_of_a_nested_layer_and_of_the_head():
                                rtol=1e-4, atol=1e-5)
 
 
-def test_feature_model_is_frozen_and_leaves_the_base_alone():
+def test_feature_model_leaves_the_users_flags_and_weights_alone():
     model, _ = classifier()
+    model.get_layer("head").trainable = False  # the user's own choice stays too
     before = [w.copy() for w in model.get_weights()]
-    features = feature_model(model, ["relu1"], (8, 8, 3))
-    assert not features.trainable and not features.trainable_weights
+    flags = [(layer.name, layer.trainable) for layer in model._flatten_layers()]
+    feature_model(model, ["relu1", "conv2", "head:pre"], (8, 8, 3), redirect_relu=True)
+    assert [(layer.name, layer.trainable) for layer in model._flatten_layers()] == flags
+    assert model.trainable
     for old, new in zip(before, model.get_weights()):
         np.testing.assert_array_equal(old, new)
 
@@ -181,10 +185,12 @@ def test_redirect_relu_lets_the_gradient_through_a_closed_gate(redirect):
         tape.watch(images)
         out = features(images)["relu"]
         objective = tf.reduce_mean(out[..., 0])
+        loss = -objective  # what a dream minimizes
     assert float(objective) == 0.0  # the channel is dead either way
-    gradient = tape.gradient(objective, images).numpy()
-    # d mean(w . x + b) / dx = w / (4 * 4) at every pixel, when the gate lets it through.
-    expected = np.broadcast_to(np.array([1.0, 2.0, -1.0]) / 16, (1, 4, 4, 3))
+    # The loss's gradient pushes the closed unit up, which redirection lets through.
+    gradient = tape.gradient(loss, images).numpy()
+    # d -mean(w . x + b) / dx = -w / (4 * 4) at every pixel, when the gate lets it through.
+    expected = np.broadcast_to(-np.array([1.0, 2.0, -1.0]) / 16, (1, 4, 4, 3))
     np.testing.assert_allclose(gradient, expected if redirect else 0 * expected, atol=1e-7)
 
 
@@ -250,22 +256,50 @@ def test_preprocess_rejects_unknown_modes_and_round_trips():
 X = np.array([-2.0, -0.5, 0.0, 3.0, 7.0], "float32")
 
 
-@pytest.mark.parametrize("cap, forward", [(None, [0, 0, 0, 3, 7]), (6.0, [0, 0, 0, 3, 6])])
-def test_redirected_relu_forward_is_relu_and_gradient_is_one(cap, forward):
+def redirected_gradient(cap, x, weights):
+    """Forward and gradient of `loss = sum(weights * RedirectedReLU(x))` per row."""
     layer = RedirectedReLU(max_value=cap)
-    x = tf.constant(X)
-    weights = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])
-    with tf.GradientTape(persistent=True) as tape:
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
         tape.watch(x)
         y = layer(x)
-        plain = keras.activations.relu(x, max_value=cap)
-        loss, plain_loss = tf.reduce_sum(y * weights), tf.reduce_sum(plain * weights)
-    np.testing.assert_array_equal(y.numpy(), forward)
-    # Identity Jacobian: d sum(w * y) / dx = w everywhere, closed gate or not.
-    np.testing.assert_array_equal(tape.gradient(loss, x).numpy(), weights.numpy())
-    # A plain ReLU would block the negatives (and the capped 7): the test can tell.
-    assert tape.gradient(plain_loss, x).numpy()[0] == 0.0
-    assert RedirectedReLU.from_config(layer.get_config()).max_value == cap
+        loss = tf.reduce_sum(y * tf.constant(weights))
+    return y.numpy(), tape.gradient(loss, x).numpy()
+
+
+@pytest.mark.parametrize("cap, forward", [(None, [0, 0, 0, 3, 7]), (6.0, [0, 0, 0, 3, 6])])
+def test_redirected_relu_forward_is_exactly_relu(cap, forward):
+    y, _ = redirected_gradient(cap, X[None], np.ones((1, 5), "float32"))
+    np.testing.assert_array_equal(y[0], forward)
+    assert RedirectedReLU.from_config(RedirectedReLU(max_value=cap).get_config()).max_value == cap
+
+
+def test_a_live_units_gradient_is_the_true_relu_gradient():
+    # Row 0 has an open unit (3.0 inside (0, 6)): its gradient is the plain
+    # ReLU6 one, upstream w where 0 < x < 6 and 0 elsewhere, nothing redirected.
+    weights = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]], "float32")
+    _, gradient = redirected_gradient(6.0, X[None], weights)
+    np.testing.assert_array_equal(gradient[0], [0.0, 0.0, 0.0, 4.0, 0.0])
+
+
+def test_a_dead_rows_gradient_passes_the_gate_but_never_past_0_or_the_cap():
+    # Every unit of this row is closed (<= 0 or >= 6): the true gradient is all
+    # zero, so it is redirected. The loss is minimized: a positive upstream
+    # gradient pushes a unit down, a negative one pushes it up.
+    x = np.array([[-2.0, -0.5, 7.0, 8.0, -1.0]], "float32")
+    upstream = np.array([[-1.0, 2.0, 3.0, -4.0, -5.0]], "float32")
+    _, gradient = redirected_gradient(6.0, x, upstream)
+    # -2 pushed up: passes (-1); -0.5 pushed down: blocked (0); 7 pushed down
+    # towards the cap: passes (3); 8 pushed further up: blocked (0); -1 pushed up: passes.
+    np.testing.assert_array_equal(gradient[0], [-1.0, 0.0, 3.0, 0.0, -5.0])
+
+
+def test_redirection_is_decided_per_dream():
+    # Row 0 is alive, row 1 is dead: only row 1 is redirected.
+    x = np.array([[3.0, -1.0], [-2.0, -1.0]], "float32")
+    upstream = np.array([[-1.0, -1.0], [-1.0, -1.0]], "float32")
+    _, gradient = redirected_gradient(None, x, upstream)
+    np.testing.assert_array_equal(gradient, [[-1.0, 0.0], [-1.0, -1.0]])
 
 
 # --------------------------------------------------------------- load_base
@@ -296,9 +330,8 @@ def test_load_base_bad_alpha_and_preprocess():
         kd.load_base(kd.BaseSpec("mobilenet", preprocess="rgb"))
 
 
-def test_load_base_of_a_saved_model_is_frozen(tiny_cnn_path):
+def test_load_base_of_a_saved_model_lists_its_layers(tiny_cnn_path):
     base = kd.load_base(tiny_cnn_path)
-    assert not base.trainable
     assert [i.path for i in list_layers(base)] == ["rescale", "conv1", "relu1", "conv2", "relu2"]
 
 
@@ -308,7 +341,7 @@ def test_default_base_is_the_shipped_mobilenet():
     info = infos["conv_pw_13_relu"]
     assert info.channels == 256 and info.dreamable  # 1024 filters * alpha 0.25
     assert infos["conv1"].channels == 8  # 32 * 0.25
-    assert not base.trainable
+    assert base.name == "mobilenet_0.25"  # not the constructor's "mobilenet_0.25_None"
     # The shipped ImageNet weights, not a random init: conv1's kernel as saved.
     import h5py
 

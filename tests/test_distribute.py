@@ -18,6 +18,7 @@ def filters_command(model, out, *extra):
             "--models-dir", str(out / "models"), "--quiet", *extra]
 
 
+@pytest.mark.slow
 def test_two_replica_mirrored_run_gives_the_same_images_as_one_device(tiny_cnn_path, tmp_path):
     subprocess.run(filters_command(tiny_cnn_path, tmp_path / "one"), check=True)
     done = subprocess.run(
@@ -31,6 +32,7 @@ def test_two_replica_mirrored_run_gives_the_same_images_as_one_device(tiny_cnn_p
         assert one == two, f"filter {k} differs"
 
 
+@pytest.mark.slow
 def test_two_replicas_really_split_the_batch(tiny_cnn_path, tmp_path):
     script = f"""
 import tensorflow as tf
@@ -41,7 +43,7 @@ strategy = distribute.get_strategy("mirrored")
 with strategy.scope():
     model = kd.build_dream_model(kd.Channel("relu2", [0, 1, 2, 3]), {tiny_cnn_path!r}, size=16)
     model.compile(optimizer="sgd")
-dataset = strategy.experimental_distribute_dataset(kd.dream.dream_dataset(4))
+dataset = strategy.experimental_distribute_dataset(kd.model.dream_dataset(4))
 batch = next(iter(dataset))
 print(strategy.num_replicas_in_sync, [int(t.shape[0]) for t in strategy.experimental_local_results(batch)])
 """
@@ -64,6 +66,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_plain_keras_fit_still_fails_under_two_local_multiworker_workers():
     """Why 'multiworker' is refused, checked on this machine: two worker
     processes on localhost ports, plain Keras fit, no kerasdream code. When an
@@ -95,7 +98,7 @@ def test_several_steps_per_call_under_a_strategy_is_refused_clearly(tiny_cnn_pat
 
     with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
         model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
-        assert kd.dream.default_steps_per_execution(10) == 1
+        assert kd.model.default_steps_per_execution(10) == 1
         with pytest.raises(kd.DreamError, match=r"must be 1 under a tf.distribute strategy"):
             kd.train(model, 10, steps_per_execution=5)
         kd.train(model, 10)  # one step per call by default

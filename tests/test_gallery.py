@@ -87,6 +87,23 @@ def test_resume_trains_saved_dreams_further(tiny_cnn_path, tmp_path):
     assert (models / "tiny" / "relu2" / "filter_1.h5").exists()
 
 
+@pytest.mark.parametrize("extension", ["keras", "h5"])
+def test_resumed_steps_train_exactly_like_one_longer_run(tiny_cnn_path, tmp_path, extension):
+    # 10 + 20 steps with --resume equal 30 steps at once: the per-filter
+    # dream files carry the optimizer's slots, and the transforms' random
+    # streams go on where they stopped.
+    split, whole = tmp_path / "split", tmp_path / "whole"
+    run_filters(tiny_cnn_path, split, tmp_path / "m1", "--format", extension)
+    run_filters(tiny_cnn_path, split, tmp_path / "m1", "--format", extension,
+                "--steps", "30", "--resume")
+    run_filters(tiny_cnn_path, whole, tmp_path / "m2", "--format", extension, "--steps", "30")
+    for k in range(4):
+        resumed = load_image(str(split / "relu2" / f"filter_{k}.png"))
+        at_once = load_image(str(whole / "relu2" / f"filter_{k}.png"))
+        assert np.max(np.abs(resumed - at_once)) <= 1.0, k  # rounding to 8 bits at most
+    assert read_metrics(split)["filters"]["2"]["steps"] == 30
+
+
 def test_gallery_of_the_shipped_network_with_no_options_but_budget(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = main(["gallery", "--size", "48", "--steps", "3", "--filters", "0-1", "--quiet"])

@@ -6,7 +6,7 @@ import pytest
 
 import kerasdream as kd
 from kerasdream import objectives
-from kerasdream.objectives import IMAGE, ObjectiveRegularizer
+from kerasdream.objectives import IMAGE
 
 from conftest import colour_picker
 
@@ -23,8 +23,8 @@ X = np.array(
 #   dream 1: (0+2+6-4)/4 = 1.0, (-1+1+3+9)/4 = 3.0, (2+0-2+16)/4 = 4.0
 
 
-def value(objective, x=X, key="x"):
-    return keras.ops.convert_to_numpy(objective.value({key: x}))
+def value(objective, x=X, key="x", targets=None):
+    return keras.ops.convert_to_numpy(objective.value({key: x}, targets))
 
 
 # ------------------------------------------------------------------ terms
@@ -127,31 +127,34 @@ def picker_features(images):
     return {"pick": keras.ops.convert_to_numpy(model(np.asarray(images, "float32")))}
 
 
+def photo_value(term, x):
+    """The term's values on features `x`, with the targets a dream model would hold."""
+    return value(term, x, "pick", term.target_tables(picker_features, PICKER_SHAPES, len(x)))
+
+
 def test_the_picker_gives_the_photo_features_written_above():
     np.testing.assert_array_equal(picker_features(PHOTO[None])["pick"], PHOTO_FEATURES)
 
 
 def test_inversion_is_minus_the_relative_squared_error():
     term = kd.Inversion("pick", PHOTO)
-    term.bind(picker_features, PICKER_SHAPES)
     # ||Phi0||^2 = 1 + 4 + 1 + 1 + 9 + 1 + 4 = 21
     bumped = PHOTO_FEATURES.copy()
     bumped[0, 1, 1, 3] += 3.0  # squared error 9
     x = np.concatenate([PHOTO_FEATURES, np.zeros_like(PHOTO_FEATURES), 2 * PHOTO_FEATURES,
                         bumped])
-    np.testing.assert_allclose(value(term, x, "pick"), [0.0, -1.0, -1.0, -9 / 21], rtol=1e-6)
+    np.testing.assert_allclose(photo_value(term, x), [0.0, -1.0, -1.0, -9 / 21], rtol=1e-6)
 
 
 def test_caricature_is_the_dot_product_with_the_normalized_positive_features():
     term = kd.Caricature("pick", PHOTO)
-    term.bind(picker_features, PICKER_SHAPES)
     # max(Phi0, 0) drops the -1; its squared norm is 1 + 4 + 1 + 9 + 1 + 4 = 20.
     # <Phi0, max(Phi0, 0)> = 20 as well, so the photo itself scores 20 / 20 = 1.
     # All ones score the sum of the positive features over 20:
     # (1 + 2 + 1 + 3 + 1 + 2) / 20 = 0.5 (the -1 is not counted).
     x = np.concatenate([PHOTO_FEATURES, 2 * PHOTO_FEATURES, np.zeros_like(PHOTO_FEATURES),
                         np.ones_like(PHOTO_FEATURES)])
-    np.testing.assert_allclose(value(term, x, "pick"), [1.0, 2.0, 0.0, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(photo_value(term, x), [1.0, 2.0, 0.0, 0.5], rtol=1e-6)
     np.testing.assert_array_equal(term.initial_images(), PHOTO[None])
 
 
@@ -161,18 +164,17 @@ def test_photo_terms_take_one_photo_per_dream_and_select_them():
     assert term.num_rows == 3
     part = term.select([2, 0])
     np.testing.assert_array_equal(part.image, photos[[2, 0]])
-    part.bind(picker_features, PICKER_SHAPES)
     # Each dream is compared with its own photo: 3 * Phi0 vs 3 * Phi0 and vs Phi0.
     x = np.concatenate([3 * PHOTO_FEATURES, 3 * PHOTO_FEATURES])
     # dream 1: ||3 Phi0 - Phi0||^2 / ||Phi0||^2 = 4
-    np.testing.assert_allclose(value(part, x, "pick"), [0.0, -4.0], rtol=1e-6)
+    np.testing.assert_allclose(photo_value(part, x), [0.0, -4.0], rtol=1e-6)
 
 
 def test_photo_term_errors():
-    with pytest.raises(kd.DreamError, match="no target yet"):
+    with pytest.raises(kd.DreamError, match="reads the photo's features.*DreamModel"):
         value(kd.Inversion("pick", PHOTO), PHOTO_FEATURES, "pick")
     with pytest.raises(kd.DreamError, match=r"dream's shape \(4, 4, 3\).*\(2, 2, 3\)"):
-        kd.Inversion("pick", PHOTO).bind(picker_features, {IMAGE: (1, 4, 4, 3)})
+        kd.Inversion("pick", PHOTO).check({IMAGE: (1, 4, 4, 3)})
     with pytest.raises(kd.DreamError, match=r"image of shape \(2, 3\)"):
         kd.Caricature("pick", np.zeros((2, 3)))
 
@@ -266,63 +268,41 @@ def test_selected_rows_give_the_same_values_as_the_full_objective():
     np.testing.assert_allclose(value(objective.select([2, 0]), x3[[2, 0]]), full[[2, 0]])
 
 
-def test_by_key_splits_terms_by_feature_and_the_parts_add_up():
-    objective = kd.Channel("x", 1) + 2 * kd.DeepDream("y") - 0.5 * kd.Diversity("x")
-    parts = objective.by_key()
-    assert list(parts) == ["x", "y"]
-    assert repr(parts["x"]) == "Channel('x', 1) - 0.5 * Diversity('x')"
-    assert repr(parts["y"]) == "2 * DeepDream('y')"
-    y = X[:, :1] * 3.0
-    features = {"x": X, "y": y}
-    whole = keras.ops.convert_to_numpy(objective.value(features))
-    split = sum(keras.ops.convert_to_numpy(p.value(features)) for p in parts.values())
-    np.testing.assert_allclose(split, whole, rtol=1e-6)
-    # And the whole from the definitions: channel-1 means [6.5, 3.0]
-    # + 2 * mean square of y - 0.5 * (minus the Gram cosine of the two dreams).
-    expected = (np.array([6.5, 3.0]) + 2 * np.mean(y**2, axis=(1, 2, 3))
-                + 0.5 * cosine(gram(X[0]), gram(X[1])))
-    np.testing.assert_allclose(whole, expected, rtol=1e-5)
-
-
-# ----------------------------------------------------------- bind errors
+# ---------------------------------------------------------- check errors
 
 
 def test_out_of_range_filter_names_the_channel_count():
     with pytest.raises(kd.DreamError, match=r"has 8 channels \(0-7\).*filter=8"):
-        kd.Channel("conv", [1, 8]).bind(None, {"conv": (2, 4, 4, 8)})
+        kd.Channel("conv", [1, 8]).check({"conv": (2, 4, 4, 8)})
     with pytest.raises(kd.DreamError, match=r"has 8 channels.*filter=-1"):
-        kd.Neuron("conv", -1).bind(None, {"conv": (1, 4, 4, 8)})
+        kd.Neuron("conv", -1).check({"conv": (1, 4, 4, 8)})
     with pytest.raises(kd.DreamError, match=r"'output' has 10 channels.*class_index=10"):
-        kd.ClassLogit(10).bind(None, {":pre": (1, 10)})
-    kd.Channel("conv", [0, 7]).bind(None, {"conv": (2, 4, 4, 8)})  # in range: fine
+        kd.ClassLogit(10).check({":pre": (1, 10)})
+    kd.Channel("conv", [0, 7]).check({"conv": (2, 4, 4, 8)})  # in range: fine
 
 
-def test_composed_objective_binds_every_term():
+def test_composed_objective_checks_every_term():
     objective = kd.Channel("a", 0) + kd.Channel("b", 5)
     with pytest.raises(kd.DreamError, match=r"'b' has 4 channels.*filter=5"):
-        objective.bind(None, {"a": (1, 2, 2, 8), "b": (1, 2, 2, 4)})
+        objective.check({"a": (1, 2, 2, 8), "b": (1, 2, 2, 4)})
 
 
 def test_channel_terms_need_a_feature_map():
     with pytest.raises(kd.DreamError, match=r"gives \(1, 10\).*layer_name='dense'"):
-        kd.Channel("dense", 0).bind(None, {"dense": (1, 10)})
+        kd.Channel("dense", 0).check({"dense": (1, 10)})
     with pytest.raises(kd.DreamError, match="Diversity needs a layer"):
-        kd.Diversity("dense").bind(None, {"dense": (1, 10)})
+        kd.Diversity("dense").check({"dense": (1, 10)})
 
 
 def test_neuron_cell_out_of_range():
     with pytest.raises(kd.DreamError, match=r"is 3x5.*x=5, y=0"):
-        kd.Neuron("conv", 0, x=5, y=0).bind(None, {"conv": (1, 3, 5, 2)})
-    kd.Neuron("conv", 0, x=4, y=2).bind(None, {"conv": (1, 3, 5, 2)})
+        kd.Neuron("conv", 0, x=5, y=0).check({"conv": (1, 3, 5, 2)})
+    kd.Neuron("conv", 0, x=4, y=2).check({"conv": (1, 3, 5, 2)})
 
 
 # --------------------------------------------------------- serialization
 
 
-def bound_photo_term(cls):
-    term = cls("pick", np.stack([PHOTO, PHOTO[::-1]]))
-    term.bind(picker_features, PICKER_SHAPES)
-    return term
 
 
 def round_trip(objective):
@@ -339,7 +319,7 @@ def round_trip(objective):
         (kd.ClassLogit([2, 0], layer="head"), "head:pre", X),
         (kd.DeepDream("x"), "x", X),
         (kd.Diversity("x"), "x", X),
-        (kd.Channel("x", 7) - 0.1 * kd.Diversity("x") + kd.Neuron("x", [0, 1]) / 4, "x", X),
+        (kd.Channel("x", 2) + 0.1 * kd.Diversity("x") + kd.Neuron("x", [0, 1]) / 4, "x", X),
     ],
     ids=repr,
 )
@@ -352,13 +332,12 @@ def test_serialization_round_trip_gives_identical_values(objective, key, x):
 
 
 @pytest.mark.parametrize("cls", [kd.Inversion, kd.Caricature])
-def test_photo_terms_round_trip_and_rebind_to_identical_values(cls):
-    term = bound_photo_term(cls)
+def test_photo_terms_round_trip_to_identical_values(cls):
+    term = cls("pick", np.stack([PHOTO, PHOTO[::-1]]))
     restored = round_trip(term)
     np.testing.assert_array_equal(restored.image, term.image)
-    restored.bind(picker_features, PICKER_SHAPES)
     x = np.concatenate([PHOTO_FEATURES, -PHOTO_FEATURES]) + 0.5
-    np.testing.assert_array_equal(value(restored, x, "pick"), value(term, x, "pick"))
+    np.testing.assert_array_equal(photo_value(restored, x), photo_value(term, x))
 
 
 def test_objectives_get_accepts_instances_and_configs_only():
@@ -370,56 +349,31 @@ def test_objectives_get_accepts_instances_and_configs_only():
         objectives.get("x")
 
 
-# ---------------------------------------------------- the regularizer
+# ------------------------------------------- targets and signatures
 
 
-def test_keras_version_flag():
-    version = tuple(int(p) for p in keras.__version__.split(".")[:2])
-    assert objectives.KERAS_DIVIDES_ACTIVITY_LOSS == (version >= (3, 14))
+def test_target_tables_are_one_hot_masks_broadcast_to_the_dreams():
+    shapes = {"x": (3, 2, 2, 4)}
+    objective = kd.Channel("x", [0, 3, 1]) - kd.DeepDream("x") + kd.Neuron("x", 2)
+    channel, deep, neuron = objective.target_tables(None, shapes, 3)
+    np.testing.assert_array_equal(channel, np.eye(4)[[0, 3, 1]])
+    assert deep is None
+    np.testing.assert_array_equal(neuron, np.eye(4)[[2, 2, 2]])
 
 
-def test_regularizer_value_compensates_the_batch_size():
-    regularizer = ObjectiveRegularizer(kd.Channel("x", [0, 2]))
-    # per-dream losses are minus the values: -5.5 and -4.0, summing to -9.5
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(regularizer.per_dream_loss(X)), [-5.5, -4.0]
-    )
-    expected = 2 * -9.5 if objectives.KERAS_DIVIDES_ACTIVITY_LOSS else -9.5
-    np.testing.assert_allclose(float(regularizer(X)), expected)
-    x3 = np.concatenate([X, X[:1]])
-    regularizer3 = ObjectiveRegularizer(kd.Channel("x", [0, 2, 1]))
-    # -(5.5 + 4.0 + 6.5) = -16, times 3 dreams
-    expected3 = 3 * -16.0 if objectives.KERAS_DIVIDES_ACTIVITY_LOSS else -16.0
-    np.testing.assert_allclose(float(regularizer3(x3)), expected3)
+def test_values_read_targets_from_the_tables_not_the_python_lists():
+    # A dream model assigns new tables to point a traced model at other
+    # filters: the table, not the term's own index, decides what is read.
+    table = np.eye(3, dtype="float32")[[2, 1]]
+    np.testing.assert_allclose(value(kd.Channel("x", [0, 0]), targets=[table]), [7.5, 3.0])
 
 
-def test_loss_keras_records_is_the_sum_of_per_dream_losses():
-    # Whatever Keras does with the batch size, the loss a layer adds must be
-    # minus the summed objective, so every dream's gradient is its own.
-    layer = keras.layers.Identity(activity_regularizer=ObjectiveRegularizer(kd.Channel("x", 1)))
-    layer(X)
-    assert len(layer.losses) == 1
-    np.testing.assert_allclose(float(layer.losses[0]), -(6.5 + 3.0))
-    layer = keras.layers.Identity(activity_regularizer=ObjectiveRegularizer(kd.Channel("x", 1)))
-    layer(X[:1])
-    np.testing.assert_allclose(float(layer.losses[0]), -6.5)
-
-
-def test_regularizer_round_trips_through_config_and_keras_serialization():
-    objective = 2 * kd.Channel("x", [0, 2]) - 0.1 * kd.Diversity("x")
-    regularizer = ObjectiveRegularizer(objective)
-    expected = float(regularizer(X))
-    # 2 dreams * -(2 * (5.5 + 4.0) + 0.1 * (2 * -cos))
-    c = cosine(gram(X[0]), gram(X[1]))
-    np.testing.assert_allclose(expected, 2 * -(2 * 9.5 + 0.2 * c), rtol=1e-5)
-
-    from_config = ObjectiveRegularizer.from_config(regularizer.get_config())
-    assert repr(from_config.objective) == repr(objective)
-    assert float(from_config(X)) == expected
-
-    restored = round_trip(regularizer)
-    assert isinstance(restored, ObjectiveRegularizer)
-    assert float(restored(X)) == expected
+def test_signature_ignores_targets_but_not_weights_or_settings():
+    assert kd.Channel("x", [0, 1]).signature() == kd.Channel("x", [5, 7]).signature()
+    assert (kd.Channel("x", 1) - 0.5 * kd.DeepDream("x")).signature() != \
+        (kd.Channel("x", 1) - 0.4 * kd.DeepDream("x")).signature()
+    assert kd.Neuron("x", 1, x=0).signature() != kd.Neuron("x", 1, x=1).signature()
+    assert kd.Channel("x", 1).signature() != kd.Channel("y", 1).signature()
 
 
 # --------------------------------------- ClassLogit skips the softmax
@@ -438,8 +392,8 @@ def softmax_classifier(size=4):
 
 def test_class_logit_sees_pre_softmax_logits():
     base, W, b = softmax_classifier()
-    model = kd.build_dream_model(kd.ClassLogit([2, 0]), base=base, size=4, transforms=None)
-    features = model.get_layer("softmax_classifier_features")
+    model = kd.DreamModel(kd.ClassLogit([2, 0]), base=base, size=4, transforms=None)
+    features = model.features
     image = np.zeros((1, 4, 4, 3), "float32") + np.array([10.0, 20.0, 30.0], "float32")
     logits = keras.ops.convert_to_numpy(features(image)[":pre"])
     # The pooled colour [10, 20, 30] @ W + b, by hand:
@@ -447,8 +401,8 @@ def test_class_logit_sees_pre_softmax_logits():
     np.testing.assert_allclose(logits, [[-7.0, 12.0, 13.5]], rtol=1e-5)
     np.testing.assert_allclose(logits, image[:, 0, 0] @ W + b, rtol=1e-5)
 
-    # The dream model's objective output is those logits for the dreams.
-    images = kd.generator_of(model).images()
+    # The dream model's output is each dream's own logit: class 2, then class 0.
+    images = model.images()
     seen = keras.ops.convert_to_numpy(model(np.eye(2, dtype="float32")))
-    np.testing.assert_allclose(seen, images.mean(axis=(1, 2)) @ W + b, rtol=1e-4, atol=1e-4)
-    assert not np.allclose(seen.sum(axis=-1), 1.0)  # not probabilities
+    logits = images.mean(axis=(1, 2)) @ W + b
+    np.testing.assert_allclose(seen, [logits[0, 2], logits[1, 0]], rtol=1e-4, atol=1e-4)

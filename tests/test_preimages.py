@@ -9,7 +9,8 @@ from PIL import Image
 from kerasdream.cli import main
 from kerasdream.io import load_image
 from kerasdream.preimages import preimage, relative_error
-from kerasdream.bases import Preprocess, feature_model, load_base
+from kerasdream.bases import Preprocess, load_base
+from kerasdream.features import feature_model
 import keras
 
 skimage_data = pytest.importorskip("skimage.data")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream.dream import NonFiniteError
+from kerasdream.callbacks import NonFiniteError
 from kerasdream.gallery import DreamSettings, run_gallery
 from kerasdream.io import load_dream, load_image
 
@@ -55,6 +55,7 @@ def clean_run(tmp_path_factory):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.slow
 def test_killed_gallery_leaves_only_whole_files_and_rerun_finishes(sig, clean_run, tmp_path):
     model, clean_pngs = clean_run
     out, models = tmp_path / "out", tmp_path / "models"
@@ -80,6 +81,7 @@ def test_killed_gallery_leaves_only_whole_files_and_rerun_finishes(sig, clean_ru
         assert (out / "relu2" / f"filter_{k}.png").read_bytes() == clean_pngs[k]
 
 
+@pytest.mark.slow
 def test_same_command_same_seed_gives_byte_identical_pngs(clean_run, tmp_path):
     model, clean_pngs = clean_run
     subprocess.run(filters_command(model, tmp_path / "out", tmp_path / "models"), check=True)
@@ -160,3 +162,37 @@ def test_gallery_records_the_fault_and_goes_on_with_other_layers(tmp_path):
     assert results["boom"][0].status.startswith("non-finite by step")
     assert np.all(np.isfinite(load_image(str(tmp_path / "out" / "boom" / "filter_0.png"))))
     assert [r.status for r in results["calm"]] == ["ok", "ok"]
+
+
+def test_a_fault_records_the_healthy_dreams_of_its_chunk_as_stopped_not_done():
+    from kerasdream.gallery import chunk_outcome
+
+    assert chunk_outcome(3, 200, 0, None) == ([200] * 3, ["ok"] * 3)
+    # Row 1 went non-finite between steps 26 and 50 of a run resumed at 100:
+    # it keeps its image from before step 126; rows 0 and 2 trained to 150.
+    trained, status = chunk_outcome(3, 200, 100, NonFiniteError(50, [1], first_step=26))
+    assert trained == [150, 125, 150]
+    assert status[1] == "non-finite by step 150"
+    assert status[0] == status[2] and status[0].startswith("stopped at step 150")
+
+
+def test_a_stopped_dream_is_not_done_and_resume_continues_it(tiny_cnn_path, tmp_path):
+    folders = dict(out_dir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"),
+                   quiet=True, log=lambda line: None)
+    settings = DreamSettings(size=8, steps=6, transforms="none")
+    run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings, **folders)
+    metrics_path = tmp_path / "out" / "relu2" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["filters"]["1"].update(status="stopped at step 4 (...)", steps=4)
+    metrics_path.write_text(json.dumps(metrics))
+
+    from kerasdream.gallery import LayerRun
+
+    run = LayerRun(kd.BaseSpec(tiny_cnn_path), "relu2", [0, 1], settings, **{
+        "out_dir": folders["out_dir"], "models_dir": folders["models_dir"]})
+    recorded = run.load_metrics()
+    assert run.pending(recorded, resume=False) == {1: 0}  # redone from the start
+    assert run.pending(recorded, resume=True) == {1: 4}  # or continued from step 4
+    results = run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings,
+                          resume=True, **folders)
+    assert [(r.status, r.steps) for r in results["relu2"]] == [("ok", 6), ("ok", 6)]

@@ -160,3 +160,52 @@ def test_bad_transform_settings_raise_dream_errors():
 
 def test_paper_jitter_is_a_quarter_of_the_stride_at_least_one():
     assert [paper_jitter(s) for s in (1, 2, 4, 8, 16, 32)] == [1, 1, 1, 2, 4, 8]
+
+
+# ------------------------------------------------- seeds inside a dream model
+
+
+def shifts(layer, draws=30):
+    """The (dy, dx) a Jitter layer draws, step after step."""
+    return [tuple(keras.ops.convert_to_numpy(
+        keras.random.randint((2,), 0, 2 * layer.max_shift + 1, seed=layer.seed_generator)))
+        for _ in range(draws)]
+
+
+def test_transforms_default_to_no_seed_like_keras_random_layers():
+    assert Jitter(2).seed is None and Scale().seed is None and Rotate().seed is None
+
+
+def test_a_dream_model_gives_each_unseeded_transform_its_own_derived_seed(tiny_cnn_path):
+    import kerasdream as kd
+    from kerasdream.transforms import derived_seed
+
+    user_layers = [Jitter(2), Jitter(2), Scale(0.1), Jitter(2, seed=5)]
+    model = kd.DreamModel(kd.Channel("relu2", 0), tiny_cnn_path, size=16, seed=3,
+                          transforms=user_layers)
+    seeds = [t.seed for t in model.transforms]
+    assert seeds == [derived_seed(3, 0), derived_seed(3, 1), derived_seed(3, 2), 5]
+    assert len(set(seeds)) == 4
+    assert [t.seed for t in user_layers] == [None, None, None, 5]  # the user's layers untouched
+    # Two identical jitters draw independent shifts, not the same ones twice.
+    first, second = shifts(model.transforms[0]), shifts(model.transforms[1])
+    assert first != second
+    agree = sum(a == b for a, b in zip(first, second))
+    assert agree < 10  # 25 possible shifts: chance agreement is about 1 in 25
+    # Another model with the same run seed draws the same again: reproducible.
+    again = kd.DreamModel(kd.Channel("relu2", 0), tiny_cnn_path, size=16, seed=3,
+                          transforms=[Jitter(2), Jitter(2)])
+    assert shifts(again.transforms[0]) == first
+
+
+def test_pad_grows_the_image_with_grey_only_while_training():
+    from kerasdream.transforms import Pad
+
+    layer = Pad(2, value=127.5)
+    x = images((1, 4, 4, 3))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), x)
+    padded = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert padded.shape == (1, 8, 8, 3)
+    np.testing.assert_array_equal(padded[:, 2:6, 2:6], x)
+    assert np.all(padded[:, :2] == 127.5) and np.all(padded[:, :, -2:] == 127.5)
+    assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 8, 8, 3)

@@ -1,0 +1,108 @@
+"""Callbacks a dream's `fit` uses: a non-finite guard and a progress bar."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from kerasdream.errors import DreamError
+
+
+class NonFiniteError(DreamError):
+    """Training hit a NaN or infinite loss; the last finite kernel was restored.
+
+    `step` is the last step run. Keras runs several steps per call
+    (`steps_per_execution`), so the first bad step lies between `first_step`
+    and `step`; the restored images are from before `first_step`.
+    """
+
+    def __init__(self, step: int, rows: list[int], first_step: int | None = None):
+        self.step, self.rows = step, rows
+        self.first_step = step if first_step is None else first_step
+        where = (f"at step {step}" if self.first_step == step
+                 else f"between step {self.first_step} and step {step}")
+        super().__init__(
+            f"Loss became NaN or infinite {where}; stopped. Dreams affected: "
+            f"{rows}. Their last finite images were kept. Try a smaller learning rate."
+        )
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops `fit` at the first non-finite loss and restores the last finite kernel.
+
+    At most every `every` steps it copies the kernel before the step (cheap:
+    one row per dream); once the loss after it proves finite, the copy becomes
+    the restore point. The dreams affected are the rows whose kernel went
+    non-finite, or all rows when the kernel is finite but the loss is not.
+    With `steps_per_execution` > 1 Keras calls back once per execution, so a
+    fault is located to the steps of one execution.
+    """
+
+    def __init__(self, every: int = 10):
+        super().__init__()
+        self.every = every
+        self.failure: NonFiniteError | None = None
+        self._last_finite = self._candidate = None
+        self._candidate_step = self._first_unchecked = 0
+
+    def _kernel(self) -> np.ndarray:
+        return keras.ops.convert_to_numpy(self.model.generator.kernel)
+
+    def on_train_begin(self, logs=None):
+        self.failure, self._candidate = None, None
+        self._last_finite = self._kernel()
+        self._candidate_step = self._first_unchecked = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._first_unchecked = batch
+        if self._candidate is None and batch - self._candidate_step >= self.every:
+            self._candidate, self._candidate_step = self._kernel(), batch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and math.isfinite(float(loss)):
+            if self._candidate is not None:
+                self._last_finite, self._candidate = self._candidate, None
+            return
+        self._restore(batch + 1, self._first_unchecked + 1)
+        self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        # A finite loss does not prove a finite kernel (a row can overflow in
+        # a step whose loss was already computed): check the kernel itself.
+        if self.failure is None and not np.all(np.isfinite(self._kernel())):
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+            self._restore(step, self._first_unchecked + 1)
+
+    def _restore(self, step: int, first_step: int) -> None:
+        kernel = self._kernel()
+        bad = ~np.all(np.isfinite(kernel), axis=1)
+        rows = np.flatnonzero(bad).tolist() or list(range(len(kernel)))
+        kernel[rows] = self._last_finite[rows]
+        self.model.generator.kernel.assign(kernel)
+        self.failure = NonFiniteError(step, rows, first_step=first_step)
+
+
+class DreamProgress(keras.callbacks.Callback):
+    """Advances a progress bar over dreams x steps, with the mean loss per dream.
+
+    One bar can span several `fit` runs (a gallery's chunks and layers):
+    each call of the training step adds `dreams` for every step it ran.
+    """
+
+    def __init__(self, bar: keras.utils.Progbar | None, dreams: int):
+        super().__init__()
+        self.bar, self.dreams = bar, dreams
+        self.steps_done = 0
+
+    def on_train_begin(self, logs=None):
+        self.steps_done = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the last step of the call: fit may run several steps per call.
+        steps, self.steps_done = batch + 1 - self.steps_done, batch + 1
+        if self.bar is not None:
+            loss = float((logs or {}).get("loss", np.nan))
+            self.bar.add(self.dreams * steps, values=[("loss per dream", loss)])

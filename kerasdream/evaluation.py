@@ -1,0 +1,406 @@
+"""Judging finished pictures: the quality yardstick of DESIGN.md.
+
+Every function works on FINAL uint8 images `(N, H, W, C)` (what a user sees
+and saves) and a frozen Keras base network, through the exact network (no
+redirected ReLU, `training=False`):
+
+- rank: 1 + the channels whose mean activation beats the target's by more
+  than a tolerance, so a tie at a ReLU6 cap counts as rank 1;
+- robust rank: the same rank on channel means averaged over fixed random
+  views of each image (shift, scale, rotation, reflected border); a dream
+  that only works at its exact pixel position fails it;
+- natural ratio: the target's mean activation divided by the channel's
+  largest mean activation over crops of the `skimage.data` photos;
+- column selectivity, flatness, clipping, high-frequency noise, and the
+  pre-images paper's inversion error.
+
+Pre- versus post-activation: ranks (`rank`, `robust_rank`) are always taken
+on the layer's own output, as the network computes it. A capped ReLU
+(MobileNet's `ReLU(max_value=6)`) squashes every strong unit to the same 6,
+so a dream cannot beat a photo there by more than `6 / photo max`, however
+strongly it drives the unit. For capped ReLUs `score_dreams` therefore also
+reads the pre-activation (the ReLU's input, Lucid's `_pre_relu` convention)
+and takes the NATURAL RATIOS from it; `pre_*` keys hold those values.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+# The one place that names where feature extractors come from.
+from kerasdream.bases import Preprocess, feature_model, get_layer, resolve_layer
+
+# skimage.data photos (not synthetic images), greyscale ones used as RGB.
+NATURAL_PHOTOS = (
+    "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
+    "immunohistochemistry", "camera", "coins", "moon", "grass", "gravel", "brick",
+)
+# (zoom, fy, fx): the photo's short side is `zoom` x the crop size and the
+# crop sits at fraction (fy, fx) of the free range. Six crops per photo.
+NATURAL_CROPS = (
+    (1.0, 0.5, 0.5), (1.5, 0.2, 0.3), (1.5, 0.8, 0.7),
+    (2.5, 0.3, 0.7), (2.5, 0.7, 0.3), (2.5, 0.5, 0.5),
+)
+FLAT_STD = 2.0
+BATCH = 32
+
+_EXTRACTORS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
+_NATURAL_MEANS: dict[tuple, tuple[keras.Model, np.ndarray]] = {}
+
+
+# ------------------------------------------------------------------ features
+
+
+def relu_cap(base: keras.Model, layer: str) -> float | None:
+    """The cap of a capped ReLU layer (6.0 for ReLU6), else None."""
+    target = get_layer(base, layer)
+    if isinstance(target, keras.layers.ReLU):
+        return None if target.max_value is None else float(target.max_value)
+    activation = getattr(target, "activation", None)
+    return 6.0 if getattr(activation, "__name__", None) == "relu6" else None
+
+
+def pre_activation_key(base: keras.Model, layer: str) -> str:
+    """The feature key of `layer`'s value before its activation.
+
+    For a ReLU / Activation *layer* that is its input: the path of the layer
+    that feeds it (e.g. MobileNet's `conv_pw_3_relu` -> `conv_pw_3_bn`).
+    For a layer with a built-in activation it is `layer + ":pre"`.
+    """
+    path = resolve_layer(base, layer)
+    target = get_layer(base, path)
+    if isinstance(target, (keras.layers.ReLU, keras.layers.Activation)):
+        parent = relu_input_layer(target)
+        if parent is not None:
+            prefix = path.rpartition("/")[0]
+            return f"{prefix}/{parent.name}" if prefix else parent.name
+    return path + ":pre"
+
+
+def relu_input_layer(layer: keras.layers.Layer) -> keras.layers.Layer | None:
+    """The layer whose output is `layer`'s input tensor (None for a model input)."""
+    history = getattr(layer.input, "_keras_history", None)
+    parent = history[0] if history else None
+    if parent is None or isinstance(parent, keras.layers.InputLayer):
+        return None
+    return parent
+
+
+def _extractor(base: keras.Model, key: str, image_shape: tuple[int, ...]) -> keras.Model:
+    """A cached eager feature model from images to the feature `key`."""
+    cache_key = (id(base), key, tuple(image_shape))
+    cached = _EXTRACTORS.get(cache_key)
+    if cached is None or cached[0] is not base:  # the id of a freed base may be reused
+        cached = (base, feature_model(base, [key], tuple(image_shape)))
+        _EXTRACTORS[cache_key] = cached
+    return cached[1]
+
+
+def features(base: keras.Model, key: str, images: np.ndarray, preprocess: str) -> np.ndarray:
+    """The feature `key` of `images` (pixel values 0..255), in batches."""
+    images = np.asarray(images, "float32")
+    model = _extractor(base, key, images.shape[1:])
+    prep = Preprocess(preprocess)
+    parts = [
+        ops.convert_to_numpy(model(prep(images[i:i + BATCH]), training=False)[key])
+        for i in range(0, len(images), BATCH)
+    ]
+    return np.concatenate(parts)
+
+
+def _key(base: keras.Model, layer: str, pre_activation: bool) -> str:
+    return pre_activation_key(base, layer) if pre_activation else resolve_layer(base, layer)
+
+
+def channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
+                  pre_activation: bool = False) -> np.ndarray:
+    """Each image's mean activation of every channel of `layer`, shape (N, C)."""
+    values = features(base, _key(base, layer, pre_activation), images, preprocess)
+    return values.mean(axis=(1, 2)) if values.ndim == 4 else values
+
+
+def rank_of(activations_row: np.ndarray, channel: int, tolerance: float = 1e-3) -> int:
+    """1 + the channels that beat `channel` by more than `tolerance`.
+
+    Ties count in the target's favour: at a ReLU6 cap a dream that drives its
+    own channel and others to 6 is rank 1.
+    """
+    row = np.asarray(activations_row, "float64")
+    return 1 + int(np.sum(row > row[channel] + tolerance))
+
+
+# ------------------------------------------------------------------ views
+
+
+def view_parameters(views: int = 8, seed: int = 0, max_shift: int = 6,
+                    scale: tuple[float, float] = (0.9, 1.1),
+                    max_degrees: float = 8.0) -> np.ndarray:
+    """(views, 4) rows of (dy, dx, zoom, degrees), the same for the same seed."""
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(views, 2))
+    zooms = rng.uniform(scale[0], scale[1], size=views)
+    angles = rng.uniform(-max_degrees, max_degrees, size=views)
+    return np.column_stack([shifts, zooms, angles]).astype("float64")
+
+
+def _view_transform(dy: float, dx: float, zoom: float, degrees: float,
+                    height: int, width: int) -> np.ndarray:
+    """The 8-vector mapping output (x, y) to input coordinates: rotate and zoom
+    about the centre, then shift by (dx, dy)."""
+    cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
+    angle = np.radians(degrees)
+    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
+    return np.array([
+        cos, -sin, cx - cos * cx + sin * cy - dx,
+        sin, cos, cy - sin * cx - cos * cy - dy,
+        0.0, 0.0,
+    ], "float32")
+
+
+def robust_views(images: np.ndarray, views: int = 8, seed: int = 0, max_shift: int = 6,
+                 scale: tuple[float, float] = (0.9, 1.1),
+                 max_degrees: float = 8.0) -> np.ndarray:
+    """Fixed random views of `images`, shape (views, N, H, W, C), float32 in [0, 255].
+
+    View v applies one shift, zoom and rotation (drawn from `seed`) to every
+    image, with a reflected border and bilinear sampling.
+    """
+    images = np.asarray(images, "float32")
+    n, height, width = images.shape[:3]
+    out = []
+    for dy, dx, zoom, degrees in view_parameters(views, seed, max_shift, scale, max_degrees):
+        transform = np.tile(_view_transform(dy, dx, zoom, degrees, height, width), (n, 1))
+        view = ops.image.affine_transform(images, transform, interpolation="bilinear",
+                                          fill_mode="reflect")
+        out.append(np.clip(ops.convert_to_numpy(view), 0.0, 255.0))
+    return np.stack(out)
+
+
+def robust_channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
+                         pre_activation: bool = False, views: int = 8,
+                         seed: int = 0) -> np.ndarray:
+    """Channel means (N, C) averaged over `robust_views` of each image."""
+    stack = robust_views(images, views=views, seed=seed)
+    flat = stack.reshape(-1, *stack.shape[2:])
+    means = channel_means(base, layer, flat, preprocess, pre_activation)
+    return means.reshape(views, len(images), -1).mean(axis=0)
+
+
+# ------------------------------------------------------------------ natural photos
+
+
+@functools.lru_cache(maxsize=1)
+def natural_photos() -> tuple[np.ndarray, ...]:
+    """The `NATURAL_PHOTOS` of `skimage.data` as RGB uint8 arrays."""
+    import skimage.data
+
+    photos = []
+    for name in NATURAL_PHOTOS:
+        photo = np.asarray(getattr(skimage.data, name)())
+        if photo.ndim == 2:
+            photo = np.repeat(photo[..., None], 3, axis=-1)
+        photos.append(photo[..., :3].astype("uint8"))
+    return tuple(photos)
+
+
+def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
+    return (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
+
+
+@functools.lru_cache(maxsize=8)
+def natural_crops(size: int | tuple[int, int], channels: int = 3) -> np.ndarray:
+    """Six deterministic crops of each natural photo at `size`, uint8 (M, H, W, channels)."""
+    from PIL import Image
+
+    height, width = _size_pair(size)
+    crops = []
+    for photo in natural_photos():
+        for zoom, fy, fx in NATURAL_CROPS:
+            factor = zoom * max(height, width) / min(photo.shape[:2])
+            new_h = max(height, int(round(photo.shape[0] * factor)))
+            new_w = max(width, int(round(photo.shape[1] * factor)))
+            resized = np.asarray(Image.fromarray(photo).resize((new_w, new_h), Image.BILINEAR))
+            top = int(round(fy * (new_h - height)))
+            left = int(round(fx * (new_w - width)))
+            crops.append(resized[top:top + height, left:left + width])
+    crops = np.stack(crops)
+    if channels == 1:
+        crops = np.round(crops @ np.array([0.299, 0.587, 0.114])).astype("uint8")[..., None]
+    return crops
+
+
+def natural_means(base: keras.Model, layer: str, preprocess: str,
+                  size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
+    """Every natural crop's channel means at `size`, shape (M, C).
+
+    Computed once per (base, layer, preprocessing, size) and kept in memory.
+    """
+    key = (id(base), _key(base, layer, pre_activation), preprocess, _size_pair(size))
+    cached = _NATURAL_MEANS.get(key)
+    if cached is None or cached[0] is not base:
+        channels = int(base.inputs[0].shape[-1] or 3)
+        crops = natural_crops(_size_pair(size), channels)
+        cached = (base, channel_means(base, layer, crops, preprocess, pre_activation))
+        _NATURAL_MEANS[key] = cached
+    return cached[1]
+
+
+def natural_maxima(base: keras.Model, layer: str, preprocess: str,
+                   size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
+    """Each channel's largest mean activation over the natural crops, shape (C,)."""
+    return natural_means(base, layer, preprocess, size, pre_activation).max(axis=0)
+
+
+def constant_channels(base: keras.Model, layer: str, preprocess: str,
+                      size: int | tuple[int, int], tolerance: float = 1e-4) -> np.ndarray:
+    """Channels whose pre-activation mean is the same on every natural crop, (C,) bool.
+
+    Such a channel ignores its input (zero weights): no picture can drive it,
+    so its dream stays at the starting image, which is flat.
+    """
+    means = natural_means(base, layer, preprocess, size, pre_activation=True)
+    return np.ptp(means, axis=0) <= tolerance * (1.0 + np.abs(means).max(axis=0))
+
+
+def natural_ratio(activation: float, natural_max: float) -> float | None:
+    """`activation / natural_max`, or None when the photos never drive the channel above 0."""
+    return float(activation / natural_max) if natural_max > 1e-6 else None
+
+
+# ------------------------------------------------------------------ naturalness
+
+
+def pixel_std(images: np.ndarray) -> np.ndarray:
+    """Each image's spatial standard deviation (root mean of the per-channel
+    variances), shape (N,): 0 for one flat colour of any hue."""
+    images = np.asarray(images, "float64")
+    return np.sqrt(np.mean(np.var(images, axis=(1, 2)), axis=-1))
+
+
+def is_flat(images: np.ndarray, threshold: float = FLAT_STD) -> np.ndarray:
+    """Whether each image is (almost) one flat colour: `pixel_std < threshold`."""
+    return pixel_std(images) < threshold
+
+
+def clipped_fraction(images: np.ndarray) -> np.ndarray:
+    """The fraction of each image's values (pixels x channels) at 0 or 255."""
+    images = np.asarray(images)
+    clipped = (images <= 0) | (images >= 255)
+    return clipped.reshape(len(images), -1).mean(axis=1)
+
+
+def high_frequency(images: np.ndarray) -> np.ndarray:
+    """Mean |dx| + mean |dy| of each image, over pixels and channels, in 0..255 units."""
+    images = np.asarray(images, "float64")
+    dx = np.abs(np.diff(images, axis=2)).mean(axis=(1, 2, 3))
+    dy = np.abs(np.diff(images, axis=1)).mean(axis=(1, 2, 3))
+    return dx + dy
+
+
+def natural_high_frequency(size: int | tuple[int, int]) -> float:
+    """`high_frequency` averaged over the natural crops at `size`."""
+    return float(np.mean(high_frequency(natural_crops(_size_pair(size)))))
+
+
+# ------------------------------------------------------------------ batch measures
+
+
+def column_selective(acts: np.ndarray, targets: Sequence[int],
+                     tolerance: float = 1e-3) -> np.ndarray:
+    """Per dream i: does it drive filter `targets[i]` at least as hard (within
+    `tolerance`) as every other dream of the batch does? `acts` is (N, C)."""
+    acts = np.asarray(acts, "float64")
+    targets = np.asarray(targets, int)
+    column = acts[:, targets]  # column[j, i]: dream j on dream i's filter
+    own = np.diag(column)
+    return own + tolerance >= column.max(axis=0)
+
+
+def relative_error(base: keras.Model, layer: str, images: np.ndarray, photo: np.ndarray,
+                   preprocess: str) -> np.ndarray:
+    """`||Phi(x) - Phi0|| / ||Phi0||` per image, Phi0 the photo's features, shape (N,)."""
+    key = resolve_layer(base, layer)
+    got = features(base, key, images, preprocess).astype("float64")
+    target = features(base, key, np.asarray(photo)[None], preprocess).astype("float64")
+    axes = tuple(range(1, got.ndim))
+    return np.sqrt(np.sum((got - target) ** 2, axis=axes) / np.sum(target**2))
+
+
+# ------------------------------------------------------------------ one record a dream
+
+
+def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
+                 preprocess: str, pre_activation: bool | None = None, views: int = 8,
+                 seed: int = 0) -> list[dict[str, Any]]:
+    """One JSON-ready record per dream of `images` (uint8, N x H x W x C).
+
+    `activation`, `rank`, `robust_activation`, `robust_rank` read the layer's
+    output. `pre_activation`: None (default) also reads the pre-activation
+    exactly when the layer is a capped ReLU; True / False force it on / off.
+    When it is read, `pre_activation`, `pre_rank`, `pre_robust_activation`,
+    `pre_robust_rank`, `pre_natural_ratio`, `pre_robust_natural_ratio` are
+    added and `natural_ratio` / `robust_natural_ratio` are the pre-activation
+    ones (`natural_ratio_from` says which was used). `constant_channel` marks
+    a filter that ignores its input (`constant_channels`): its dream is flat
+    whatever the recipe.
+    """
+    images = np.asarray(images)
+    targets = [int(t) for t in targets]
+    size = images.shape[1:3]
+    cap = relu_cap(base, layer)
+    use_pre = cap is not None if pre_activation is None else bool(pre_activation)
+
+    def measures(pre: bool):
+        acts = channel_means(base, layer, images, preprocess, pre)
+        robust = robust_channel_means(base, layer, images, preprocess, pre, views, seed)
+        maxima = natural_maxima(base, layer, preprocess, size, pre)
+        return acts, robust, maxima
+
+    acts, robust, maxima = measures(False)
+    constant = constant_channels(base, layer, preprocess, size)
+    pre = measures(True) if use_pre else None
+    selective = column_selective(acts, targets)
+    stds, clipped, noise = pixel_std(images), clipped_fraction(images), high_frequency(images)
+
+    records = []
+    for i, k in enumerate(targets):
+        record = {
+            "filter": k,
+            "activation": float(acts[i, k]),
+            "rank": rank_of(acts[i], k),
+            "robust_activation": float(robust[i, k]),
+            "robust_rank": rank_of(robust[i], k),
+            "natural_max": float(maxima[k]),
+            "natural_ratio": natural_ratio(acts[i, k], maxima[k]),
+            "robust_natural_ratio": natural_ratio(robust[i, k], maxima[k]),
+            "natural_ratio_from": "post-activation",
+            "cap": cap,
+            "pixel_std": float(stds[i]),
+            "flat": bool(stds[i] < FLAT_STD),
+            "constant_channel": bool(constant[k]),
+            "clipped_fraction": float(clipped[i]),
+            "high_frequency": float(noise[i]),
+            "column_selective": bool(selective[i]),
+        }
+        if pre is not None:
+            p_acts, p_robust, p_maxima = pre
+            record.update({
+                "pre_activation": float(p_acts[i, k]),
+                "pre_rank": rank_of(p_acts[i], k),
+                "pre_robust_activation": float(p_robust[i, k]),
+                "pre_robust_rank": rank_of(p_robust[i], k),
+                "pre_natural_max": float(p_maxima[k]),
+                "pre_natural_ratio": natural_ratio(p_acts[i, k], p_maxima[k]),
+                "pre_robust_natural_ratio": natural_ratio(p_robust[i, k], p_maxima[k]),
+            })
+            record["natural_ratio"] = record["pre_natural_ratio"]
+            record["robust_natural_ratio"] = record["pre_robust_natural_ratio"]
+            record["natural_ratio_from"] = "pre-activation"
+        records.append(record)
+    return records
