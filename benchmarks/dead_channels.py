@@ -39,7 +39,7 @@ import tensorflow as tf
 
 import kerasdream as kd
 from kerasdream.bases import load_base
-from kerasdream.dream import one_hot
+from kerasdream.generator import one_hot
 
 SIZE = 128
 
@@ -52,8 +52,8 @@ def relu_layers(base: keras.Model) -> list[str]:
 
 def probe(model) -> np.ndarray:
     """Each row's features at the target layer, without jitter: (N, h, w, C)."""
-    return keras.ops.convert_to_numpy(
-        model(one_hot(kd.generator_of(model).num_dreams), training=False))
+    (features,) = model.feature_values().values()
+    return features
 
 
 def provably_dead(base: keras.Model) -> dict[str, np.ndarray]:
@@ -101,8 +101,7 @@ def dead_channels(layer: str) -> tuple[np.ndarray, np.ndarray, int]:
         row_keys=[0] * channels, redirect_relu=False)  # every row: the same image
     generator = kd.generator_of(model)
     with tf.GradientTape() as tape:
-        features = model(one_hot(channels), training=False)
-        own = tf.linalg.diag_part(tf.reduce_mean(features, axis=(1, 2)))  # row i, channel i
+        own = model(one_hot(channels), training=False)  # row i: its channel i's mean
         total = tf.reduce_sum(own)
     gradient = tape.gradient(total, generator.kernel).numpy()  # row i: d own[i] / d image
     means = own.numpy()

@@ -64,7 +64,7 @@ def main() -> None:
     best = {k: min(v) for k, v in times.items()}
     print(f"256 filters of conv_pw_13_relu, 16 chunks of 16, {args.steps} steps at "
           f"{args.size} px, pixels, no transforms (whole process, best of {args.repeats}):")
-    print(f"| code | wall s (each run) | best |\n|---|---|---:|")
+    print("| code | wall s (each run) | best |\n|---|---|---:|")
     for name, ref in (("before", args.before), ("after", "this checkout")):
         runs = ", ".join(f"{t:.1f}" for t in times[name])
         print(f"| {name} ({ref}) | {runs} | {best[name]:.1f} |")

@@ -58,7 +58,7 @@ def compare_parameterizations(layers, steps_at, out):
                                          parameterization=name)
             checkpoints = _Checkpoints(layer, filters, steps_at)
             # Callbacks run once per call of the training step: a call ends at each checkpoint.
-            per_call = kd.dream.default_steps_per_execution(math.gcd(*steps_at))
+            per_call = kd.model.default_steps_per_execution(math.gcd(*steps_at))
             kd.train(model, max(steps_at), callbacks=[checkpoints], steps_per_execution=per_call)
             for step, activation, rank1 in checkpoints.rows:
                 print(f"| {layer} | {name} | {step} | {activation:.2f} | {rank1}/16 |")

@@ -175,7 +175,7 @@ class Setup:
 
 
 def features_of(setup: Setup, redirect_relu: bool = False):
-    from kerasdream.bases import feature_model
+    from kerasdream.features import feature_model
 
     return feature_model(setup.base, [setup.layer], setup.shape, redirect_relu)
 
@@ -512,7 +512,7 @@ def curve_main(s: Setup, options: dict) -> dict:
 
         t0 = time.perf_counter()
         # Callbacks run once per call of the compiled step: one call per checkpoint gap.
-        per_call = kd.dream.default_steps_per_execution(math.gcd(*checkpoints))
+        per_call = kd.model.default_steps_per_execution(math.gcd(*checkpoints))
         kd.train(model, checkpoints[-1], callbacks=[Snapshot()], steps_per_execution=per_call,
                  **settings.get("train", {}))
         for steps in checkpoints:

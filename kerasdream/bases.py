@@ -262,19 +262,28 @@ def _subclassed_h5(path: str) -> str | None:
     return None if name in ("Functional", "Sequential", "Model") else name
 
 
-def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
+def readable(model: keras.Model) -> keras.Model:
+    """`model`, or for a subclassed model (no layer outputs to read) a
+    functional model over its same layers and weights (see `_traced`)."""
+    if getattr(model, "inputs", None) is not None:
+        return model
+    return _traced(model, None)
+
+
+def _traced(model: keras.Model, spec: BaseSpec | None) -> keras.Model:
     """A subclassed model as a functional model over the same layers and weights.
 
     Running its `call` once on a symbolic input of the size it was built
     with gives every inner layer an output tensor that a dream can read.
     """
+    where = f"model={spec.model!r}" if spec is not None else f"model={model.name!r}"
     shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
     if len(shape) != 4:
         raise DreamError(
             f"The subclassed model {type(model).__name__} was saved unbuilt or takes "
             f"inputs of shape {shape[1:]}; kerasdream needs (height, width, channels) "
-            f"images. Call the model on a batch of images before saving it. "
-            f"Received: model={spec.model!r}"
+            f"images. Call the model on a batch of images first (and before saving it). "
+            f"Received: {where}"
         )
     inputs = keras.Input(shape[1:])
     try:
@@ -285,7 +294,7 @@ def _traced(model: keras.Model, spec: BaseSpec) -> keras.Model:
             f"Keras layers ({type(error).__name__}: {first_line(error)}). kerasdream "
             f"reads layer outputs: use keras.ops (not tf.* / torch.* / jax.* calls) in "
             f"call(), or save a functional or Sequential model. "
-            f"Received: model={spec.model!r}"
+            f"Received: {where}"
         ) from None
 
 

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from kerasdream.bases import DEFAULT_MODEL, PREPROCESS_MODES
 from kerasdream.distribute import STRATEGIES
 from kerasdream.errors import DreamError
-from kerasdream.gallery import DEFAULT_BATCH, DEFAULT_FILTERS, OBJECTIVES
+from kerasdream.gallery import (
+    ACTIVATIONS,
+    DEFAULT_ACTIVATION,
+    DEFAULT_BATCH,
+    DEFAULT_FILTERS,
+    OBJECTIVES,
+)
 from kerasdream.io import MODEL_FORMATS
 from kerasdream.model import (
     DEFAULT_PARAMETERIZATION,
@@ -26,7 +32,11 @@ from kerasdream.model import (
     TRANSFORM_CHOICES,
 )
 from kerasdream.parameterization import PARAMETERIZATIONS
-from kerasdream.preimages import DEFAULT_WEIGHTS, PREIMAGE_DEFAULTS
+from kerasdream.preimages import (
+    DEFAULT_PREIMAGE_LEARNING_RATE,
+    DEFAULT_WEIGHTS,
+    PREIMAGE_DEFAULTS,
+)
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -83,14 +93,15 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STEPS,
                        parameterization: str = DEFAULT_PARAMETERIZATION,
-                       transforms: str = DEFAULT_TRANSFORMS) -> None:
+                       transforms: str = DEFAULT_TRANSFORMS,
+                       lr_help: str = "the parameterization's own") -> None:
     group = parser.add_argument_group("dreams")
     group.add_argument("--size", type=_size, default=(DEFAULT_SIZE, DEFAULT_SIZE),
                        help=f"image size: {DEFAULT_SIZE} or HEIGHTxWIDTH (default {DEFAULT_SIZE})")
     group.add_argument("--steps", type=_positive_int, default=steps,
                        help=f"training steps (default {steps})")
     group.add_argument("--lr", type=_learning_rate, default=None,
-                       help="learning rate (default: the parameterization's own)")
+                       help=f"learning rate (default: {lr_help})")
     group.add_argument("--seed", type=int, default=0, help="same seed, same images")
     group.add_argument("--parameterization", default=parameterization,
                        choices=sorted(PARAMETERIZATIONS),
@@ -115,6 +126,10 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--activation", default=DEFAULT_ACTIVATION, choices=list(ACTIVATIONS),
+                        help="what a ReLU layer's objective reads: " + "; ".join(
+                            f"{k}: {v}" for k, v in ACTIVATIONS.items())
+                        + f" (default {DEFAULT_ACTIVATION})")
     parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
                         help="maximize a filter's mean ('channel') or its centre cell")
     parser.add_argument("--strategy", default="default",
@@ -180,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"C, the data term's weight against the priors (paper: 1-300; "
                               f"default {DEFAULT_WEIGHTS['invert']:g} to invert, "
                               f"{DEFAULT_WEIGHTS['caricature']:g} for a caricature)")
-        _add_dream_options(sub, **PREIMAGE_DEFAULTS)
+        _add_dream_options(sub, **PREIMAGE_DEFAULTS,
+                           lr_help=f"{DEFAULT_PREIMAGE_LEARNING_RATE:g} for Adam, a tenth of "
+                                   f"it for the last sixth of the steps")
         sub.add_argument("--quiet", action="store_true")
     return parser
 
@@ -197,7 +214,8 @@ def _settings(args):
 
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
-                         transforms=args.transforms, objective=args.objective)
+                         transforms=args.transforms, objective=args.objective,
+                         activation=args.activation)
 
 
 def _cmd_layers(args) -> None:

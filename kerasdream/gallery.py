@@ -33,6 +33,7 @@ from kerasdream.bases import (
 )
 from kerasdream.callbacks import DreamProgress, NonFiniteError
 from kerasdream.errors import DreamError
+from kerasdream.features import PRE, relu_cap
 from kerasdream.model import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_SIZE,
@@ -47,6 +48,11 @@ DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
 METRICS_FILE = "metrics.json"
 OBJECTIVES = {"channel": Channel, "neuron": Neuron}
+ACTIVATIONS = {
+    "pre": "a ReLU layer's value before its gate and cap (Lucid's _pre_relu)",
+    "post": "the layer's output as it is",
+}
+DEFAULT_ACTIVATION = "pre"
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,19 @@ class DreamSettings:
     parameterization: str = DEFAULT_PARAMETERIZATION
     transforms: str = DEFAULT_TRANSFORMS
     objective: str = "channel"
+    activation: str = DEFAULT_ACTIVATION
 
-    def objective_for(self, layer: str, filters: list[int]):
+    def objective_for(self, layer: str, filters: list[int], base: keras.Model):
+        """The objective for `filters` of `layer`: a ReLU layer is read before
+        its gate with `activation="pre"`, so a dream is not pushed to the cap."""
         if self.objective not in OBJECTIVES:
             raise DreamError(f"Unknown objective. Expected one of {sorted(OBJECTIVES)}. "
                              f"Received: objective={self.objective!r}")
+        if self.activation not in ACTIVATIONS:
+            raise DreamError(f"Unknown activation. Expected one of {list(ACTIVATIONS)}. "
+                             f"Received: activation={self.activation!r}")
+        if self.activation == "pre" and relu_cap(get_layer(base, layer)) is not False:
+            layer = layer + PRE
         return OBJECTIVES[self.objective](layer, filters)
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
@@ -310,7 +324,7 @@ def run_layer(
 def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
     """The layer's dream model for a chunk of this size, restarted on `filters`."""
     settings = run.settings
-    objective = settings.objective_for(run.layer, filters)
+    objective = settings.objective_for(run.layer, filters, load_base(run.spec))
     model = models.get(len(filters))
     if model is None:
         with distribute.scope(run.strategy):
@@ -322,8 +336,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
                 seed=settings.seed,
                 row_keys=filters,
             )
-            model.compile(default_optimizer(model.generator.parameterization,
-                                            settings.learning_rate))
+            model.compile(default_optimizer(settings.learning_rate))
         models[len(filters)] = model
     else:
         model.restart(objective, row_keys=filters)
@@ -477,7 +490,7 @@ def run_gallery(
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
     image_shape_for(base, size)  # validates the size early
-    settings.objective_for(layers[0], [0])  # validates the objective name early
+    settings.objective_for(layers[0], [0], base)  # validates the objective name early
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
         io.remove_stale_temporaries(folder)

@@ -35,32 +35,56 @@ from kerasdream.bases import (
     image_shape_for,
     load_base,
     preprocess_for_model,
+    readable,
 )
 from kerasdream.callbacks import NonFiniteGuard
 from kerasdream.errors import DreamError
 from kerasdream.features import feature_model
 from kerasdream.generator import DreamGenerator, one_hot
 from kerasdream.objectives import IMAGE, Objective
-from kerasdream.optimizers import RowNormalizedSGD
-from kerasdream.transforms import Jitter, derived_seed, paper_jitter
+from kerasdream.transforms import Jitter, Pad, Rotate, Scale, derived_seed, paper_jitter
 
 DEFAULT_SIZE = 128
-DEFAULT_STEPS = 200
+DEFAULT_STEPS = 256
+DEFAULT_LEARNING_RATE = 0.05
+GRADIENT_LIMIT = 1e15  # per element: its square stays finite in float32
 DEFAULT_PARAMETERIZATION = "fourier"
-DEFAULT_TRANSFORMS = "default"
+DEFAULT_TRANSFORMS = "lucid"
 TRANSFORM_CHOICES = {
-    "default": "the pre-images paper's jitter",
+    "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
+    "jitter": "the pre-images paper's jitter for the layer's stride",
     "none": "no transforms",
 }
+
+
+def lucid_transforms(size: int = DEFAULT_SIZE, pad: bool = True) -> list[keras.layers.Layer]:
+    """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate up to
+    10 degrees, jitter 4. Its pixel counts are for 128-px images, so they scale
+    with `size`; no padding for a network that takes one fixed size only."""
+    def pixels(amount: int) -> int:
+        return max(1, round(amount * size / 128))
+
+    layers = [Pad(pixels(12))] if pad else []
+    return layers + [Jitter(pixels(8)), Scale(0.1), Rotate(10.0), Jitter(pixels(4))]
 MAX_STEPS_PER_EXECUTION = 25  # fit's steps per call: fewer Python round trips per step
 
 
-def default_optimizer(parameterization, learning_rate: float | None = None):
-    """The dream optimizer: row-normalized SGD at the parameterization's own rate."""
+def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """The dream optimizer: Adam at `DEFAULT_LEARNING_RATE` (Lucid's recipe).
+
+    Adam moves every raw value by about the learning rate a step, whatever
+    its gradient's size: a Fourier coefficient of a fine detail moves as
+    readily as the mean colour, so a dream cannot settle into a flat colour
+    (`benchmarks/quality.py` measured the alternatives). It works per
+    element, so dreams trained together stay independent; so does its
+    `clipvalue`, which only keeps a squared gradient below float32's range
+    (a network whose activations explode would otherwise turn Adam's second
+    moment into inf, then NaN).
+    """
     if learning_rate is None:
-        learning_rate = parameterization.learning_rate
+        learning_rate = DEFAULT_LEARNING_RATE
     check_learning_rate(learning_rate)
-    return RowNormalizedSGD(learning_rate=learning_rate, momentum=0.9)
+    return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
 
 
 def check_learning_rate(learning_rate) -> None:
@@ -111,16 +135,23 @@ def dream_dataset(num_dreams: int):
     return tf.data.Dataset.from_tensors(one_hot(num_dreams)).repeat()
 
 
-def _transform_layers(transforms, stride: int, seed: int) -> list[keras.layers.Layer]:
+def _transform_layers(transforms, stride: int, seed: int, image_shape,
+                      fixed_size: bool) -> list[keras.layers.Layer]:
     """Transform layers with seeds derived from the run's `seed` and position,
-    where the user gave none (so they draw independently, reproducibly)."""
+    where the user gave none (so they draw independently, reproducibly),
+    checked on `image_shape` so a bad size fails here, not inside `fit`."""
+    if transforms == "default":
+        transforms = DEFAULT_TRANSFORMS
     if transforms is None or transforms == "none":
         return []
-    if transforms == "default":
+    if transforms == "lucid":
+        transforms = lucid_transforms(min(image_shape[:2]), pad=not fixed_size)
+    elif transforms == "jitter":
         transforms = [Jitter(paper_jitter(stride))]
     if isinstance(transforms, str):
-        raise DreamError("Transforms must be 'default', 'none', None or a list of layers "
-                         f"from kerasdream.transforms. Received: transforms={transforms!r}")
+        raise DreamError(f"Transforms must be one of {['default', *TRANSFORM_CHOICES]}, None "
+                         f"or a list of layers from kerasdream.transforms. "
+                         f"Received: transforms={transforms!r}")
     layers = []
     for position, transform in enumerate(transforms):
         if isinstance(transform, dict):
@@ -135,6 +166,14 @@ def _transform_layers(transforms, stride: int, seed: int) -> list[keras.layers.L
                 config["seed"] = derived_seed(seed, position)
             transform = type(transform).from_config(config)
         layers.append(transform)
+    shape = (None, *image_shape)
+    for transform in layers:
+        transform.build(shape)
+        shape = transform.compute_output_shape(shape)
+    if fixed_size and tuple(shape[1:3]) != tuple(image_shape[:2]):
+        raise DreamError(f"The transforms change the image size to {tuple(shape[1:3])}, but "
+                         f"the network takes {tuple(image_shape[:2])} only: leave out Pad. "
+                         f"Received: transforms={[type(t).__name__ for t in layers]}")
     return layers
 
 
@@ -156,8 +195,9 @@ class DreamModel(keras.Model):
             fixed input size, else 128.
         num_dreams: N; defaults to the number of per-dream targets.
         parameterization: `"fourier"` (default), `"pixels"` or `"bounded"`.
-        transforms: `"default"` (the paper's jitter for the layer's stride),
-            `None`, or a list of layers from `kerasdream.transforms`.
+        transforms: a name from `TRANSFORM_CHOICES` (`"default"` is
+            `DEFAULT_TRANSFORMS`), `None`, or a list of layers from
+            `kerasdream.transforms`.
         preprocess: the network's preprocessing mode; by default its own
             (`keras.applications`) or none (your model carries its own).
         seed: seeds initial images and transforms: same seed, same dreams.
@@ -187,7 +227,7 @@ class DreamModel(keras.Model):
         super().__init__(name=name, **kwargs)
         objective = objectives_lib.get(objective)
         if isinstance(base, keras.Model):
-            self.spec, base_model = None, base
+            self.spec, base_model = None, readable(base)
             mode = preprocess_for_model(base, preprocess)
         else:
             spec = as_spec(base)
@@ -242,8 +282,9 @@ class DreamModel(keras.Model):
             if initial is not None:
                 generator.set_images(initial)
         self.generator = generator
-        self.transforms = _transform_layers(transforms, _stride(self._shapes, layer_keys,
-                                                                image_shape), seed)
+        fixed_size = any(d is not None for d in base_model.inputs[0].shape[1:3])
+        stride = _stride(self._shapes, layer_keys, image_shape)
+        self.transforms = _transform_layers(transforms, stride, seed, image_shape, fixed_size)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._record_spec()
         self._requested_steps_per_execution = None
@@ -362,13 +403,13 @@ class DreamModel(keras.Model):
     # --------------------------------------------------------------- training
     def compile(self, optimizer=None, *, steps_per_execution: int | None = None,
                 jit_compile: bool | str = "auto", **kwargs):
-        """Compile with `optimizer` (default: `default_optimizer`) for the kernel only.
+        """Compile with `optimizer` (default: `default_optimizer()`) for the kernel only.
 
         `steps_per_execution` must then divide every `fit`'s steps; by
         default each `fit` picks the largest divisor of its steps up to 25.
         """
         if optimizer is None:
-            optimizer = default_optimizer(self.generator.parameterization)
+            optimizer = default_optimizer()
         optimizer = keras.optimizers.get(optimizer)
         if steps_per_execution is not None:
             check_positive_int("steps_per_execution", steps_per_execution)
@@ -566,7 +607,7 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
     """`model.compile(...)` then `model.fit(steps)`: a fresh optimizer each call."""
     check_positive_int("steps", steps)
     if optimizer is None:
-        optimizer = default_optimizer(model.generator.parameterization, learning_rate)
+        optimizer = default_optimizer(learning_rate)
     model.compile(optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model.fit(steps, callbacks=callbacks, verbose=verbose)
 

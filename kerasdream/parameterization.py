@@ -33,8 +33,6 @@ class Parameterization(keras.layers.Layer):
     """Base class: raw kernel values of `raw_shape` -> images in [0, 255]."""
 
     init_stddev = 0.01
-    # Row-normalized SGD moves every raw value by about this much a step.
-    learning_rate = 0.05
 
     def __init__(self, image_shape, **kwargs):
         super().__init__(**kwargs)
@@ -105,12 +103,8 @@ class Fourier(Parameterization):
     """A spectrum (real, imaginary) per channel, 1/f^decay scaled, decorrelated colour.
 
     Raw shape `(2, C, H, W)`. The spectrum scale is normalized so that raw
-    values of unit variance give pre-sigmoid pixels of unit variance. Its
-    default learning rate is lower than the pixels' (0.01): every raw value
-    moves the whole image, and at 0.05 the colours saturate.
+    values of unit variance give pre-sigmoid pixels of unit variance.
     """
-
-    learning_rate = 0.01
 
     def __init__(self, image_shape, decay=1.0, decorrelate=True, **kwargs):
         super().__init__(image_shape, **kwargs)

@@ -21,7 +21,7 @@ from kerasdream import io
 from kerasdream import evaluation
 from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress
-from kerasdream.model import DreamModel, check_learning_rate
+from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate
 from kerasdream.errors import DreamError
 from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
@@ -48,7 +48,7 @@ def preimage_optimizer(steps: int, learning_rate: float | None = None) -> keras.
     check_learning_rate(rate)
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
         [max(1, int(steps * 5 / 6))], [float(rate), float(rate) / 10])
-    return keras.optimizers.Adam(schedule, beta_2=0.9)
+    return keras.optimizers.Adam(schedule, beta_2=0.9, clipvalue=GRADIENT_LIMIT)
 
 
 def preimage_objective(kind: str, layer: str, photo: np.ndarray,

@@ -9,8 +9,13 @@ regenerate: edit the cells here, not in the .ipynb files.
 
 Every notebook reads one switch in its first code cell, the environment
 variable `KERASDREAM_NOTEBOOK_BUDGET`: "full" (the default) for the pictures
-worth looking at, "small" for a smoke run in a few seconds (what
-tests/test_notebooks.py uses). Execution happens in a temporary working
+worth looking at, at the package's default steps and size
+(`kerasdream.model.DEFAULT_STEPS`, `DEFAULT_SIZE`), "small" for a smoke run
+in a few seconds (what tests/test_notebooks.py uses).
+
+The prose never states the package's dream defaults (parameterization,
+transforms, optimizer, steps) as literals: the cells read and print them
+from `kerasdream.model`, so the notebooks stay true when the defaults change. Execution happens in a temporary working
 directory, so the files a notebook writes (dreams, models) never land in the
 repository.
 """
@@ -34,13 +39,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ----------------------------------------------------------------- shared cells
 
 SETUP = '''
+import logging
 import os
 
 # The one switch: KERASDREAM_NOTEBOOK_BUDGET="full" (default) or "small" (a quick smoke run).
 BUDGET = os.environ.get("KERASDREAM_NOTEBOOK_BUDGET", "full")
 if BUDGET not in ("small", "full"):
     raise ValueError(f"KERASDREAM_NOTEBOOK_BUDGET must be 'small' or 'full'. Received: {BUDGET!r}")
-STEPS, SIZE = (200, 128) if BUDGET == "full" else (5, 48)
 OUT = "kerasdream-output/@SLUG@"  # everything this notebook writes goes here
 @EXTRA@
 import time
@@ -50,6 +55,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import kerasdream as kd
+from kerasdream.model import DEFAULT_SIZE, DEFAULT_STEPS
+
+# "full": the package's own default steps and size; "small": a few steps on small images.
+STEPS, SIZE = (DEFAULT_STEPS, DEFAULT_SIZE) if BUDGET == "full" else (5, 48)
+# Every dream model traces its own training step; TensorFlow would warn about each one.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 %matplotlib inline
 %config InlineBackend.figure_formats = ["jpeg"]
@@ -95,13 +106,12 @@ NB01 = [
 A convolutional network is a stack of filters. Each filter of each layer
 answers one question about every patch of its input: "how much does this
 look like my pattern?" *Feature visualization* asks the network to show us
-that pattern: starting from a grey image, change the pixels step by step so
-that one chosen filter fires as hard as it can. The image we end up with is
-the filter's **dream**.
+that pattern: starting from an almost grey image, change the pixels step by
+step so that one chosen filter fires as hard as it can. The image we end up
+with is the filter's **dream**.
 
-This notebook builds a dream out of ordinary Keras parts, following the
-recipe of the Mindboard post "Visualizing How Convolution Neural Networks
-'See'":
+This notebook builds a dream piece by piece, following the recipe of the
+Mindboard post "Visualizing How Convolution Neural Networks 'See'":
 
 > create a neural network that is composed of an initial dense layer that is
 > applied to a single unit input. The initial dense layer will contain a set
@@ -111,28 +121,29 @@ recipe of the Mindboard post "Visualizing How Convolution Neural Networks
 > in the initial dense layer can be altered. [...] we can apply this loss
 > through a custom regularization function applied to the chosen layer.
 
-In one picture (this is exactly what `kd.build_dream_model` assembles):
+In kerasdream that network is `kd.DreamModel`, a `keras.Model`:
 
 ```
-one-hot row i of eye(N)              the input: N rows, one per dream
-  -> Dense(H*W*C, use_bias=False)    kernel row i IS dream i (the only trainable weights)
-  -> Reshape(H, W, C)
-  -> parameterization                raw values -> pixels in [0, 255]
-  -> jitter                          small random shifts, training only
-  -> the network's preprocessing     e.g. [0, 255] -> [-1, 1] for MobileNet
-  -> frozen pretrained CNN           cut at the chosen layer, training=False
-  -> Identity(activity_regularizer)  loss = -(mean activation of filter k)
+one-hot row i of eye(N)                the input: N rows, one per dream
+  -> Dense(raw_size, use_bias=False)   kernel row i IS dream i: the only weights that train
+  -> Reshape -> parameterization       raw values -> pixels in [0, 255]
+  -> transforms                        small random shifts, training only
+  -> the network's preprocessing       e.g. [0, 255] -> [-1, 1] for MobileNet
+  -> the pretrained CNN                up to the chosen layer, training=False, never changed
+  -> objective                         one value per dream: filter k's mean activation
+loss = -(sum of the N values)          in DreamModel.train_step: a gradient for the kernel only
 ```
 
-`model.fit` with SGD then trains the Dense kernel, that is, paints the image.
-The network here is MobileNet (width 0.25) with ImageNet weights, which ship
-inside kerasdream, so nothing is downloaded.
+You use it like any Keras model: `model.compile()`, `model.fit(steps)`,
+then `model.render()` for the pictures. The network is MobileNet (width
+0.25) with ImageNet weights, which ship inside kerasdream, so nothing is
+downloaded.
 '''),
     ("code", setup_cell("01")),
     ("md", r'''
 ## The network and the layer
 
-`kd.load_base()` gives the frozen network (`base=None` everywhere means this
+`kd.load_base()` gives the network (`base=None` everywhere means this
 MobileNet). `kd.list_layers` lists its layers with their channel counts; the
 command line does the same with `kerasdream layers`. We dream the outputs of
 the ReLU layers: after each one, a channel is one filter's response map.
@@ -146,17 +157,19 @@ print("  " + ", ".join(f"{info.path} ({info.channels})" for info in relus))
 LAYER, FILTER = "conv_pw_5_relu", 7   # a middle layer with 64 filters; we dream filter 7
 '''),
     ("md", r'''
-## Step 1: the one-hot input and the Dense layer
+## Step 1: the one-hot input and the Dense kernel
 
 The model's input is the identity matrix `eye(N)`, one row per dream. A Dense
 layer without bias computes `rows @ kernel`, and a one-hot row just *selects*
 a row of the kernel: row i of the output is kernel row i. So the kernel,
-`N` rows of `H*W*C` numbers, holds `N` images, and training the kernel
-trains the images. The same batch goes into `fit` at every step, never
-shuffled, so row i always means dream i.
+`N` rows of numbers, holds `N` images, and training the kernel trains the
+images. `fit` feeds the same batch at every step, never shuffled, so row i
+always means dream i.
 '''),
     ("code", r'''
-rows = kd.dream.one_hot(4)                    # what fit sees for N = 4 dreams
+from kerasdream.generator import one_hot
+
+rows = one_hot(4)                    # what fit feeds for N = 4 dreams: eye(4)
 kernel = np.random.default_rng(0).normal(size=(4, 6))
 print("rows @ kernel == kernel:", np.allclose(rows @ kernel, kernel))
 
@@ -168,31 +181,48 @@ ax.set_title("the input: eye(4)")
 plt.show()
 '''),
     ("md", r'''
-## Step 2: the whole dream model
+## Step 2: the dream model
 
-`kd.build_dream_model(objective)` assembles the picture above. The objective
-`kd.Channel(LAYER, FILTER)` means "the mean activation of filter `FILTER` of
-`LAYER` over all positions". `row_keys=[FILTER]` seeds the starting noise by
-the filter number, as a batch of many filters does (we use that below).
+`kd.DreamModel(objective)` assembles the picture above around the shipped
+MobileNet (pass `base=` for another network). The objective
+`kd.Channel(LAYER, FILTER)` means "the mean activation of filter `FILTER`
+of `LAYER` over all positions". `row_keys=[FILTER]` seeds the starting
+noise by the filter number, as a batch of many filters does (we use that
+below). Everything else takes the package's defaults, printed here.
 '''),
     ("code", r'''
-model = kd.build_dream_model(kd.Channel(LAYER, FILTER), size=SIZE, row_keys=[FILTER])
-model.summary()
-generator = kd.generator_of(model)   # the trainable part: Dense -> Reshape -> pixels
-generator.summary()
-print("Dense kernel:", tuple(generator.kernel.shape), f"= 1 dream of {SIZE}*{SIZE}*3 values")
+model = kd.DreamModel(kd.Channel(LAYER, FILTER), size=SIZE, row_keys=[FILTER])
+generator = model.generator          # the trainable part: Dense -> Reshape -> parameterization
+
+
+def settings(layer):
+    return {k: v for k, v in layer.get_config().items() if k not in ("name", "trainable", "dtype")}
+
+
+print("objective:        ", model.objective)
+print("generator:        ", f"kernel {tuple(generator.kernel.shape)} ->",
+      type(generator.parameterization).__name__, f"-> images {generator.image_shape}")
+print("transforms:       ", [f"{type(t).__name__}{settings(t)}" for t in model.transforms])
+print("preprocessing:    ", model.preprocess.mode)
+print("network features: ", model.features.name, f"({len(model.features.layers)} layers)")
 '''),
     ("md", r'''
 ## Step 3: reshape and parameterization
 
-The kernel row is reshaped to `(H, W, 3)` and squashed into pixel values by
-`255 * sigmoid(raw)` (the "pixels" parameterization), so whatever SGD does,
-every pixel stays in [0, 255]. The kernel starts as tiny noise, so the first
-image is an almost uniform grey; stretched 100 times you can see the noise.
+A kernel row is reshaped to the parameterization's `raw_shape` and turned
+into pixels. With `"pixels"` every pixel has its own number, squashed by
+`255 * sigmoid(raw)`. With `"fourier"` the row is a 2-D spectrum (a real and
+an imaginary part per frequency and colour), scaled by 1/frequency and
+turned into pixels by an inverse FFT and the same sigmoid, with Lucid's
+decorrelated colours. Either way, whatever the optimizer does, every pixel
+stays in [0, 255]. The kernel starts as small noise, so the first image is
+an almost uniform grey; stretched 100 times you can see the noise.
 '''),
     ("code", r'''
-raw = keras.ops.convert_to_numpy(generator.kernel)[0].reshape(SIZE, SIZE, 3)
-start = kd.render(model)[0]               # uint8 (H, W, 3): what the network sees
+parameterization = generator.parameterization
+raw = keras.ops.convert_to_numpy(generator.kernel)[0].reshape(parameterization.raw_shape)
+start = model.render()[0]            # uint8 (H, W, 3): what the network sees
+print(f"{type(parameterization).__name__}: kernel row -> raw shape {raw.shape} -> image {start.shape}")
 print(f"raw kernel values: mean {raw.mean():+.4f}, std {raw.std():.4f}")
 print(f"start image: pixel values {start.min()}..{start.max()}")
 
@@ -200,47 +230,78 @@ stretched = np.clip(127.5 + 100 * (start.astype(float) - 127.5), 0, 255)
 show([start, stretched], ["start image", "same, contrast x100"], columns=2, size=2.2)
 '''),
     ("md", r'''
-## Step 4: the frozen network
+## Step 4: the network's features, frozen but never changed
 
-The network is cut at `LAYER` and called with `training=False` (batch
-normalization keeps its ImageNet statistics). None of its weights train:
-the only trainable variable of the whole model is the Dense kernel.
+`model.features` is a functional view of MobileNet from images to the
+layer the objective reads. It *shares* the network's layers and weights and
+calls them with `training=False` (batch normalization keeps its ImageNet
+statistics), but it changes nothing about them: no `trainable` flag is set,
+so Keras still lists MobileNet's weights among the model's trainable
+weights. What trains is decided in the training step (Step 5).
+
+On a ReLU target the view ends in a `RedirectedReLU`: the same values, but
+a filter that is closed everywhere on the start image still gets a gradient
+(Lucid's trick), so its dream can move. `model.feature_values()` gives what
+the objective reads from the current dreams.
 '''),
     ("code", r'''
-print("trainable:", [w.path for w in model.trainable_weights])
-frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
-print(f"frozen: {len(model.non_trainable_weights)} variables, {frozen:,} numbers of MobileNet")
+features = model.feature_values()    # {feature key: array}, on the start image, no transforms
+for key, value in features.items():
+    print(f"{key}: {value.shape}  (dreams, height, width, channels)")
+network = [w for w in model.trainable_weights if w is not generator.kernel]
+before = [w.copy() for w in base.get_weights()]      # to check after training
+print(f"Keras lists {len(model.trainable_weights)} trainable variables: the kernel and "
+      f"{len(network)} of MobileNet's, whose flags kerasdream leaves as they are")
+print("redirected:", [layer.name for layer in model.features.layers if "redirected" in layer.name])
 '''),
     ("md", r'''
-## Step 5: the objective as an activity regularizer
+## Step 5: one objective value per dream, and the loss
 
-The last layer is an `Identity` on the chosen layer's output with an
-*activity regularizer*: a loss computed from the activations that pass
-through it. Here the loss is minus the filter's mean activation, so
-minimizing it (what `fit` does) maximizes the filter. The model has no
-targets and no other loss.
+Called on its one-hot rows, the dream model returns **each dream's
+objective value**, shape `(N,)`: here the mean activation of filter 7 on
+dream i. Its training step (`DreamModel.train_step`) turns them into the
+loss and differentiates only the generator's kernel; on TensorFlow it is
+
+```python
+with tf.GradientTape() as tape:
+    values = self(rows, training=True)       # one objective value per dream, shape (N,)
+    loss = -ops.sum(values)                  # maximize every dream's value
+gradients = tape.gradient(loss, [kernel])    # the generator's kernel, nothing else
+self.optimizer.apply(gradients, [kernel])
+```
+
+(JAX does the same with a stateless call, PyTorch with autograd.) This is
+the seed's "custom activity regularizer on the chosen layer", done directly:
+instead of a regularizer's one loss per batch (which Keras may rescale by
+the batch size), one value per dream, summed. Dream i's gradient therefore
+depends on dream i's value alone, so N dreams in one `fit` are exactly N
+separate fits (we check that below).
 '''),
     ("code", r'''
-probe = model.get_layer("objective_0")
-print("activity regularizer of", probe.name, "->", probe.activity_regularizer.objective)
-model(kd.dream.one_hot(1))               # one forward pass computes the loss
-print(f"loss on the start image: {float(model.losses[0]):.3f}  (= -mean activation of filter {FILTER})")
+rows = one_hot(1)
+values = keras.ops.convert_to_numpy(model(rows))      # training=False: no transforms
+by_hand = features[LAYER][..., FILTER].mean(axis=(1, 2))
+print("model(rows):             ", values, f"  shape {values.shape}")
+print(f"filter {FILTER}'s mean, by hand: ", by_hand)
+print("loss = -sum(values):     ", -values.sum())
 '''),
     ("md", r'''
-## Step 6: train
+## Step 6: compile and fit
 
-`kd.train(model, steps)` compiles the model with SGD (momentum 0.9, each
-dream's gradient normalized on its own so one learning rate suits every
-layer) and calls `model.fit` on the repeated one-hot batch. A small callback
-keeps a copy of the image now and then so we can watch the dream appear.
-Keras calls callbacks after each call of the compiled training step, and
-kerasdream runs up to 25 steps per call for speed; for snapshots at exact
-steps we ask for one step per call (`steps_per_execution=1`).
-Under each picture: the filter's mean activation on that image, measured on
-the saved 8-bit image by the plain network.
+`model.compile()` with no arguments uses the dream optimizer,
+`kerasdream.model.default_optimizer()` (printed below); any Keras optimizer
+works too, e.g. `model.compile(keras.optimizers.SGD(0.1, momentum=0.9))`. `model.fit(steps)` takes **no data**: it feeds its
+own rows `eye(N)` from a repeated `tf.data` dataset.
+
+A small callback keeps a copy of the image now and then so we can watch the
+dream appear. Keras calls callbacks after each call of the compiled training
+step, and `fit` runs several steps per call for speed; for snapshots at
+exact steps we compile with `steps_per_execution=1`. Under each picture: the
+filter's mean activation, measured on the 8-bit image by the plain network
+(`kerasdream.evaluation.channel_means`).
 '''),
     ("code", r'''
-from kerasdream.gallery import channel_activations   # mean activation of every channel
+from kerasdream.evaluation import channel_means
 
 
 class Snapshots(keras.callbacks.Callback):
@@ -248,27 +309,50 @@ class Snapshots(keras.callbacks.Callback):
 
     def __init__(self, at):
         super().__init__()
-        self.at, self.images = set(at), {0: kd.render(model)[0]}
+        self.at, self.images = set(at), {0: model.render()[0]}
 
     def on_train_batch_end(self, batch, logs=None):
         if batch + 1 in self.at:
-            self.images[batch + 1] = kd.render(self.model)[0]
+            self.images[batch + 1] = self.model.render()[0]
 
 
+model.compile(steps_per_execution=1)    # the default optimizer
+optimizer = model.optimizer
+print(f"optimizer: {type(optimizer).__name__}, learning rate "
+      f"{float(keras.ops.convert_to_numpy(optimizer.learning_rate)):g}")
 snapshots = Snapshots([1, STEPS // 20, STEPS // 8, STEPS // 4, STEPS // 2, STEPS])
-kd.train(model, STEPS, callbacks=[snapshots], steps_per_execution=1)
+history = model.fit(STEPS, callbacks=[snapshots])
+print(f"{int(optimizer.iterations)} steps; mean loss per dream over the run: "
+      f"{history.history['loss'][-1]:.3f}")
 
 steps = sorted(snapshots.images)
 images = np.stack([snapshots.images[s] for s in steps])
-activation = channel_activations(base, LAYER, images, "tf")[:, FILTER]
+activation = channel_means(base, LAYER, images, model.preprocess.mode)[:, FILTER]
 show(images, [f"step {s}: {a:.2f}" for s, a in zip(steps, activation)], columns=len(steps))
+'''),
+    ("md", r'''
+Only the kernel moved: the optimizer holds state for the kernel alone, and
+MobileNet's weights are exactly what they were.
+'''),
+    ("code", r'''
+print("optimizer variables:", [tuple(v.shape) for v in optimizer.variables],
+      " kernel:", tuple(generator.kernel.shape))
+unchanged = all(np.array_equal(a, b) for a, b in zip(before, base.get_weights()))
+print("MobileNet's weights unchanged by fit:", unchanged)
 '''),
     ("md", r'''
 ## The dream
 
-`kd.render(model)` returns the dreams as `uint8` arrays `(N, H, W, 3)`. How
-hard does the dream drive filter 7 compared with real photos? MobileNet's
-activations are ReLU6: they stop at 6, so 6 is as hard as a filter can fire.
+`model.render()` returns the dreams as `uint8` arrays `(N, H, W, 3)`
+(`model.images()` the float pixels). How hard does the dream drive filter 7
+compared with real photos? MobileNet's activations are ReLU6: they stop at
+6, so on the layer's own output a strong dream and a strong photo can tie
+at the cap. The value *before* the activation (the batch-norm output that
+goes into the ReLU) has no cap: it is the honest measure of how strongly a
+picture drives the filter. Below, `channel_means(..., pre_activation=True)`
+reads it (in brackets under each picture); an objective reads it with a
+`":pre"` suffix, `kd.Channel("conv_pw_5_relu:pre", 7)` (Lucid's
+`_pre_relu`; notebook 2).
 '''),
     ("code", r'''
 import skimage.data
@@ -283,39 +367,46 @@ def photo(name, size=SIZE):
     return skimage.transform.resize(image, (size, size), anti_aliasing=True) * 255
 
 
-dream = kd.render(model)[0]
+dream = model.render()[0]
 candidates = np.stack([start, photo("chelsea"), photo("coffee"), photo("astronaut"), dream])
-acts = channel_activations(base, LAYER, candidates, "tf")
+post = channel_means(base, LAYER, candidates, "tf")[:, FILTER]
+pre = channel_means(base, LAYER, candidates, "tf", pre_activation=True)[:, FILTER]
 names = ["grey start", "cat", "coffee", "astronaut", f"dream of {FILTER}"]
-show(candidates, [f"{n}: {a:.2f}" for n, a in zip(names, acts[:, FILTER])], columns=5, size=2.2)
+show(candidates, [f"{n}\n{a:.2f} (pre {p:.2f})" for n, a, p in zip(names, post, pre)],
+     columns=5, size=2.2)
 '''),
     ("md", r'''
 ## Many filters in one `fit`
 
 Nothing above was specific to one dream. With `N` one-hot rows the kernel
 holds `N` images and one forward/backward pass trains all of them: a batch
-of 16 images costs far less than 16 separate runs. `Channel(LAYER, range(16))`
-gives each row its own filter. The dreams do not influence each other (the
-loss is a sum of per-dream terms, gradients are normalized per row, the
-jitter is the same for the whole batch), so row 7 of the batch is the very
-dream we trained alone above.
+of 16 images costs far less than 16 separate runs. `Channel(LAYER,
+range(16))` gives each row its own filter (the model keeps the per-dream
+targets in a non-trainable variable). The dreams do not influence each
+other: the loss is a sum of per-dream values, the transforms draw the same
+shift for the whole batch, and row i's starting noise depends only on the
+seed and its row key. So row 7 of the batch is the very dream we trained
+alone above.
 '''),
     ("code", r'''
-# For the timing: the same single dream again, trained the default way.
-single_model = kd.build_dream_model(kd.Channel(LAYER, FILTER), size=SIZE)
+# For the timing: the same single dream again, compiled the default way.
+single = kd.DreamModel(kd.Channel(LAYER, FILTER), size=SIZE, row_keys=[FILTER])
+single.compile()
 began = time.perf_counter()
-kd.train(single_model, STEPS)
+single.fit(STEPS)
 single_seconds = time.perf_counter() - began
 
 FILTERS = list(range(16))
-batch_model = kd.build_dream_model(kd.Channel(LAYER, FILTERS), size=SIZE)
-print("input:", batch_model.input_shape, " kernel:", tuple(kd.generator_of(batch_model).kernel.shape))
+batch_model = kd.DreamModel(kd.Channel(LAYER, FILTERS), size=SIZE)
+batch_model.compile()
 began = time.perf_counter()
-kd.train(batch_model, STEPS)
+batch_model.fit(STEPS)
 batch_seconds = time.perf_counter() - began
 
-dreams = kd.render(batch_model)
-acts = channel_activations(base, LAYER, dreams, "tf")
+dreams = batch_model.render()
+print("input:", one_hot(16).shape, " kernel:", tuple(batch_model.generator.kernel.shape),
+      " model(rows):", tuple(batch_model(one_hot(16)).shape))
+acts = channel_means(base, LAYER, dreams, "tf")
 show(dreams, [f"filter {k}: {acts[row, k]:.2f}" for row, k in enumerate(FILTERS)],
      title=f"{LAYER}, filters 0-15 (mean activation under each)")
 print(f"1 dream: {single_seconds:.1f} s; 16 dreams in one fit: {batch_seconds:.1f} s "
@@ -325,25 +416,52 @@ print(f"row {FILTER} of the batch equals the dream trained alone: "
       f"{np.abs(dreams[FILTER].astype(int) - dream.astype(int)).max()})")
 '''),
     ("md", r'''
-## A gallery: shallow, middle, deep
+## The next 16 filters, on the same traced model
 
-`kerasdream gallery` does all of this for several layers, 16 filters each,
-and writes a PNG per dream, a grid per layer, per-filter dream models and
-`metrics.json` (the same runs from Python with
-`kerasdream.gallery.run_gallery`). Without `--layer` it picks a shallow, a
-middle and a deep layer by itself; here we name three pointwise layers of
-MobileNet, because its very first layers, whose units see only a few pixels,
-mostly dream flat colours. `--parameterization fourier` builds the images
-from waves instead of single pixels (notebook 2 compares the two): cleaner
-pictures at the same cost in steps.
-
-The summary line per layer counts the dreams whose own filter is the most
-active channel of the layer ("rank 1"). Since ReLU6 stops at 6, several
-channels often tie at the cap on a strong dream, so rank 1 is a strict test.
+Most of the first `fit` goes into building and tracing the training step.
+`model.restart(objective, row_keys)` points the *same* traced model at other
+filters: fresh kernel rows for the new row keys, new targets, a fresh
+optimizer state and fresh transform streams, so filters 16-31 train exactly
+as if their model were new, but without a new trace. This is how a gallery
+trains a whole layer chunk by chunk.
 '''),
     ("code", r'''
+NEXT = list(range(16, 32))
+began = time.perf_counter()
+batch_model.restart(kd.Channel(LAYER, NEXT), row_keys=NEXT)
+batch_model.fit(STEPS)
+print(f"filters 16-31 after restart: {time.perf_counter() - began:.1f} s (no new trace)")
+dreams = batch_model.render()
+acts = channel_means(base, LAYER, dreams, "tf")
+show(dreams, [f"filter {k}: {acts[row, k]:.2f}" for row, k in enumerate(NEXT)],
+     title=f"{LAYER}, filters 16-31")
+'''),
+    ("md", r'''
+## A gallery: shallow, middle, deep
+
+`kerasdream gallery` does all of this for several layers, 16 filters each
+(the same from Python: `kerasdream.gallery.run_gallery`), with one traced
+model per layer, and writes a PNG per dream, a grid per layer, per-filter
+dream models and a `metrics.json` per layer. Without `--layer` it picks a
+shallow, a middle and a deep layer by itself; here we name three pointwise
+layers of MobileNet. Every other setting is the package's default (printed
+below).
+
+Its summary is one sentence per layer. A dream of **rank 1** excites its own
+filter more than any other channel of the layer (a tie at the ReLU6 cap
+counts); the **robust rank** is the same test on fixed, slightly shifted,
+scaled and rotated views of the dream, so a dream that only works at its
+exact pixel position fails it; the **natural ratio** compares the dream's
+activation with the filter's strongest response to crops of real photos
+(for a capped ReLU, on the pre-activation).
+'''),
+    ("code", r'''
+from kerasdream.model import DEFAULT_PARAMETERIZATION, DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
+
+print(f"defaults: parameterization {DEFAULT_PARAMETERIZATION!r}, transforms {DEFAULT_TRANSFORMS!r} "
+      f"({TRANSFORM_CHOICES[DEFAULT_TRANSFORMS]}), {DEFAULT_STEPS} steps at {DEFAULT_SIZE} px")
 GALLERY_FILTERS = "0-15" if BUDGET == "full" else "0-3"
-!kerasdream gallery --layer conv_pw_4_relu --layer conv_pw_8_relu --layer conv_pw_12_relu --filters {GALLERY_FILTERS} --parameterization fourier --size {SIZE} --steps {STEPS} --out {OUT}/gallery --models-dir {OUT}/models --quiet
+!kerasdream gallery --layer conv_pw_4_relu --layer conv_pw_8_relu --layer conv_pw_12_relu --filters {GALLERY_FILTERS} --size {SIZE} --steps {STEPS} --out {OUT}/gallery --models-dir {OUT}/models --quiet
 '''),
     ("code", r'''
 from PIL import Image
@@ -355,16 +473,39 @@ ax.axis("off")
 plt.show()
 '''),
     ("md", r'''
-Read the gallery from top to bottom. In the shallow layer
-(`conv_pw_4_relu`, 9 convolutions deep, each unit seeing a patch of 27x27
-pixels) filters want **edges and stripes**: one orientation, one or two
-colours, repeated across the image. The middle layer (`conv_pw_8_relu`,
-patches of 123 pixels) combines them into **textures**: scales, honeycombs,
-waves, folds. The deep layer (`conv_pw_12_relu`, whose units see the whole
-image) dreams **parts of objects and scenes**: eyes, shiny round things
-such as balls and bottles, grass under trees. That progression, from edges
-to textures to parts, is what the depth of a CNN buys; the dreams show it
-without a single training image.
+`metrics.json` keeps these measures for every filter; here are the middle
+layer's.
+'''),
+    ("code", r'''
+import json
+
+with open(f"{OUT}/gallery/conv_pw_8_relu/metrics.json") as file:
+    entries = json.load(file)["filters"]
+
+
+def ratio(value):
+    return "  -  " if value is None else f"{value:5.2f}"
+
+
+print("filter  activation  rank  robust rank  natural ratio  robust natural ratio")
+for key in sorted(entries, key=int):
+    e = entries[key]
+    print(f"{key:>6}  {e['final_activation']:10.2f}  {e['rank']:4}  {e['robust_rank']:11}  "
+          f"{ratio(e['natural_ratio']):>13}  {ratio(e['robust_natural_ratio']):>20}")
+'''),
+    ("md", r'''
+Read the gallery from top to bottom. In a shallow layer a unit sees a small
+patch of the image, and its filters tend to want colours, edges and
+stripes, repeated across the image. A middle layer combines them into
+textures. In a deep layer, whose units see most of the image, look for
+parts of objects and scenes. That progression, from edges to textures to
+parts, is what the depth of a CNN buys; the dreams show it without a single
+training image.
+
+The short ways in still exist: `kd.visualize(objective, base, steps=...)`
+builds, compiles, fits and renders in one call, and `kd.build_dream_model`,
+`kd.train(model, steps)`, `kd.render(model)` and `kd.generator_of(model)`
+are thin wrappers around what this notebook did by hand.
 '''),
 ]
 
@@ -376,30 +517,40 @@ NB02 = [
 
 Notebook 1 maximized one thing, the mean activation of a filter. That choice
 is the **objective**, and it is only one of several. kerasdream's objectives
-compose like numbers: `Channel(...) + 5 * Diversity(...)`,
+compose like numbers: `Channel(...) + 0.1 * Diversity(...)`,
 `Channel(...) - TotalVariation()`. Each gives one value per dream, to
-maximize. This notebook shows what each one does to the picture, then the
-other knobs: how pixels are parameterized, random transforms during
-training, and natural-image priors.
+maximize; the dream model's training step sums them over the dreams and
+minimizes minus that sum. This notebook shows what each one does to the
+picture, then the other knobs: how pixels are parameterized, random
+transforms during training, and natural-image priors.
 
 | objective | maximizes |
 |---|---|
 | `Neuron(layer, k)` | filter k at one position (the centre) |
 | `Channel(layer, k)` | filter k averaged over all positions |
+| `Channel("layer:pre", k)` | the same, read before the layer's activation (no ReLU6 cap) |
 | `DeepDream(layer)` | the whole layer's mean squared activation |
 | `ClassLogit(k)` | class k's score before the softmax (needs a classifier) |
-| `Diversity(layer)` | how different the dreams of one batch are |
-| `AlphaNorm()`, `TotalVariation()` | image priors: subtract them as penalties |
+| `Diversity(layer)` | how different the dreams of one batch are: **add** it |
+| `AlphaNorm()`, `TotalVariation()` | image priors: **subtract** them as penalties |
 '''),
     ("code", setup_cell("02")),
     ("code", r'''
 import skimage.data
 import skimage.transform
 
-from kerasdream.gallery import channel_activations
+from kerasdream.evaluation import channel_means, robust_channel_means
 
 base = kd.load_base()
 LAYER, FILTERS = "conv_pw_8_relu", [0, 2, 7, 13]
+
+
+def trained(objective, base=None, steps=STEPS, **kwargs):
+    """DreamModel -> compile() -> fit(steps): a trained dream model (kd.visualize renders one)."""
+    model = kd.DreamModel(objective, base, size=SIZE, **kwargs)
+    model.compile()
+    model.fit(steps)
+    return model
 
 
 def photo(name, size=SIZE):
@@ -410,43 +561,65 @@ def photo(name, size=SIZE):
     return skimage.transform.resize(image, (size, size), anti_aliasing=True) * 255
 
 
-def activations(images, layer=LAYER):
+def activations(images, layer=LAYER, pre=False):
     """Mean activation of every channel of `layer` on each image, shape (N, C)."""
-    return channel_activations(base, layer, images, "tf")
+    return channel_means(base, layer, images, "tf", pre_activation=pre)
 '''),
     ("md", r'''
 ## Neuron versus Channel
 
-`kd.visualize(objective, ...)` is build + train + render in one call.
 `Neuron` asks for filter k at the centre cell only, so only the pixels that
 cell can see (its receptive field) matter: they change, the rest of the
-image stays grey. `Channel` asks for filter k everywhere, so the pattern
-tiles the whole image.
+image stays close to its start. `Channel` asks for filter k everywhere, so
+the pattern tiles the whole image.
 '''),
     ("code", r'''
-neurons = kd.visualize(kd.Neuron(LAYER, FILTERS), size=SIZE, steps=STEPS)
-channels = kd.visualize(kd.Channel(LAYER, FILTERS), size=SIZE, steps=STEPS)
+neurons = trained(kd.Neuron(LAYER, FILTERS)).render()
+channels = trained(kd.Channel(LAYER, FILTERS)).render()
 show(np.concatenate([neurons, channels]),
      [f"Neuron {k}" for k in FILTERS] + [f"Channel {k}" for k in FILTERS], columns=4)
+'''),
+    ("md", r'''
+## Before the activation: `":pre"`
+
+MobileNet's ReLU layers are ReLU6: they cut every value at 6. A unit pushed
+past 6 reads 6 however hard it is driven, and there its gradient is zero,
+so on the layer's own output a dream has nothing to gain beyond the cap. A
+layer name ending in `":pre"` reads the value before the layer's activation
+(here the batch-norm output that goes into the ReLU; for a convolution with
+a built-in activation, its output before it). That is Lucid's `_pre_relu`
+convention. Under each picture: the filter's mean activation on the layer's
+output and, in brackets, before the ReLU.
+'''),
+    ("code", r'''
+rows = {"Channel(LAYER, k)": channels,                  # the Channel dreams from above
+        'Channel(LAYER + ":pre", k)': trained(kd.Channel(LAYER + ":pre", FILTERS)).render()}
+for name, images in rows.items():
+    post, pre = activations(images), activations(images, pre=True)
+    show(images, [f"filter {k}: {post[j, k]:.2f} ({pre[j, k]:.1f})" for j, k in enumerate(FILTERS)],
+         columns=4, title=name)
 '''),
     ("md", r'''
 ## DeepDream: amplify what a layer already sees
 
 `DeepDream(layer)` maximizes the energy of the whole layer, all filters at
 once. Started from a photo (the generator's `set_images`) and trained
-briefly with a small learning rate, it exaggerates whatever the layer
-detects in the photo: a middle layer paints its textures over the cat, a deep
-layer turns round blobs into eyes and faces.
+briefly at a fifth of the usual learning rate, it exaggerates whatever the
+layer detects in the photo: a middle layer paints its textures over the
+cat, a deep layer its larger shapes.
 '''),
     ("code", r'''
+from kerasdream.model import DEFAULT_LEARNING_RATE, default_optimizer
+
 cat = photo("chelsea")
-DREAM_STEPS = 60 if BUDGET == "full" else 3
+DREAM_STEPS = max(STEPS // 3, 1) if BUDGET == "full" else 3
 deep_dreams = []
 for layer in ["conv_pw_5_relu", "conv_pw_11_relu"]:
-    model = kd.build_dream_model(kd.DeepDream(layer), size=SIZE, num_dreams=1)
-    kd.generator_of(model).set_images(cat[None])      # start from the photo, not grey
-    kd.train(model, DREAM_STEPS, learning_rate=0.01)
-    deep_dreams.append(kd.render(model)[0])
+    model = kd.DreamModel(kd.DeepDream(layer), size=SIZE, num_dreams=1)
+    model.generator.set_images(cat[None])              # start from the photo, not grey
+    model.compile(default_optimizer(DEFAULT_LEARNING_RATE / 5))
+    model.fit(DREAM_STEPS)
+    deep_dreams.append(model.render()[0])
 show([cat, *deep_dreams], ["photo", "DeepDream conv_pw_5_relu", "DeepDream conv_pw_11_relu"],
      columns=3, size=2.6)
 '''),
@@ -454,38 +627,46 @@ show([cat, *deep_dreams], ["photo", "DeepDream conv_pw_5_relu", "DeepDream conv_
 ## Pixels versus Fourier
 
 How a kernel row becomes an image is the **parameterization**. `"pixels"`
-(the seed's method, used so far) gives every pixel its own number, squashed
-by a sigmoid.
-`"fourier"` stores a 2-D spectrum instead, scaled by 1/frequency, with
-decorrelated colours (as in Lucid), and turns it into pixels with an inverse
-FFT. A gradient step then moves whole waves rather than single pixels and
-favours low frequencies, so dreams grow larger, smoother shapes. Each
-parameterization comes with its own default learning rate (`kd.train` picks
-it when none is given).
+(the seed's method) gives every pixel its own number, squashed by a
+sigmoid. `"fourier"` stores a 2-D spectrum instead, scaled by 1/frequency,
+with decorrelated colours (as in Lucid), and turns it into pixels with an
+inverse FFT. A gradient step then moves whole waves rather than single
+pixels and favours low frequencies, so dreams tend to grow larger, smoother
+shapes. (`"bounded"`, the pre-images paper's, keeps each pixel's colour
+within a ball around grey.) All train with the same optimizer,
+`default_optimizer()`, which `compile()` uses; the package's default
+parameterization is printed below.
 '''),
     ("code", r'''
+from kerasdream.model import DEFAULT_PARAMETERIZATION
+
+print(f"default parameterization: {DEFAULT_PARAMETERIZATION!r}")
 timings, rows = {}, {}
 for parameterization in ["pixels", "fourier"]:
     began = time.perf_counter()
-    rows[parameterization] = kd.visualize(kd.Channel(LAYER, FILTERS), size=SIZE, steps=STEPS,
-                                          parameterization=parameterization)
+    model = trained(kd.Channel(LAYER, FILTERS), parameterization=parameterization)
     timings[parameterization] = time.perf_counter() - began
+    rows[parameterization] = model.render()
+    print(f"{parameterization}: {timings[parameterization]:.1f} s")
 acts = activations(np.concatenate([rows["pixels"], rows["fourier"]]))
 show(np.concatenate([rows["pixels"], rows["fourier"]]),
      [f"{p} {k}: {acts[i * 4 + j, k]:.2f}" for i, p in enumerate(rows) for j, k in enumerate(FILTERS)],
      columns=4)
-print(", ".join(f"{p}: {s:.1f} s" for p, s in timings.items()))
 '''),
     ("md", r'''
 ## ClassLogit: what makes a classifier say "cat"?
 
 A class score needs a network with a classification head, and the MobileNet
 shipped with kerasdream has none (its ImageNet top would be a 1000-class
-download). So we make a tiny classifier ourselves: the frozen MobileNet, a
-global average pool and a 4-way softmax layer, trained for a few seconds on
-random crops of four scikit-image photos (cat, coffee, astronaut, rocket).
-Any `keras.Model` works as a base; this one contains its own `Rescaling`
-layer, because an in-memory model's pixels (0..255) are fed as they are.
+download). So we make a tiny classifier ourselves: a *copy* of MobileNet,
+frozen the usual Keras way (`trainable = False`, so that only the new head
+trains), a global average pool and a 4-way softmax layer, trained for a few
+seconds on random crops of four scikit-image photos (cat, coffee,
+astronaut, rocket). The copy keeps the shipped `base` untouched for the
+rest of this notebook: kerasdream itself never changes a network, but
+`classifier.fit` would. Any `keras.Model` works as a base; this one
+contains its own `Rescaling` layer, because an in-memory model's pixels
+(0..255) are fed as they are.
 
 `ClassLogit(k)` maximizes class k's score *before* the softmax (the
 pre-activation of the last layer), one class per dream.
@@ -513,9 +694,12 @@ x_train = np.stack([c for name in CLASSES.values()
 y_train = np.repeat(np.arange(len(CLASSES)), CROPS)
 
 keras.utils.set_random_seed(0)
+backbone = keras.models.clone_model(base)          # our own copy of MobileNet ...
+backbone.set_weights(base.get_weights())
+backbone.trainable = False                         # ... frozen: only the head trains
 inputs = keras.Input((None, None, 3))
 x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="rescale")(inputs)  # MobileNet's [-1, 1]
-x = base(x)                                                                   # frozen
+x = backbone(x)
 x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
 outputs = keras.layers.Dense(len(CLASSES), activation="softmax", name="classes")(x)
 classifier = keras.Model(inputs, outputs, name="photo_classifier")
@@ -529,8 +713,8 @@ show(x_train[::CROPS], list(CLASSES), columns=4, size=1.6)
     ("code", r'''
 class_dreams, captions = [], []
 for parameterization in ["pixels", "fourier"]:
-    images = kd.visualize(kd.ClassLogit(list(range(len(CLASSES)))), classifier, size=SIZE,
-                          steps=STEPS, parameterization=parameterization)
+    images = trained(kd.ClassLogit(list(range(len(CLASSES)))), classifier,
+                     parameterization=parameterization).render()
     probabilities = classifier.predict(images.astype("float32"), verbose=0)
     class_dreams.append(images)
     captions += [f"{parameterization} '{name}': p={probabilities[k, k]:.2f}"
@@ -538,77 +722,79 @@ for parameterization in ["pixels", "fourier"]:
 show(np.concatenate(class_dreams), captions, columns=4, size=2.2)
 '''),
     ("md", r'''
-Each dream is classified as its class with near certainty (p under each
-picture). The pixel dreams say little to us; with Fourier images the
-classes become recognizable: a cat's face with eyes and striped fur, round
-rims in coffee colours, the suit's orange and white, blue sky. These are
-pictures of *this* classifier's evidence, learned from one photo per class,
-not of cats in general.
+Under each dream: the probability the classifier gives its class. Compare
+the two rows: pixel dreams are often unreadable to us, while Fourier images
+tend to show colours and shapes of the photos. These are pictures of *this*
+classifier's evidence, learned from one photo per class, not of cats in
+general.
 
 ## Diversity: several different dreams of one filter
 
 Four dreams of the same filter, started from slightly different noise,
-usually end up nearly identical. `Diversity(layer)` scores a batch by how
-*different* its dreams are: minus the mean cosine similarity between the
-dreams' Gram matrices (which channels fire together, regardless of where).
-In kerasdream it is a quantity to maximize, so it is **added**. Its weight
-matters: at 0.1 it is invisible next to the channel term here; at 5 the
-four dreams split into different ways of exciting the same filter.
-Diversity is the one objective that couples the dreams of a batch.
+usually end up much alike. `Diversity(layer)` is **minus** the mean cosine
+similarity between the dreams' Gram matrices (which channels fire together,
+regardless of where), so maximizing it makes the dreams differ: **add** it,
+`Channel(L, k) + 0.1 * Diversity(L)`; subtracting it would pull them
+together. Its weight sets the trade against the filter's activation. It is
+the one objective that couples the dreams of a batch. Above each row: the
+Gram similarity of the four dreams, computed from `model.feature_values()`
+(1 = identical styles).
 '''),
     ("code", r'''
-from kerasdream.bases import Preprocess, feature_model
-
 K = 7
-similarity_features = feature_model(base, [LAYER], (SIZE, SIZE, 3))
-
-
-def similarity(images):
-    """Mean cosine similarity of the dreams' Gram matrices (1 = identical styles)."""
-    features = similarity_features(Preprocess("tf")(images.astype("float32")))[LAYER]
-    return -float(np.mean(keras.ops.convert_to_numpy(kd.Diversity(LAYER)(features))))
-
-
 results = {}
-for name, objective in [("Channel", kd.Channel(LAYER, [K] * 4)),
-                        ("Channel + 0.1 * Diversity", kd.Channel(LAYER, [K] * 4) + 0.1 * kd.Diversity(LAYER)),
-                        ("Channel + 5 * Diversity", kd.Channel(LAYER, [K] * 4) + 5 * kd.Diversity(LAYER))]:
-    results[name] = kd.visualize(objective, size=SIZE, steps=STEPS)
-for name, dreams in results.items():
+for weight in [0, 0.1, 5]:
+    objective = kd.Channel(LAYER, [K] * 4)
+    if weight:
+        objective = objective + weight * kd.Diversity(LAYER)
+    model = trained(objective)
+    features = model.feature_values()[LAYER]
+    similarity = -float(np.mean(keras.ops.convert_to_numpy(kd.Diversity(LAYER)(features))))
+    results[repr(objective)] = (model.render(), similarity)
+for name, (dreams, similarity) in results.items():
     acts = activations(dreams)[:, K]
     show(dreams, [f"filter {K}: {a:.2f}" for a in acts], columns=4, size=1.8,
-         title=f"{name}: Gram similarity {similarity(dreams):.3f}")
+         title=f"{name}\nGram similarity {similarity:.3f}")
 '''),
     ("md", r'''
-Under each dream, the mean activation of filter 7: the diverse dreams pay
-for their variety with some activation, and the weight sets that trade.
+Under each dream, the mean activation of filter 7: diverse dreams usually
+pay for their variety with some activation, and the weight sets that trade.
 
-## Transforms: jitter, scale, rotate
+## Transforms: pad, jitter, scale, rotate
 
-Without transforms, gradient ascent finds pixel-exact patterns: high-frequency
-noise that only works in exactly that position. Shifting the image by a few
-random pixels at every step (`transforms="default"`, the pre-images paper's
-jitter of a quarter of the layer's stride) makes the dream work wherever it
-sits, which removes much of that noise. Lucid also scales and rotates:
-`[Jitter(8), Scale(0.1), Rotate(10)]` from `kerasdream.transforms`. The
-transforms act only during training; the rendered dream is untransformed.
-Expect the activation to be highest without transforms: that dream is tuned
-to the exact position it is measured at, which is the problem.
+Without transforms, gradient ascent can find pixel-exact patterns: noise
+that only works in exactly that position. Transforming the image a little
+at every step makes the dream work wherever it sits. The package's default
+is printed below; `kerasdream.transforms` has `Pad`, `Jitter`, `Scale` and
+`Rotate`, and Lucid uses all four: `[Pad(12), Jitter(8), Scale(0.1),
+Rotate(10)]`. Like Keras' own random layers their `seed` defaults to None:
+the dream model then derives each one's seed from the run's `seed` and the
+transform's position, so they draw independently and the same run seed
+gives the same pictures. Transforms act only during training; the rendered
+dream is untransformed.
+
+Under each picture: the filter's activation on the dream as it is, and in
+brackets its **robust** activation, the mean over fixed slightly shifted,
+scaled and rotated views (`kerasdream.evaluation.robust_channel_means`). A
+dream tuned to one exact position tends to lose much of its activation when
+it moves.
 '''),
     ("code", r'''
-from kerasdream.transforms import Jitter, Rotate, Scale
+from kerasdream.model import DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
+from kerasdream.transforms import Jitter, Pad, Rotate, Scale
 
+print(f"default transforms: {DEFAULT_TRANSFORMS!r} ({TRANSFORM_CHOICES[DEFAULT_TRANSFORMS]})")
 variants = {
     "transforms=None": None,
-    'transforms="default" (jitter of a quarter stride)': "default",
-    "transforms=[Jitter(8), Scale(0.1), Rotate(10)]": [Jitter(8), Scale(0.1), Rotate(10)],
+    f"transforms={DEFAULT_TRANSFORMS!r} (the default)": DEFAULT_TRANSFORMS,
+    "[Pad(12), Jitter(8), Scale(0.1), Rotate(10)]": [Pad(12), Jitter(8), Scale(0.1), Rotate(10)],
 }
 for name, transforms in variants.items():
-    images = kd.visualize(kd.Channel(LAYER, FILTERS), size=SIZE, steps=STEPS,
-                          transforms=transforms)
+    images = trained(kd.Channel(LAYER, FILTERS), transforms=transforms).render()
     acts = activations(images)
-    show(images, [f"filter {k}: {acts[j, k]:.2f}" for j, k in enumerate(FILTERS)], columns=4,
-         size=1.8, title=name)
+    robust = robust_channel_means(base, LAYER, images, "tf")
+    show(images, [f"filter {k}: {acts[j, k]:.2f} ({robust[j, k]:.2f})" for j, k in enumerate(FILTERS)],
+         columns=4, size=1.8, title=name)
 '''),
     ("md", r'''
 ## Priors: AlphaNorm and TotalVariation
@@ -637,18 +823,19 @@ variants = {
     "Channel - AlphaNorm() - TotalVariation()": channel - AlphaNorm() - TotalVariation(),
 }
 for name, objective in variants.items():
-    images = kd.visualize(objective, size=SIZE, steps=STEPS)
+    images = trained(objective).render()
     acts = activations(images)
     tv = keras.ops.convert_to_numpy(TotalVariation()(images.astype("float32")))
     show(images, [f"filter {k}: {acts[j, k]:.2f}\nTV {tv[j]:.1f}, std {images[j].std():.0f}"
                   for j, k in enumerate(FILTERS)], columns=4, size=1.8, title=name)
 '''),
     ("md", r'''
-Total variation turns the dreams into smooth blobs of colour (the filter
-still fires, a little less); the alpha-norm keeps the pattern but pulls the
-colours towards grey. Weights decide the balance: `Channel - 10 *
-TotalVariation()` would leave almost nothing but grey. Notebook 3 uses both
-priors the way the paper does, to turn features back into a photo.
+Compare TV and contrast across the rows: total variation pushes towards
+smooth blobs of colour, the alpha-norm pulls extreme colours towards grey,
+and the filter's activation shows what each costs. Weights decide the
+balance: a large weight on either prior leaves little but grey. Notebook 3
+uses both priors the way the paper does, to turn features back into a
+photo.
 '''),
 ]
 
@@ -676,27 +863,34 @@ keep `x` natural, and the loss picks the visualization:
 - **caricature**: `loss = -<Phi(x), Phi0>` starting from the photo itself:
   exaggerate what the layer sees in it.
 
-kerasdream writes each as an objective (for example
-`100 * Inversion(layer, photo) - AlphaNorm() - TotalVariation()`) and trains
-it like any dream: a Dense kernel, the paper's bounded parameterization
-(every pixel's colour vector within a ball around grey), jitter, `model.fit`.
-`kerasdream.preimages.preimage(kind, photo, layer, ...)` does all of it and
-returns the image with its **relative feature error**
-`||Phi(x) - Phi0|| / ||Phi0||`, the paper's measure of reconstruction quality
-(0 = same features as the photo).
+kerasdream writes each as an objective to maximize (minus the energy), for
+example `C * Inversion(layer, photo) - AlphaNorm() - TotalVariation()`, and
+trains it like any dream: a Dense kernel, a `DreamModel`, `compile`, `fit`.
+`kerasdream.preimages.preimage(kind, photo, layer, ...)` does all of it with
+its own defaults (printed below): a Fourier image, no jitter, and Adam with
+a learning-rate schedule of its own. It returns the image with its
+**relative feature error** `||Phi(x) - Phi0|| / ||Phi0||`, the paper's
+measure of reconstruction quality (0 = the same features as the photo).
 '''),
     ("code", setup_cell("03")),
     ("code", r'''
 import skimage.data
 import skimage.transform
 
-from kerasdream.preimages import preimage, preimage_objective, relative_error
+from kerasdream.evaluation import relative_error
+from kerasdream.preimages import (DEFAULT_WEIGHTS, PREIMAGE_DEFAULTS, preimage, preimage_objective,
+                                  preimage_optimizer)
 
 base = kd.load_base()
 astronaut = skimage.transform.resize(skimage.data.astronaut(), (SIZE, SIZE), anti_aliasing=True)
 photo = (astronaut * 255).astype("float32")
-INVERT_STEPS = 300 if BUDGET == "full" else 5     # the paper's 300 iterations
-objective = preimage_objective("invert", "conv_pw_5_relu", photo, weight=100)
+INVERT_STEPS = PREIMAGE_DEFAULTS["steps"] if BUDGET == "full" else 5
+
+print("pre-image defaults:", PREIMAGE_DEFAULTS, " C:", DEFAULT_WEIGHTS)
+schedule = preimage_optimizer(INVERT_STEPS).get_config()["learning_rate"]["config"]
+print(f"Adam learning rate {schedule['values'][0]:g}, then {schedule['values'][1]:g} "
+      f"after step {schedule['boundaries'][0]} of {INVERT_STEPS}")
+objective = preimage_objective("invert", "conv_pw_5_relu", photo)
 print("the energy, as an objective to maximize:",
       " ".join(f"{weight:+g} * {type(term).__name__}" for weight, term in objective.terms))
 show([photo], ["the photo"], columns=1, size=2.4)
@@ -706,90 +900,94 @@ show([photo], ["the photo"], columns=1, size=2.4)
 
 We reconstruct the photo from the features of eight layers, from the first
 convolution (`conv1_relu`, 8 channels at half resolution) to the last
-(`conv_pw_13_relu`, 256 channels at 1/32 resolution). `weight` is the
-paper's `C` (it tries 1 to 300); 100 with a learning rate of 0.005 suits
-this network. Under each picture: the relative feature error.
+(`conv_pw_13_relu`, 256 channels at 1/32 of it), with `preimage`'s
+defaults. Under each picture: the relative feature error.
 '''),
     ("code", r'''
-LAYERS = ["conv1_relu", "conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_5_relu",
-          "conv_pw_7_relu", "conv_pw_9_relu", "conv_pw_11_relu", "conv_pw_13_relu"]
+LAYERS = ["conv1_relu", "conv_pw_1_relu", "conv_pw_3_relu", "conv_pw_6_relu",
+          "conv_pw_8_relu", "conv_pw_10_relu", "conv_pw_12_relu", "conv_pw_13_relu"]
 if BUDGET == "small":
     LAYERS = LAYERS[::3]   # a smoke run needs only a few
 inversions, errors = [], []
 began = time.perf_counter()
 for layer in LAYERS:
-    image, error = preimage("invert", photo, layer, steps=INVERT_STEPS, learning_rate=0.005,
-                            weight=100)
+    image, error = preimage("invert", photo, layer, steps=INVERT_STEPS)
     inversions.append(image)
     errors.append(error)
 print(f"{len(LAYERS)} inversions in {time.perf_counter() - began:.0f} s")
-show(inversions, [f"{layer}\nerror {e:.2f}" for layer, e in zip(LAYERS, errors)], columns=8)
+print("relative feature errors:", ", ".join(f"{l} {e:.3f}" for l, e in zip(LAYERS, errors)))
+show(inversions, [f"{layer}\nerror {e:.3f}" for layer, e in zip(LAYERS, errors)], columns=8)
 '''),
     ("md", r'''
-## The paper's last 50 steps
+What to look for, as in the paper: shallow layers keep the geometry, and
+the fewer channels a layer has, the less of the colour it can pin down.
+Deeper, the layout and the parts (face, helmet, flag, badges) remain while
+fine texture turns into the network's own version of it; the last layer,
+a few cells of 256 channels, keeps the least, because many very different
+images share those features. Compare the errors: they say how much of the
+photo each layer still holds.
 
-The paper ends every optimization with 50 more iterations at a tenth of the
-learning rate **without jitter**: jitter keeps the image robust while it
-forms, but as long as it is on, the image never settles on the exact
-features. `preimage` does one phase only, so we add the second one from the
-library's parts: build the same objective, train, then wrap the *same*
-generator (`generator=`) in a model without transforms and train a little
-longer.
+## Jitter, and the paper's last steps
+
+The paper jitters the image during the optimization and ends with a few
+steps at a tenth of the learning rate **without** jitter: jitter keeps the
+image robust while it forms, but as long as it is on, the image never
+settles on the exact features, and the error is measured on the
+unjittered image. `preimage` skips the jitter altogether; its Adam schedule
+(printed above) keeps the paper's tenth of the rate for the end.
+
+To see the difference we build the paper's version from the library's
+parts: a `DreamModel` with jitter trained up to the schedule's boundary,
+then the *same* generator wrapped in a second model without transforms
+(`generator=`), compiled with the *same* optimizer, whose step count and
+schedule go on where they stopped.
 '''),
     ("code", r'''
-def invert_like_the_paper(photo, layer, steps=INVERT_STEPS, polish=max(INVERT_STEPS // 6, 1),
-                          learning_rate=0.005, weight=100.0):
-    """`steps` with jitter, then `polish` steps at a tenth of the rate without it."""
-    objective = preimage_objective("invert", layer, photo, weight)
-    model = kd.build_dream_model(objective, size=photo.shape[:2], num_dreams=1,
-                                 parameterization="bounded")
-    kd.train(model, steps, learning_rate=learning_rate)
-    generator = kd.generator_of(model)
-    still = kd.build_dream_model(objective, generator=generator, transforms=None)
-    kd.train(still, polish, learning_rate=learning_rate / 10)
-    image = generator.render()
+def invert_like_the_paper(photo, layer, steps=INVERT_STEPS):
+    """Jitter up to the schedule's boundary, then the last steps without it."""
+    objective = preimage_objective("invert", layer, photo)
+    optimizer = preimage_optimizer(steps)
+    boundary = optimizer.get_config()["learning_rate"]["config"]["boundaries"][0]
+    jittered = kd.DreamModel(objective, size=photo.shape[:2], num_dreams=1, transforms="default",
+                             parameterization=PREIMAGE_DEFAULTS["parameterization"])
+    jittered.compile(optimizer)
+    jittered.fit(boundary)
+    still = kd.DreamModel(objective, generator=jittered.generator, transforms=None)
+    still.compile(optimizer)               # the same Adam: its schedule continues
+    still.fit(steps - boundary)
+    image = still.render()
     return image[0], float(relative_error(base, layer, image, photo, "tf")[0])
 
 
-polished, polished_errors = [], []
-for layer in LAYERS:
-    image, error = invert_like_the_paper(photo, layer)
-    polished.append(image)
-    polished_errors.append(error)
-show(polished, [f"{layer}\nerror {e:.2f}" for layer, e in zip(LAYERS, polished_errors)], columns=8)
+COMPARE = LAYERS[1::2]
+paper = [invert_like_the_paper(photo, layer) for layer in COMPARE]
+show([image for image, _ in paper], [f"{layer}\nerror {e:.3f}" for layer, (_, e) in zip(COMPARE, paper)],
+     columns=len(COMPARE), size=2.0, title="jitter, then the last steps without it (the paper)")
 
 fig, ax = plt.subplots(figsize=(6, 2.6))
-ax.plot(errors, "o-", label="preimage() (jitter to the end)")
-ax.plot(polished_errors, "o-", label="+ 50 steps without jitter (paper)")
+ax.plot(LAYERS, errors, "o-", label="preimage(): no jitter")
+ax.plot(COMPARE, [e for _, e in paper], "o-", label="jitter, then without (paper)")
 ax.set_xticks(range(len(LAYERS)), [layer.replace("_relu", "") for layer in LAYERS], rotation=30)
 ax.set_ylabel("relative feature error"), ax.set_ylim(0, None), ax.legend()
 plt.show()
 '''),
     ("md", r'''
-What the pictures say, as in the paper: the first layer (`conv1`, 8
-channels) keeps the geometry but not the colours: after its ReLU, 8 numbers
-a position cannot tell all colours apart, so the reconstruction picks
-plausible ones. From `conv_pw_1` on, colours, edges and layout come back
-almost photographically. Deeper, the layout and the parts (face, helmet,
-flag, badges) remain while fine texture turns into the network's own
-version of it, and yet the relative error stays low: these layers still
-hold nearly all of the photo. Only the last layer, 4x4 cells of 256
-channels, keeps mere blotches: many very different images share those
-features. The final steps without jitter lower the error everywhere.
-
 ## The weight C
 
 `C` trades the features against the priors. Small `C`: smooth, grey,
-natural but wrong (the priors win). Large `C`: closer features, noisier
-image.
+natural but wrong (the priors win). Large `C`: closer features, and the
+priors matter less and less. We try a few weights around `preimage`'s
+default (printed at the top).
 '''),
     ("code", r'''
-LAYER = "conv_pw_5_relu"
+LAYER = "conv_pw_6_relu"
+default = DEFAULT_WEIGHTS["invert"]
+weights = [default / 100, default / 10, default, default * 10] if BUDGET == "full" else [default / 100, default]
 images, captions = [], []
-for weight in [1, 20, 100, 300] if BUDGET == "full" else [1, 300]:
-    image, error = invert_like_the_paper(photo, LAYER, weight=weight)
+for weight in weights:
+    image, error = preimage("invert", photo, LAYER, steps=INVERT_STEPS, weight=weight)
     images.append(image)
-    captions.append(f"C = {weight}\nerror {error:.2f}")
+    captions.append(f"C = {weight:g}\nerror {error:.3f}")
 show(images, captions, columns=4, size=2.2, title=f"inversion of {LAYER}")
 '''),
     ("md", r'''
@@ -798,25 +996,24 @@ show(images, captions, columns=4, size=2.2, title=f"inversion of {LAYER}")
 A caricature starts from the photo and maximizes `<Phi(x), Phi0>` with
 `Phi0 = max(Phi(photo), 0) / ||max(Phi(photo), 0)||^2`: every feature the
 layer finds in the photo is pushed up, in proportion to how strongly it is
-there. The result shows what the layer *looks at* in this photo: at
-`conv_pw_5` fine stripes cover the suit, at `conv_pw_8` swirls and scales
-appear, at `conv_pw_11` the face, helmet and badges sprout round, eye-like
-rings. A small learning rate keeps the photo recognizable while its
-features grow. (The error under each picture now measures how far the
-caricature has moved from the photo's features.)
+there. The result shows what the layer *looks at* in this photo: expect
+fine stripes and edges from a shallow layer, swirls and textures from a
+middle one, and rounder, part-like shapes from a deep one. Its default
+weight (printed at the top) is smaller than inversion's, which keeps the
+photo recognizable while its features grow. (The error under each picture
+now measures how far the caricature has moved from the photo's features.)
 '''),
     ("code", r'''
 caricatures, captions = [photo], ["photo"]
 for layer in ["conv_pw_5_relu", "conv_pw_8_relu", "conv_pw_11_relu"]:
-    image, error = preimage("caricature", photo, layer, steps=INVERT_STEPS, learning_rate=0.002,
-                            weight=100)
+    image, error = preimage("caricature", photo, layer, steps=INVERT_STEPS)
     caricatures.append(image)
-    captions.append(f"{layer}\nerror {error:.2f}")
+    captions.append(f"{layer}\nerror {error:.3f}")
 show(caricatures, captions, columns=4, size=2.4)
 '''),
     ("md", r'''
 The command line does the same with files:
-`kerasdream invert --layer conv_pw_5_relu --image photo.png --out inverted`
+`kerasdream invert --layer conv_pw_6_relu --image photo.png --out inverted`
 and `kerasdream caricature ...` write the result, the photo and a JSON file
 with the relative error.
 '''),
@@ -833,17 +1030,19 @@ want to look inside *their* network. This notebook takes the path a user
 with their own model takes:
 
 1. train a small CNN (here on scikit-learn's 8x8 handwritten digits,
-   grayscale, upsampled to 32x32),
-2. save it as a `.keras` file,
+   grayscale, upsampled to 32x32), built the way most people build one:
+   `keras.Sequential`, no layer names;
+2. save it as a `.keras` file;
 3. dream its filters with the command line (`kerasdream filters --model
-   digits.keras ...`),
+   digits.keras ...`);
 4. dream its class scores with the Python API (`ClassLogit`).
 
-One rule: **a model file gets its pixels as they are**, 0..255 (its
-preprocessing defaults to `"none"`, because kerasdream cannot know how you
-scaled your training data). So put the scaling into the model, as a
-`Rescaling` layer, and train it on 0..255 images. Then the model file is
-self-contained, for kerasdream and for anyone else who uses it.
+One rule: **a model gets its pixels as they are**, 0..255 (a model file's
+or your own in-memory model's preprocessing defaults to `"none"`, because
+kerasdream cannot know how you scaled your training data). So put the
+scaling into the model, as a `Rescaling` layer, and train it on 0..255
+images. Then the model is self-contained, for kerasdream and for anyone
+else who uses it.
 '''),
     ("code", setup_cell("04", extra='EPOCHS = 15 if BUDGET == "full" else 1\n')),
     ("code", r'''
@@ -863,26 +1062,33 @@ show(np.concatenate([np.kron(digits.images[:8, ..., None] * 255 / 16, np.ones((4
     ("md", r'''
 ## A small CNN with its own Rescaling
 
-Three convolution blocks and a Dense classifier. The first layer rescales
-0..255 to 0..1; the convolutions have names we can ask for later.
+Three convolution blocks and a Dense classifier; the first layer rescales
+0..255 to 0..1. No layer has a name of its own, so Keras numbers them:
+`conv2d`, `conv2d_1`, ... (the numbers depend on how many such layers this
+Python session has built before, so we read the names from the model
+rather than typing them).
 '''),
     ("code", r'''
 keras.utils.set_random_seed(0)
-inputs = keras.Input((32, 32, 1), name="digit")
-x = keras.layers.Rescaling(1 / 255, name="rescale")(inputs)     # the model's own preprocessing
-x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(x)
-x = keras.layers.MaxPooling2D(name="pool1")(x)
-x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
-x = keras.layers.MaxPooling2D(name="pool2")(x)
-x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv3")(x)
-x = keras.layers.MaxPooling2D(name="pool3")(x)
-x = keras.layers.Flatten(name="flatten")(x)
-x = keras.layers.Dropout(0.3, name="dropout")(x)
-outputs = keras.layers.Dense(10, activation="softmax", name="digit_class")(x)
-classifier = keras.Model(inputs, outputs, name="digits_cnn")
+classifier = keras.Sequential([
+    keras.Input((32, 32, 1)),
+    keras.layers.Rescaling(1 / 255),                   # the model's own preprocessing
+    keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+    keras.layers.MaxPooling2D(),
+    keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+    keras.layers.MaxPooling2D(),
+    keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+    keras.layers.MaxPooling2D(),
+    keras.layers.Flatten(),
+    keras.layers.Dropout(0.3),
+    keras.layers.Dense(10, activation="softmax"),
+])
 classifier.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 classifier.fit(images[train], labels[train], epochs=EPOCHS, batch_size=32, verbose=0)
 print(f"test accuracy: {classifier.evaluate(images[test], labels[test], verbose=0)[1]:.3f}")
+
+CONVS = [layer.name for layer in classifier.layers if isinstance(layer, keras.layers.Conv2D)]
+print("its convolutions, as Keras named them:", CONVS)
 
 os.makedirs(OUT, exist_ok=True)
 MODEL_FILE = f"{OUT}/digits.keras"
@@ -893,30 +1099,32 @@ print("saved", MODEL_FILE, f"({os.path.getsize(MODEL_FILE) / 1e3:.0f} kB)")
 ## Which layers, which filters
 
 `kerasdream layers --model digits.keras` lists the layers a dream can
-target: those with a `(batch, height, width, channels)` output. From Python,
-`kd.load_base(path)` loads the file as kerasdream sees it and
+target: those with a `(batch, height, width, channels)` output, marked `*`.
+From Python, `kd.load_base(path)` loads the file as kerasdream sees it and
 `kd.list_layers` gives the same table.
 '''),
     ("code", r'''
 for info in kd.list_layers(kd.load_base(MODEL_FILE)):
     mark = "*" if info.dreamable else " "
-    print(f"{mark} {info.path:<12} {info.class_name:<20} {str(info.output_shape):<20} {info.channels}")
+    print(f"{mark} {info.path:<16} {info.class_name:<20} {str(info.output_shape):<20} {info.channels}")
 '''),
     ("md", r'''
 `kerasdream filters` dreams the chosen filters of the chosen layers, 16 in
 one `fit`, and writes a PNG per filter, a grid per layer, `metrics.json`
-(each filter's activation before and after) and a small dream model per
-filter. `--size 32` matches the model's input; the dreams are grayscale
-because the model's input has one channel.
+(each filter's activation before and after, its rank among the layer's
+channels, ...) and a small dream model per filter. `--size 32` matches the
+model's input; the dreams are grayscale because the model's input has one
+channel.
 
-On an image this small, the default objective (a filter's mean over the
-whole image) is mostly won by a flat white or black image. `--objective
-neuron` asks instead for the unit at the centre: only the pixels it can see
-(its receptive field) change, and they show the pattern it looks for. With
-`--parameterization pixels` every pixel is free, which suits 32x32 digits.
+On an image this small, a filter's mean over the whole image is mostly won
+by a flat white or black image. `--objective neuron` asks instead for the
+unit at the centre: only the pixels it can see (its receptive field)
+change, and they show the pattern it looks for. With `--parameterization
+pixels` every pixel is free, which suits 32x32 digits.
 '''),
     ("code", r'''
-!kerasdream filters --model {MODEL_FILE} --layer conv1 --layer conv2 --layer conv3 --filters 0-15 --objective neuron --parameterization pixels --size 32 --steps {STEPS} --out {OUT}/filters --models-dir {OUT}/models --quiet
+LAYER_OPTIONS = " ".join(f"--layer {name}" for name in CONVS)
+!kerasdream filters --model {MODEL_FILE} {LAYER_OPTIONS} --filters 0-15 --objective neuron --parameterization pixels --size 32 --steps {STEPS} --out {OUT}/filters --models-dir {OUT}/models --quiet
 '''),
     ("code", r'''
 import json
@@ -924,7 +1132,7 @@ import json
 from PIL import Image
 
 # The centre unit sees only its receptive field: zoom in on it (3, 8 and 18 pixels wide).
-crops = {"conv1": slice(12, 20), "conv2": slice(10, 22), "conv3": slice(6, 28)}
+crops = dict(zip(CONVS, [slice(12, 20), slice(10, 22), slice(6, 28)]))
 for layer, crop in crops.items():
     dreams = [np.asarray(Image.open(f"{OUT}/filters/{layer}/filter_{k}.png"))[crop, crop, None]
               for k in range(16)]
@@ -935,26 +1143,31 @@ for layer, crop in crops.items():
          title=f"{layer}: the centre unit of filters 0-15, zoomed in (activation under each)")
 '''),
     ("md", r'''
-The receptive field grows with depth: a `conv1` unit sees 3x3 pixels and
-wants a light or dark dot or a short edge; a `conv2` unit sees 8x8 pixels
-(after one pooling) and wants a stroke at a slant or a corner; a `conv3`
-unit sees 18x18 pixels, more than half a digit, and wants curves and bars
-in a particular arrangement: the pieces digits are made of. A model file is
-a base like any other: everything in notebooks 1-3 works with
-`base="path/to/model.keras"`.
+The receptive field grows with depth: a unit of the first convolution sees
+3x3 pixels, one of the second 8x8 (after one pooling), one of the third
+18x18, more than half a digit. Expect dots and short edges first, then
+strokes and corners, then arrangements of curves and bars: the pieces
+digits are made of. A model file is a base like any other: everything in
+notebooks 1-3 works with `base="path/to/model.keras"`, and so do the
+`":pre"` names (`f"{CONVS[2]}:pre"` reads the third convolution before its
+ReLU).
 
 ## The API: what does the model think a "3" looks like?
 
 `ClassLogit(k)` maximizes the score of class k before the softmax; `layer`
 defaults to the model's last layer. Ten dreams, one per digit, train in one
-`fit`. Raw pixel dreams come out as hard black-and-white strokes (nothing
-stops the sigmoid from saturating); subtracting the priors of notebook 2
-gives smooth, readable digits. Under each dream: what the classifier itself
-says it is, and how sure it is.
+`fit`. This time we pass the in-memory `classifier` itself as the base:
+kerasdream reads its layers without changing them (we check below that its
+weights and `trainable` flags are as they were). Raw pixel dreams tend to
+come out as hard black-and-white strokes (nothing stops the sigmoid from
+saturating); subtracting the priors of notebook 2 smooths them. Under each
+dream: what the classifier itself says it is, and how sure it is.
 '''),
     ("code", r'''
 from kerasdream.priors import AlphaNorm, TotalVariation
 
+weights_before = [w.copy() for w in classifier.get_weights()]
+flags_before = [layer.trainable for layer in classifier.layers]
 classes = kd.ClassLogit(list(range(10)))
 rows = {
     "ClassLogit": classes,
@@ -962,27 +1175,29 @@ rows = {
 }
 dreams, captions = [], []
 for name, objective in rows.items():
-    model = kd.build_dream_model(objective, MODEL_FILE, size=32)
-    kd.train(model, STEPS)
-    images = kd.render(model)
+    model = kd.DreamModel(objective, classifier, size=32, parameterization="pixels")
+    model.compile()
+    model.fit(STEPS)
+    images = model.render()
     predicted = classifier.predict(images.astype("float32"), verbose=0)
     dreams.append(images)
     captions += [f"class {k}\nsays {p.argmax()} ({p.max():.2f})" for k, p in enumerate(predicted)]
-print("preprocessing used for the model file:", kd.generator_of(model).spec["preprocess"])
+print("preprocessing used for your model:", model.preprocess.mode)
+print("classifier unchanged:",
+      all(np.array_equal(a, b) for a, b in zip(weights_before, classifier.get_weights()))
+      and flags_before == [layer.trainable for layer in classifier.layers])
 show(np.concatenate(dreams), captions, columns=10, size=1.4)
 '''),
     ("md", r'''
-Top row: plain class scores; bottom row: with the priors. The classifier
-calls every dream by its own digit with near certainty. These are the
-digits as the network sees them: the 0's ring, the 8's two loops and the
-6's lower loop are there; other classes are a few strokes in the places
-that matter for *this* network, which only ever saw centred 8x8 digits.
+Top row: plain class scores; bottom row: with the priors. These are the
+digits as the network sees them: look for the 0's ring and the 8's two
+loops; other classes may be just a few strokes in the places that matter
+for *this* network, which only ever saw centred 8x8 digits.
 
 If a dream of your own model comes out as grey noise or saturated mush,
 check the input range first: does the model expect 0..255 (then include
-`Rescaling`), or pass `preprocess="unit"` / `"tf"` to
-`kd.build_dream_model` (`--preprocess` on the command line) to say how the
-model was trained.
+`Rescaling`), or pass `preprocess="unit"` / `"tf"` to `kd.DreamModel`
+(`--preprocess` on the command line) to say how the model was trained.
 '''),
 ]
 
@@ -995,29 +1210,28 @@ NB05 = [
 Long runs (a whole layer, every layer) are worth keeping. `kerasdream
 filters` and `kerasdream gallery` save one small model per filter next to
 its PNG. Such a file holds only the dream's **generator** (the Dense kernel
-with its reshape and parameterization), not the base network's weights, and
-it records by reference which network, objective and transforms it was
-trained with. So you can
+with its reshape and parameterization) and the optimizer's state for that
+kernel row, not the base network's weights; it records by reference which
+network, objective and transforms it was trained with. So you can
 
 - load it (`kerasdream.io.load_dream`, or plain
   `keras.models.load_model(path, safe_mode=True)`),
 - render it,
 - rebuild the full trainable dream model around it (`kd.rebuild`) and
-  train it further,
+  train it further, exactly as if it had never stopped,
 - or let a whole run pick up where it stopped (`--resume`).
 '''),
     ("code", setup_cell("05")),
     ("md", r'''
 ## A short run to start from
 
-Four filters of a middle layer, trained for only half the usual steps, with
-the Fourier parameterization (the command line's default).
-`kerasdream.gallery.run_gallery` is what the command line runs; this cell
-is the same as
+Four filters of a middle layer, trained for only half the steps, with the
+package's default settings. `kerasdream.gallery.run_gallery` is what the
+command line runs; this cell is the same as
 
 ```
 kerasdream filters --layer conv_pw_5_relu --filters 0-3 --size SIZE --steps HALF \
-    --parameterization fourier --out dreams --models-dir models
+    --out dreams --models-dir models
 ```
 '''),
     ("code", r'''
@@ -1028,11 +1242,11 @@ HALF = max(STEPS // 2, 1)
 LAYER = "conv_pw_5_relu"
 
 
-def dream_filters(steps, resume=False):
-    # Filters 0-3 of LAYER: PNGs in OUT/dreams, one dream model per filter in OUT/models.
-    settings = DreamSettings(size=SIZE, steps=steps, parameterization="fourier")
-    return run_gallery(BaseSpec(), [LAYER], "0-3", settings, out_dir=f"{OUT}/dreams",
-                       models_dir=f"{OUT}/models", resume=resume, quiet=True)
+def dream_filters(steps, folder="dreams", resume=False):
+    # Filters 0-3 of LAYER: PNGs in OUT/<folder>, one dream model per filter in OUT/models-<folder>.
+    settings = DreamSettings(size=SIZE, steps=steps)   # every other setting: the defaults
+    return run_gallery(BaseSpec(), [LAYER], "0-3", settings, out_dir=f"{OUT}/{folder}",
+                       models_dir=f"{OUT}/models-{folder}", resume=resume, quiet=True)
 
 
 dream_filters(HALF);
@@ -1040,22 +1254,23 @@ dream_filters(HALF);
     ("code", r'''
 import glob
 
-paths = sorted(glob.glob(f"{OUT}/models/*/*/filter_*.keras"))
+paths = sorted(glob.glob(f"{OUT}/models-dreams/*/*/filter_*.keras"))
 for path in paths:
     print(f"{path}  {os.path.getsize(path) / 1e3:.0f} kB")
 PATH = paths[0]
 '''),
     ("md", r'''
 The files sit under `models/<network>/<layer>/filter_<k>.keras`. Each is
-about the size of one dream's kernel; MobileNet's weights are not in it.
+about the size of one dream's kernel row plus the optimizer's state for it;
+MobileNet's weights are not in it.
 
 ## Load and render
 
 `kerasdream.io.load_dream` loads the generator (with `safe_mode=True`: no
-Python code is deserialized, only registered Keras classes).
-`kd.render` works on a generator as on a full dream model. A Fourier dream
-is stored as a spectrum, a real and an imaginary part per frequency and
-channel: twice `H*W*3` numbers.
+Python code is deserialized, only registered Keras classes). It renders on
+its own (`generator.render()`). Its `training_state()` is the saved
+optimizer state, `(slots, dreams, raw size)`, and the number of steps it
+was trained for.
 '''),
     ("code", r'''
 from kerasdream.io import load_dream, save_dream
@@ -1068,7 +1283,9 @@ print(f"parameterization: {type(parameterization).__name__}, kernel of {paramete
 print("base network:", generator.spec["base"])
 print("objective:   ", keras.saving.deserialize_keras_object(generator.spec["objective"]))
 print("transforms:  ", [t["class_name"] for t in generator.spec["transforms"]])
-loaded = kd.render(generator)[0]
+slots, steps = generator.training_state()
+print(f"optimizer state: slots {slots.shape}, after {steps} steps")
+loaded = generator.render()[0]
 show([loaded], [os.path.basename(PATH)], columns=1, size=2.4)
 '''),
     ("md", r'''
@@ -1080,50 +1297,69 @@ same file once `kerasdream` is imported. Its render is identical.
 '''),
     ("code", r'''
 plain = keras.models.load_model(PATH, safe_mode=True)
-print(type(plain).__name__, "- same pixels:", np.array_equal(kd.render(plain)[0], loaded))
+print(type(plain).__name__, "- same pixels:", np.array_equal(plain.render()[0], loaded))
 '''),
     ("md", r'''
-## Rebuild and train further
+## Rebuild and train further: half + half = all at once
 
 `kd.rebuild(generator)` reconstructs the whole dream model (network,
 preprocessing, transforms, objective) around the loaded generator, using the
-references it saved. Training it continues where the short run stopped.
-Under each picture: the filter's mean activation.
+references it saved. Its `compile()` restores the saved optimizer state
+(momentum and step count) and moves the transforms' random streams on to
+the same step, so training the other half of the steps gives the same
+dream as one uninterrupted run. We check that against a fresh `DreamModel`
+trained all the steps at once. Under each picture: the filter's mean
+activation.
 '''),
     ("code", r'''
-from kerasdream.gallery import channel_activations
+from kerasdream.evaluation import channel_means
 
 model = kd.rebuild(generator)
-model.summary()
-spec = generator.spec
-k = spec["objective"]["config"]["index"]
+k = generator.spec["objective"]["config"]["index"]
+model.compile()                            # restores the saved optimizer state
+print("optimizer resumes at step", int(model.optimizer.iterations))
+model.fit(STEPS - HALF)
+longer = model.render()[0]
 
-kd.train(model, STEPS)
-longer = kd.render(model)[0]
-acts = channel_activations(kd.load_base(), LAYER, np.stack([loaded, longer]),
-                           spec["preprocess"])[:, k]
-show([loaded, longer], [f"after {HALF} steps: {acts[0]:.2f}", f"+ {STEPS} more: {acts[1]:.2f}"],
+at_once = kd.DreamModel(kd.Channel(LAYER, k), size=SIZE, row_keys=[k])
+at_once.compile()
+at_once.fit(STEPS)
+print(f"{HALF} + {STEPS - HALF} steps vs {STEPS} at once: largest pixel difference "
+      f"{np.abs(longer.astype(int) - at_once.render()[0].astype(int)).max()}")
+
+acts = channel_means(kd.load_base(), LAYER, np.stack([loaded, longer]), model.preprocess.mode)[:, k]
+show([loaded, longer], [f"after {HALF} steps: {acts[0]:.2f}", f"after {STEPS}: {acts[1]:.2f}"],
      columns=2, size=2.4)
-
-save_dream(model, f"{OUT}/filter_{k}_longer.keras")   # saves the generator only
-print("saved", f"{OUT}/filter_{k}_longer.keras")
+'''),
+    ("md", r'''
+To save it again *with* its optimizer state, save the generator's row
+together with the model's current `training_state()`, as the gallery does
+(plain `save_dream(model, path)` saves the generator as it is).
+'''),
+    ("code", r'''
+LONGER = f"{OUT}/filter_{k}_longer.keras"
+save_dream(model.generator.select([0], model.training_state()), LONGER)
+print("saved", LONGER, "- steps recorded:", load_dream(LONGER).training_state()[1])
 '''),
     ("md", r'''
 ## Resuming a whole run
 
 Running the same `kerasdream filters` command again skips every dream that
 is already done. With `--resume` and a larger `--steps`, it instead loads
-each saved dream and trains only the missing steps, here from `HALF` to
-`STEPS`. An interrupted run (Ctrl-C) is finished the same way: run the
-command again. From Python that is `run_gallery(..., resume=True)`:
+each saved dream, with its optimizer state, and trains only the missing
+steps, here from `HALF` to `STEPS`. An interrupted run (Ctrl-C) is finished
+the same way: run the command again. From Python that is
+`run_gallery(..., resume=True)`:
 
 ```
 kerasdream filters --layer conv_pw_5_relu --filters 0-3 --size SIZE --steps STEPS \
-    --parameterization fourier --out dreams --models-dir models --resume
+    --out dreams --models-dir models --resume
 ```
 
 `metrics.json` records each dream's steps, and its activation when this run
-began: that of the saved half-trained dream, not of a grey start.
+began: that of the saved half-trained dream, not of a grey start. We also
+run the same four filters for all the steps at once, in another folder, to
+compare the pictures.
 '''),
     ("code", r'''
 import json
@@ -1131,12 +1367,21 @@ import json
 from PIL import Image
 
 dream_filters(STEPS, resume=True)
+dream_filters(STEPS, folder="at_once")
 with open(f"{OUT}/dreams/{LAYER}/metrics.json") as file:
     metrics = json.load(file)["filters"]
 for key, entry in sorted(metrics.items()):
     print(f"filter {key}: {entry['steps']} steps; activation {entry['start_activation']:.2f} "
           f"when resumed, {entry['final_activation']:.2f} now")
-resumed = [np.asarray(Image.open(f"{OUT}/dreams/{LAYER}/filter_{k}.png")) for k in range(4)]
+
+
+def pngs(folder):
+    return np.stack([np.asarray(Image.open(f"{OUT}/{folder}/{LAYER}/filter_{k}.png")) for k in range(4)])
+
+
+resumed = pngs("dreams")
+print("resumed vs at once: largest pixel difference",
+      np.abs(resumed.astype(int) - pngs("at_once").astype(int)).max())
 show(resumed, [f"filter {k}, {STEPS} steps" for k in range(4)], columns=4, size=2.0)
 '''),
 ]

@@ -20,7 +20,7 @@ def test_colour_picker_dreams_are_exactly_the_colour_of_their_filter(colour_pick
         parameterization="pixels",
     )
     start = kd.generator_of(model).images()
-    kd.train(model, 60)
+    kd.train(model, 60, learning_rate=0.3)
     end = kd.generator_of(model).images()
 
     for row, colour in enumerate([0, 1, 2]):
@@ -34,7 +34,8 @@ def test_colour_picker_dreams_are_exactly_the_colour_of_their_filter(colour_pick
 def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
     base = load_base(tiny_cnn_path)
     weights_before = [w.copy() for w in base.get_weights()]
-    model = kd.build_dream_model(kd.Channel("relu2", 2), tiny_cnn_path, size=16, seed=3)
+    model = kd.build_dream_model(kd.Channel("relu2", 2), tiny_cnn_path, size=16, seed=3,
+                                 parameterization="pixels", transforms=None)
 
     def activation():
         images = kd.generator_of(model).images()
@@ -86,9 +87,9 @@ def test_only_the_dense_kernel_trains_and_the_optimizer_tracks_only_it(tiny_cnn_
     kd.train(model, 5)
     for variable, old in zip(network, before):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), old)
-    # Momentum slots for the kernel alone, not for the network's weights.
-    slots = [v for v in model.optimizer.variables if len(v.shape) == 2]
-    assert [tuple(v.shape) for v in slots] == [(2, 16 * 16 * 3)]
+    # Adam's two slots for the kernel alone, none for the network's weights.
+    slots = [v for v in model.optimizer.variables if len(v.shape) > 0]
+    assert [tuple(v.shape) for v in slots] == [(2, 16 * 16 * 3)] * 2
 
 
 def test_one_batched_run_equals_one_run_per_dream(tiny_cnn_path):
