@@ -31,6 +31,7 @@ from kerasdream.objectives import (  # noqa: E402
     Inversion,
     Neuron,
     Objective,
+    Rivals,
 )
 from kerasdream.priors import AlphaNorm, TotalVariation  # noqa: E402
 
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
     "Diversity", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
-    "Neuron", "NonFiniteError", "Objective",
+    "Neuron", "NonFiniteError", "Objective", "Rivals",
     "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
     "load_base", "rebuild", "render", "train",
 ]

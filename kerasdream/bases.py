@@ -480,9 +480,3 @@ def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tu
         raise DreamError(f"Image size must be positive. Received: size={size!r}")
     return int(size[0]), int(size[1]), int(channels)
 
-
-def feature_model(*args, **kwargs):
-    """Moved to `kerasdream.features.feature_model`."""
-    from kerasdream.features import feature_model as moved
-
-    return moved(*args, **kwargs)

@@ -21,7 +21,9 @@ from kerasdream.gallery import (
     DEFAULT_ACTIVATION,
     DEFAULT_BATCH,
     DEFAULT_FILTERS,
+    DEFAULT_SELECTIVITY,
     OBJECTIVES,
+    SELECTIVE_STRIDE,
 )
 from kerasdream.io import MODEL_FORMATS
 from kerasdream.model import (
@@ -63,6 +65,16 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(
             f"expected a size such as 128 or 96x128 (height x width), got {text!r}")
     return (values[0], values[-1])
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
 
 
 def _learning_rate(text: str) -> float:
@@ -130,6 +142,11 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         help="what a ReLU layer's objective reads: " + "; ".join(
                             f"{k}: {v}" for k, v in ACTIVATIONS.items())
                         + f" (default {DEFAULT_ACTIVATION})")
+    parser.add_argument("--selectivity", type=_non_negative, default=DEFAULT_SELECTIVITY,
+                        help=f"with --objective channel, on layers of total stride >= "
+                             f"{SELECTIVE_STRIDE} px: how much of the other channels' soft "
+                             f"maximum to subtract, so a dream excites its own filter most "
+                             f"(0: the plain channel mean; default {DEFAULT_SELECTIVITY:g})")
     parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
                         help="maximize a filter's mean ('channel') or its centre cell")
     parser.add_argument("--strategy", default="default",
@@ -215,7 +232,7 @@ def _settings(args):
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
                          transforms=args.transforms, objective=args.objective,
-                         activation=args.activation)
+                         activation=args.activation, selectivity=args.selectivity)
 
 
 def _cmd_layers(args) -> None:

@@ -12,7 +12,9 @@ redirected ReLU, `training=False`):
 - natural ratio: the target's mean activation divided by the channel's
   largest mean activation over crops of the `skimage.data` photos;
 - column selectivity, flatness, clipping, high-frequency noise, and the
-  pre-images paper's inversion error.
+  pre-images paper's inversion error;
+- constant channels: filters that ignore their input (zero weights), whose
+  dreams are flat whatever the recipe, so a flat count can leave them out.
 
 Pre- versus post-activation: ranks (`rank`, `robust_rank`) are always taken
 on the layer's own output, as the network computes it. A capped ReLU
@@ -33,8 +35,8 @@ import keras
 import numpy as np
 from keras import ops
 
-# The one place that names where feature extractors come from.
-from kerasdream.bases import Preprocess, feature_model, get_layer, resolve_layer
+from kerasdream.bases import Preprocess, get_layer, resolve_layer
+from kerasdream.features import feature_model  # the one place extractors come from
 
 # skimage.data photos (not synthetic images), greyscale ones used as RGB.
 NATURAL_PHOTOS = (

@@ -33,7 +33,7 @@ from kerasdream.bases import (
 )
 from kerasdream.callbacks import DreamProgress, NonFiniteError
 from kerasdream.errors import DreamError
-from kerasdream.features import PRE, relu_cap
+from kerasdream.features import PRE, feature_model, relu_cap
 from kerasdream.model import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_SIZE,
@@ -42,7 +42,7 @@ from kerasdream.model import (
     DreamModel,
     default_optimizer,
 )
-from kerasdream.objectives import Channel, Neuron
+from kerasdream.objectives import Channel, Neuron, Rivals
 
 DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
@@ -53,6 +53,14 @@ ACTIVATIONS = {
     "post": "the layer's output as it is",
 }
 DEFAULT_ACTIVATION = "pre"
+# How much of the other channels' soft maximum a channel dream subtracts
+# (`Rivals`): measured by `benchmarks/quality.py`; 0 is the plain channel.
+DEFAULT_SELECTIVITY = 2.0
+# ... on layers whose units see at least this many pixels between
+# neighbours (the layer's total stride). Shallower layers hold colour and
+# edge detectors: there the yardstick found the plain channel as selective
+# and more natural (the selective one turns most of them the same green).
+SELECTIVE_STRIDE = 16
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class DreamSettings:
     transforms: str = DEFAULT_TRANSFORMS
     objective: str = "channel"
     activation: str = DEFAULT_ACTIVATION
+    selectivity: float = DEFAULT_SELECTIVITY
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
         """The objective for `filters` of `layer`: a ReLU layer is read before
@@ -83,7 +92,11 @@ class DreamSettings:
                              f"Received: activation={self.activation!r}")
         if self.activation == "pre" and relu_cap(get_layer(base, layer)) is not False:
             layer = layer + PRE
-        return OBJECTIVES[self.objective](layer, filters)
+        objective = OBJECTIVES[self.objective](layer, filters)
+        if (self.objective == "channel" and self.selectivity
+                and layer_stride(base, layer) >= SELECTIVE_STRIDE):
+            objective = objective - self.selectivity * Rivals(layer, filters)
+        return objective
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
         mine = dataclasses.asdict(self)
@@ -116,6 +129,16 @@ class FilterResult:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def layer_stride(base: keras.Model, layer: str) -> int:
+    """Pixels of the input between neighbouring units of `layer` (its total stride)."""
+    path = layer[: -len(PRE)] if layer.endswith(PRE) else layer
+    size = tuple(d or 128 for d in base.inputs[0].shape[1:3])
+    probe = feature_model(base, [path], (*size, base.inputs[0].shape[-1]))
+    shape = probe.compute_output_spec(keras.KerasTensor((1, *size, base.inputs[0].shape[-1])))
+    spatial = tuple(shape[path].shape)
+    return max(1, size[0] // spatial[1]) if len(spatial) == 4 and spatial[1] else 1
 
 
 def parse_filters(text: str, channels: int | None = None) -> list[int]:

@@ -83,7 +83,7 @@ class Objective:
     @property
     def keys(self) -> list[str]:
         """The features this objective reads, in first-use order."""
-        return list(dict.fromkeys(term.key for _, term in self.terms))
+        return list(dict.fromkeys(key for _, term in self.terms for key in term.reads()))
 
     @property
     def num_rows(self) -> int:
@@ -201,6 +201,11 @@ class Term(Objective):
 
     def initial_images(self):
         return None
+
+    def reads(self) -> list[str]:
+        """The feature keys `evaluate` needs; a term that reads several layers
+        overrides this and `evaluate`."""
+        return [self.key]
 
     def evaluate(self, features: dict, target=None):
         """The term's value from the dream model's features (a dict by key)."""
@@ -386,6 +391,40 @@ class ClassLogit(_IndexedTerm):
     def get_config(self):
         config = super().get_config()
         return {"index": config["index"], "layer": self.layer}
+
+
+@keras.saving.register_keras_serializable(package="kerasdream")
+class Rivals(_IndexedTerm):
+    """The soft maximum of the other channels' means: `logsumexp(t * m_j) / t`
+    over every channel j but `index`, with temperature `t`.
+
+    Subtracted from a `Channel`, it makes the dream excite its own filter
+    more than any other channel of the layer, rather than a texture that
+    drives many:
+
+        Channel("conv_pw_7_relu:pre", k) - 2 * Rivals("conv_pw_7_relu:pre", k)
+
+    (the galleries' objective; `benchmarks/quality.py` measured the weight).
+    """
+
+    def __init__(self, layer: str, index: int | Sequence[int], temperature: float = 3.0):
+        super().__init__(layer, index)
+        if not float(temperature) > 0:
+            raise DreamError(f"Temperature must be positive. Received: temperature={temperature!r}")
+        self.temperature = float(temperature)
+
+    def check(self, shapes):
+        _needs_channels(self, shapes)
+        super().check(shapes)
+
+    def __call__(self, x, target=None):
+        mask = self._mask(x, target)
+        means = ops.mean(x, axis=(1, 2)) * self.temperature
+        others = means - 1e9 * mask  # the own channel drops out of the soft maximum
+        return ops.logsumexp(others, axis=-1) / self.temperature
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")

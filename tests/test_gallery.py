@@ -140,3 +140,17 @@ def test_default_layers_of_the_shipped_network_skip_depthwise_activations():
 def test_default_layers_pick_shallow_middle_deep_activations():
     model = tiny_cnn()
     assert default_layers(model) == ["relu1", "relu2"]  # only two candidates: no repeats
+
+
+def test_the_gallery_objective_reads_before_relus_and_is_selective_past_stride_16():
+    from kerasdream.gallery import DreamSettings, layer_stride
+
+    base = load_base(None)
+    assert [layer_stride(base, name) for name in ("conv_pw_2_relu", "conv_pw_7_relu")] == [4, 16]
+    shallow = DreamSettings().objective_for("conv_pw_2_relu", [0, 1], base)
+    assert repr(shallow) == "Channel('conv_pw_2_relu:pre', [0, 1])"
+    middle = DreamSettings().objective_for("conv_pw_7_relu", [0, 1], base)
+    assert repr(middle) == ("Channel('conv_pw_7_relu:pre', [0, 1]) "
+                            "- 2 * Rivals('conv_pw_7_relu:pre', [0, 1], 3.0)")
+    plain = DreamSettings(selectivity=0.0, activation="post")
+    assert repr(plain.objective_for("conv_pw_7_relu", [3], base)) == "Channel('conv_pw_7_relu', 3)"

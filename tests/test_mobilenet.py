@@ -23,3 +23,28 @@ def test_eight_filters_of_a_middle_layer_each_excite_their_own_filter_most():
     assert sum(rank == 1 for rank in ranks) >= 7, ranks
     # The dreams really are strong: their own filter's mean is near the cap.
     assert np.median(activations[np.arange(8), filters]) > 5.5
+
+
+def test_a_flat_start_of_a_shallow_filter_does_not_stay_flat():
+    # The old complaint: at conv_pw_2_relu a dream of the layer's mean ends as
+    # one flat colour. From a perfectly flat grey start, the gallery's own
+    # objective and the default optimizer grow a pattern (pixel std > 2),
+    # where row-normalized SGD on the capped output stays flat.
+    from kerasdream.evaluation import pixel_std
+    from kerasdream.gallery import DreamSettings
+    from kerasdream.optimizers import RowNormalizedSGD
+
+    base = load_base(None)
+    filters = [0, 3]
+    grey = np.full((1, 64, 64, 3), 127.5, "float32")
+
+    def dream(objective, optimizer):
+        model = kd.DreamModel(objective, size=64, seed=0)
+        model.generator.set_images(grey)
+        model.compile(optimizer)
+        model.fit(40)
+        return pixel_std(model.render())
+
+    gallery = DreamSettings().objective_for("conv_pw_2_relu", filters, base)
+    assert np.all(dream(gallery, None) > 2.0)
+    assert np.all(dream(kd.Channel("conv_pw_2_relu", filters), RowNormalizedSGD(0.01)) < 2.0)

@@ -327,3 +327,52 @@ def test_fit_feeds_its_own_rows(tiny_cnn_path):
         model.fit(x=np.eye(1))
     model.fit(3)  # compiles itself with the default optimizer
     assert int(model.optimizer.iterations) == 3
+
+
+@keras.saving.register_keras_serializable(package="kerasdream_tests")
+class ChannelGap(kd.objectives.Term):
+    """A term reading two layers at once: relu2's channel 0 minus relu1's channel 0."""
+
+    def reads(self):
+        return ["relu2", "relu1"]
+
+    def evaluate(self, features, target=None):
+        high = keras.ops.mean(features["relu2"][..., 0], axis=(1, 2))
+        low = keras.ops.mean(features["relu1"][..., 0], axis=(1, 2))
+        return high - low
+
+
+def test_a_term_may_read_several_layers_at_once(tiny_cnn_path):
+    model = kd.DreamModel(ChannelGap(None), tiny_cnn_path, size=16, num_dreams=2,
+                          parameterization="pixels", transforms=None)
+    assert set(model.feature_values()) == {"relu1", "relu2"}
+    features = model.feature_values()
+    expected = features["relu2"][..., 0].mean(axis=(1, 2)) - features["relu1"][..., 0].mean(
+        axis=(1, 2))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(np.eye(2, dtype="float32"))),
+                               expected, rtol=1e-5, atol=1e-6)
+    model.compile()
+    model.fit(20)
+    after = model.feature_values()
+    gap = after["relu2"][..., 0].mean(axis=(1, 2)) - after["relu1"][..., 0].mean(axis=(1, 2))
+    assert np.all(gap > expected)
+
+
+def test_a_kernel_gone_non_finite_after_the_last_loss_is_caught_and_restored(tiny_cnn_path):
+    # The loss of the last step was finite, but the update that followed left
+    # row 1 non-finite: the guard checks the kernel itself when fit ends.
+    class Spoil(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch + 1 < 12:  # only after the last step's loss was checked
+                return
+            kernel = keras.ops.convert_to_numpy(self.model.generator.kernel).copy()
+            kernel[1, :5] = np.nan
+            self.model.generator.kernel.assign(kernel)
+
+    model = kd.DreamModel(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=16,
+                          parameterization="pixels", transforms=None)
+    model.compile(steps_per_execution=1)
+    with pytest.raises(kd.NonFiniteError) as error:
+        model.fit(12, callbacks=[Spoil()])
+    assert error.value.rows == [1]
+    assert np.all(np.isfinite(keras.ops.convert_to_numpy(model.generator.kernel)))

@@ -75,6 +75,19 @@ def test_class_logit_key_is_the_layers_pre_activation():
     assert kd.ClassLogit(3, layer="head").keys == ["head:pre"]
 
 
+def test_rivals_is_the_soft_maximum_of_the_other_channels_means():
+    # dream 0 -> not channel 0: means 6.5, 7.5 -> log(e^6.5 + e^7.5) = 7.5 + log(1 + e^-1)
+    # dream 1 -> not channel 2: means 1.0, 3.0 -> 3 + log(1 + e^-2)
+    expected = [7.5 + np.log1p(np.exp(-1.0)), 3.0 + np.log1p(np.exp(-2.0))]
+    np.testing.assert_allclose(value(kd.Rivals("x", [0, 2], temperature=1.0)), expected,
+                               rtol=1e-6)
+    # temperature 2: log(e^13 + e^15) / 2 for dream 0
+    np.testing.assert_allclose(value(kd.Rivals("x", [0, 2], temperature=2.0))[0],
+                               (15.0 + np.log1p(np.exp(-2.0))) / 2, rtol=1e-6)
+    with pytest.raises(kd.DreamError, match="temperature=0"):
+        kd.Rivals("x", 0, temperature=0)
+
+
 def test_deep_dream_is_the_mean_squared_activation():
     # dream 0: (1^2 + ... + 12^2) / 12 = 650 / 12
     # dream 1: (0 + 1 + 4 + 4 + 1 + 0 + 36 + 9 + 4 + 16 + 81 + 256) / 12 = 412 / 12
@@ -318,6 +331,7 @@ def round_trip(objective):
         (kd.Neuron("x", [1, 2], x=0, y=1), "x", X),
         (kd.ClassLogit([2, 0], layer="head"), "head:pre", X),
         (kd.DeepDream("x"), "x", X),
+        (kd.Rivals("x", [1, 0], temperature=3.0), "x", X),
         (kd.Diversity("x"), "x", X),
         (kd.Channel("x", 2) + 0.1 * kd.Diversity("x") + kd.Neuron("x", [0, 1]) / 4, "x", X),
     ],
