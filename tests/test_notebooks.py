@@ -36,7 +36,10 @@ CELL_TIMEOUT = 300  # seconds per cell; a whole small-budget notebook takes well
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 # What a failed command prints: the CLI's "kerasdream <cmd>: error: ...", argparse's
 # "usage: ... error: ...", a Python traceback, or the shell's "command not found".
-SHELL_FAILURE = re.compile(r"\berror:|Traceback \(most recent call last\)|command not found")
+# Line-anchored: TensorFlow's GPU wheel logs "CUDA error: ..." on a machine without CUDA.
+SHELL_FAILURE = re.compile(
+    r"^kerasdream( [\w-]+)?: error:|^Traceback \(most recent call last\)|command not found",
+    re.MULTILINE)
 
 
 def _execute(name: str, workdir: Path) -> tuple[float, str | None]:
@@ -99,3 +102,12 @@ def test_notebooks_read_the_budget_switch_first():
         notebook = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
         first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
         assert "KERASDREAM_NOTEBOOK_BUDGET" in first_code.source, name
+
+
+def test_a_failed_command_is_told_from_tensorflows_gpu_log_lines():
+    assert SHELL_FAILURE.search("Wrote out\nkerasdream filters: error: No such layer in tiny.")
+    assert SHELL_FAILURE.search("usage: kerasdream [-h]\nkerasdream: error: argument COMMAND")
+    assert SHELL_FAILURE.search("Traceback (most recent call last):\n  File ...")
+    assert not SHELL_FAILURE.search(
+        "E0000 00:00:1796144432.834658   12956 cuda_platform.cc:52] failed call to cuInit: "
+        "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)")
