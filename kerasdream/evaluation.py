@@ -337,6 +337,20 @@ def relative_error(base: keras.Model, layer: str, images: np.ndarray, photo: np.
 # ------------------------------------------------------------------ one record a dream
 
 
+def _activation_record(acts: np.ndarray, robust: np.ndarray, maxima: np.ndarray, i: int,
+                       k: int, prefix: str = "") -> dict[str, Any]:
+    """Dream i's activation, rank and natural ratio of filter k, plain and robust."""
+    return {
+        f"{prefix}activation": float(acts[i, k]),
+        f"{prefix}rank": rank_of(acts[i], k),
+        f"{prefix}robust_activation": float(robust[i, k]),
+        f"{prefix}robust_rank": rank_of(robust[i], k),
+        f"{prefix}natural_max": float(maxima[k]),
+        f"{prefix}natural_ratio": natural_ratio(acts[i, k], maxima[k]),
+        f"{prefix}robust_natural_ratio": natural_ratio(robust[i, k], maxima[k]),
+    }
+
+
 def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
                  preprocess: str, pre_activation: bool | None = None, views: int = 8,
                  seed: int = 0) -> list[dict[str, Any]]:
@@ -374,13 +388,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     for i, k in enumerate(targets):
         record = {
             "filter": k,
-            "activation": float(acts[i, k]),
-            "rank": rank_of(acts[i], k),
-            "robust_activation": float(robust[i, k]),
-            "robust_rank": rank_of(robust[i], k),
-            "natural_max": float(maxima[k]),
-            "natural_ratio": natural_ratio(acts[i, k], maxima[k]),
-            "robust_natural_ratio": natural_ratio(robust[i, k], maxima[k]),
+            **_activation_record(acts, robust, maxima, i, k),
             "natural_ratio_from": "post-activation",
             "cap": cap,
             "pixel_std": float(stds[i]),
@@ -391,16 +399,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
             "column_selective": bool(selective[i]),
         }
         if pre is not None:
-            p_acts, p_robust, p_maxima = pre
-            record.update({
-                "pre_activation": float(p_acts[i, k]),
-                "pre_rank": rank_of(p_acts[i], k),
-                "pre_robust_activation": float(p_robust[i, k]),
-                "pre_robust_rank": rank_of(p_robust[i], k),
-                "pre_natural_max": float(p_maxima[k]),
-                "pre_natural_ratio": natural_ratio(p_acts[i, k], p_maxima[k]),
-                "pre_robust_natural_ratio": natural_ratio(p_robust[i, k], p_maxima[k]),
-            })
+            record.update(_activation_record(*pre, i, k, prefix="pre_"))
             record["natural_ratio"] = record["pre_natural_ratio"]
             record["robust_natural_ratio"] = record["pre_robust_natural_ratio"]
             record["natural_ratio_from"] = "pre-activation"
