@@ -104,6 +104,7 @@ def test_resumed_steps_train_exactly_like_one_longer_run(tiny_cnn_path, tmp_path
     assert read_metrics(split)["filters"]["2"]["steps"] == 30
 
 
+@pytest.mark.slow
 def test_gallery_of_the_shipped_network_with_no_options_but_budget(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code = main(["gallery", "--size", "48", "--steps", "3", "--filters", "0-1", "--quiet"])

@@ -1,12 +1,14 @@
 """The real shipped network: MobileNet alpha=0.25 with its ImageNet weights."""
 
 import numpy as np
+import pytest
 
 import kerasdream as kd
 from kerasdream.bases import load_base
 from kerasdream.gallery import channel_activations, rank_of
 
 
+@pytest.mark.slow
 def test_eight_filters_of_a_middle_layer_each_excite_their_own_filter_most():
     # 8 filters of conv_pw_6_relu (block 6 of 13), one batched fit of 200
     # steps at 128 px. The dream of filter k must make k the most active of
