@@ -12,6 +12,7 @@ dream whose configuration matches and finishes the rest.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -131,8 +132,12 @@ class FilterResult:
         return dataclasses.asdict(self)
 
 
+@functools.lru_cache(maxsize=64)
 def layer_stride(base: keras.Model, layer: str) -> int:
-    """Pixels of the input between neighbouring units of `layer` (its total stride)."""
+    """Pixels of the input between neighbouring units of `layer` (its total stride).
+
+    Cached: every chunk of a layer asks again, and the answer needs a model built.
+    """
     path = layer[: -len(PRE)] if layer.endswith(PRE) else layer
     size = tuple(d or 128 for d in base.inputs[0].shape[1:3])
     probe = feature_model(base, [path], (*size, base.inputs[0].shape[-1]))
