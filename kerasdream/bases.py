@@ -52,7 +52,7 @@ APPLICATIONS: dict[str, Application] = {
     "convnext_tiny": Application("ConvNeXtTiny", "none"),
 }
 
-PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+from kerasdream.defaults import PREPROCESS_MODES  # noqa: E402
 
 # The `name` a keras.applications constructor gives its model, by prefix.
 _APPLICATION_MODEL_NAMES = {
@@ -91,7 +91,7 @@ def display_name(model: keras.Model, spec: BaseSpec | None = None) -> str:
     if spec.is_file:
         return os.path.basename(spec.model)
     return spec.describe()
-DEFAULT_MODEL = "mobilenet"
+from kerasdream.defaults import DEFAULT_MODEL  # noqa: E402
 DEFAULT_ALPHA = 0.25
 
 

@@ -24,7 +24,7 @@ import keras
 
 from kerasdream.errors import DreamError
 
-STRATEGIES = ("default", "mirrored", "multiworker")
+from kerasdream.defaults import STRATEGIES  # noqa: E402
 
 
 def split_cpu(devices: int) -> None:

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from kerasdream.errors import DreamError
 from kerasdream.runlock import remove_dead_temporaries, temporary_prefix
 
-MODEL_FORMATS = ("keras", "h5")
+from kerasdream.defaults import MODEL_FORMATS  # noqa: E402
 FRAME_COLOUR = (160, 160, 160)
 
 

@@ -44,18 +44,16 @@ from kerasdream.generator import DreamGenerator, one_hot
 from kerasdream.objectives import IMAGE, Objective
 from kerasdream.transforms import Jitter, Pad, Rotate, Scale, derived_seed, paper_jitter
 
-DEFAULT_SIZE = 128
-DEFAULT_STEPS = 200
-DEFAULT_LEARNING_RATE = 0.05
+from kerasdream.defaults import (  # noqa: E402
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_PARAMETERIZATION,
+    DEFAULT_SIZE,
+    DEFAULT_STEPS,
+    DEFAULT_TRANSFORMS,
+    TRANSFORM_CHOICES,
+)
+
 GRADIENT_LIMIT = 1e15  # per element: its square stays finite in float32
-DEFAULT_PARAMETERIZATION = "fourier"
-DEFAULT_TRANSFORMS = "light"
-TRANSFORM_CHOICES = {
-    "light": "jitter 4, scale 0.9-1.1, rotate up to 8 degrees, jitter 2",
-    "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
-    "jitter": "the pre-images paper's jitter for the layer's stride",
-    "none": "no transforms",
-}
 
 
 def _scaled(amount: int, size: int) -> int:

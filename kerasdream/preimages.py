@@ -27,15 +27,11 @@ from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
 
 KINDS = {"invert": Inversion, "caricature": Caricature}
-# The data term's weight C against the paper's priors (weight 1). The paper
-# tries C in 1..300 with its SGD; with Adam, C = 1e4 reconstructs to a
-# relative error of 0.04-0.05 at 128 px while the priors still smooth the
-# image (without them it speckles), and 1e3 keeps a caricature recognisable.
-DEFAULT_WEIGHTS = {"invert": 1e4, "caricature": 1e3}
-# What pre-images train with unless told otherwise: Fourier, no jitter (the
-# error is measured on the unjittered image, and jitter doubles it).
-PREIMAGE_DEFAULTS = {"steps": 300, "parameterization": "fourier", "transforms": "none"}
-DEFAULT_PREIMAGE_LEARNING_RATE = 0.15
+from kerasdream.defaults import (  # noqa: E402
+    DEFAULT_PREIMAGE_LEARNING_RATE,
+    DEFAULT_WEIGHTS,
+    PREIMAGE_DEFAULTS,
+)
 
 
 def preimage_optimizer(steps: int, learning_rate: float | None = None) -> keras.optimizers.Adam:

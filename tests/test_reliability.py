@@ -181,10 +181,10 @@ def test_a_stopped_dream_is_not_done_and_resume_continues_it(tiny_cnn_path, tmp_
                    quiet=True, log=lambda line: None)
     settings = DreamSettings(size=8, steps=6, transforms="none")
     run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings, **folders)
-    metrics_path = tmp_path / "out" / "relu2" / "metrics.json"
-    metrics = json.loads(metrics_path.read_text())
-    metrics["filters"]["1"].update(status="stopped at step 4 (...)", steps=4)
-    metrics_path.write_text(json.dumps(metrics))
+    record_path = tmp_path / "out" / "relu2" / "filter_1.json"  # the dream's commit record
+    record = json.loads(record_path.read_text())
+    record.update(status="stopped at step 4 (...)", steps=4)
+    record_path.write_text(json.dumps(record))
 
     from kerasdream.gallery import LayerRun
 
