@@ -47,6 +47,7 @@ from kerasdream.model import (
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
     DreamModel,
+    check_memory,
     default_optimizer,
 )
 from kerasdream.objectives import Channel, Neuron, Rivals
@@ -518,6 +519,10 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
         start, final = float(start_acts[row, k]), score["activation"]
         if status[row] == "ok" and not moved[row]:
             status[row] = DEAD  # not one step changed it: no gradient reached it
+        saturated = float(np.mean((images[row] == 0) | (images[row] == 255)))
+        if status[row] == "ok" and saturated >= SATURATED:
+            status[row] = (f"saturated: {saturated:.0%} of its pixel values are 0 or 255 "
+                           f"(the learning rate is too large)")
         result = FilterResult(
             filter=k,
             start_activation=start,
@@ -541,6 +546,9 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
 # The status of a dream no training step changed: its filter never fired,
 # so no gradient reached it (a dead ReLU, a zero filter).
 DEAD = "dead"
+# The share of 0 and 255 values from which a dream is pure noise or flat
+# colour: a learning rate far too large (healthy dreams here: under 2 %).
+SATURATED = 0.9
 
 
 def _commit(run: LayerRun, k: int, image: np.ndarray, dream, result: FilterResult) -> None:
@@ -643,7 +651,10 @@ def summarize(layer: str, results: Sequence[FilterResult]) -> str:
         text += (f"; median {np.median(ratios):.2f}x the filter's strongest response to "
                  f"real photos")
     dead = sum(r.status == DEAD for r in results)
-    failed = sum(r.status not in ("ok", DEAD) for r in results)
+    saturated = sum(r.status.startswith("saturated") for r in results)
+    failed = sum(r.status not in ("ok", DEAD) for r in results) - saturated
+    text += (f"; {saturated} saturated to 0 and 255 (try a smaller learning rate)"
+             if saturated else "")
     text += (f"; {dead} dead (the filter never fired: no gradient reached its dream)"
              if dead else "")
     return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
@@ -673,7 +684,7 @@ def run_gallery(
     base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
-    image_shape_for(base, size)  # validates the size early
+    image_shape = image_shape_for(base, size)  # validates the size early
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     runs = []
     for layer in layers:
@@ -682,6 +693,7 @@ def run_gallery(
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy))
+    check_memory(min(batch, max(len(run.filters) for run in runs)), image_shape)
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
     lock = RunLock(out_dir) if distribute.is_chief(strategy) else contextlib.nullcontext()

@@ -17,11 +17,12 @@ import os
 import keras
 import numpy as np
 
-from kerasdream import io
+from kerasdream import io, signals
 from kerasdream import evaluation
 from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress
-from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate
+from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate, check_memory
+from kerasdream.runlock import RunLock
 from kerasdream.errors import DreamError
 from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
@@ -94,7 +95,21 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
     """The `invert` / `caricature` commands: result, photo and error on disk."""
     base = load_base(spec)
     height, width, channels = image_shape_for(base, size)
+    check_memory(1, (height, width, channels))
     photo = io.load_image(image_path, size=(height, width), channels=channels)
+    io.check_writable(out_dir)
+    with RunLock(out_dir) as lock:
+        if lock.stale_message():
+            print(lock.stale_message())
+        io.remove_stale_temporaries(out_dir)
+        return _write_preimage(kind, spec, layer, image_path, out_dir, photo, steps=steps,
+                               learning_rate=learning_rate, seed=seed,
+                               parameterization=parameterization, transforms=transforms,
+                               weight=weight, quiet=quiet)
+
+
+def _write_preimage(kind, spec, layer, image_path, out_dir, photo, *, steps, learning_rate,
+                    seed, parameterization, transforms, weight, quiet) -> float:
     bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
     image, error = preimage(
         kind, photo, layer, spec, steps=steps, learning_rate=learning_rate, weight=weight,
@@ -102,6 +117,19 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
         transforms=transforms,
         callbacks=[DreamProgress(bar, dreams=1)],
     )
+    with signals.deferred():  # the three files are written whole
+        _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error, steps=steps,
+                       learning_rate=learning_rate, seed=seed,
+                       parameterization=parameterization, transforms=transforms,
+                       weight=weight)
+    print(f"{kind} at {layer}: relative feature error {error:.3f} "
+          f"(wrote {os.path.join(out_dir, kind + '.png')})")
+    return error
+
+
+def _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error, *, steps,
+                   learning_rate, seed, parameterization, transforms, weight) -> None:
+    height, width = photo.shape[:2]
     io.save_png(os.path.join(out_dir, f"{kind}.png"), image)
     io.save_png(os.path.join(out_dir, "photo.png"), photo)
     io.write_json(os.path.join(out_dir, f"{kind}.json"), {
@@ -111,6 +139,3 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
         "parameterization": parameterization, "transforms": transforms,
         "network": spec.get_config(), "photo": os.path.abspath(image_path),
     })
-    print(f"{kind} at {layer}: relative feature error {error:.3f} "
-          f"(wrote {os.path.join(out_dir, kind + '.png')})")
-    return error
