@@ -402,7 +402,8 @@ def _interrupted_line(stop: signals.Interrupted) -> str:
     if stop.saved == 0:
         return (f"Interrupted by {name} before this run finished a dream; nothing of it was "
                 f"saved. Run the same command again to start it.")
-    return f"Interrupted by {name}; run the same command again to finish."
+    return (f"Interrupted by {name} before anything was written; run the same command "
+            f"again.")
 
 
 def signal_name(signum: int) -> str:

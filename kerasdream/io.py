@@ -53,11 +53,19 @@ def storage_error(error: BaseException, path: str) -> RunFailed | None:
         reason = os.strerror(seen.errno)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        free = f"{shutil.disk_usage(folder).free / 2**20:.1f} MiB free there"
+        free = f"{_amount(shutil.disk_usage(folder).free)} free there"
     except OSError:
         free = "free space unknown"
     return RunFailed(f"Could not write {path} ({reason}; {free}). Finished files are intact: "
                      f"free space or fix the permissions, then run the same command again.")
+
+
+def _amount(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
 
 
 @contextlib.contextmanager

@@ -117,11 +117,15 @@ def _write_preimage(kind, spec, layer, image_path, out_dir, photo, *, steps, lea
         transforms=transforms,
         callbacks=[DreamProgress(bar, dreams=1)],
     )
-    with signals.deferred():  # the three files are written whole
-        _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error, steps=steps,
-                       learning_rate=learning_rate, seed=seed,
-                       parameterization=parameterization, transforms=transforms,
-                       weight=weight)
+    try:
+        with signals.deferred():  # the three files are written whole
+            _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error,
+                           steps=steps, learning_rate=learning_rate, seed=seed,
+                           parameterization=parameterization, transforms=transforms,
+                           weight=weight)
+    except signals.Interrupted as stop:
+        stop.saved = 1  # the signal came while the files were written: they were finished
+        raise
     print(f"{kind} at {layer}: relative feature error {error:.3f} "
           f"(wrote {os.path.join(out_dir, kind + '.png')})")
     return error
