@@ -96,6 +96,8 @@ def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Op
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE
     check_learning_rate(learning_rate)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = float(learning_rate)  # Keras refuses numpy scalars
     return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
 
 
