@@ -10,6 +10,7 @@ name that needs them is asked for.
 """
 
 import importlib as _importlib
+import importlib.util  # noqa: F401  (for _importlib.util)
 import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,6 +38,8 @@ __all__ = sorted([*_LAZY, "DreamError"])
 def __getattr__(name):
     module = _LAZY.get(name)
     if module is None:
+        if _importlib.util.find_spec(f"kerasdream.{name}") is not None:  # kd.gallery, ...
+            return _importlib.import_module(f"kerasdream.{name}")
         raise AttributeError(f"module 'kerasdream' has no attribute {name!r}")
     value = getattr(_importlib.import_module(f"kerasdream.{module}"), name)
     globals()[name] = value
