@@ -21,6 +21,7 @@ from collections.abc import Iterator
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 _received: int | None = None
 _deferring = 0
+_previous: dict = {}  # signal -> the handler `install` replaced
 
 
 class Interrupted(KeyboardInterrupt):
@@ -52,11 +53,10 @@ def install() -> None:
         _previous.setdefault(signum, previous)
 
 
-_previous: dict = {}
-
-
 def restore() -> None:
-    """Put back the handlers `install` replaced."""
+    """Put back the handlers `install` replaced, and forget any signal received."""
+    global _received
+    _received = None
     while _previous:
         signum, handler = _previous.popitem()
         signal.signal(signum, handler)
