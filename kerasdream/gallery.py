@@ -709,6 +709,11 @@ def run_gallery(
     except signals.Interrupted as stop:
         stop.saved = sum(run.saved for run in runs)
         raise
+    except OSError as error:  # moving a file aside, taking the lock: on a full or read-only disk
+        failed = io.storage_error(error, out_dir)
+        if failed is None:
+            raise
+        raise failed from None
 
 
 def _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy, log):

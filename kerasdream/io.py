@@ -51,6 +51,7 @@ def storage_error(error: BaseException, path: str) -> RunFailed | None:
         reason = "No space left on device"
     else:
         reason = os.strerror(seen.errno)
+        path = seen.filename if isinstance(seen.filename, str) else path
     folder = os.path.dirname(os.path.abspath(path))
     try:
         free = f"{_amount(shutil.disk_usage(folder).free)} free there"
