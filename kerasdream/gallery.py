@@ -367,7 +367,7 @@ class LayerRun:
             steps, history = record["steps"], record["resumed_at"]
             finished = record["status"] in records.FINISHED
             differences = settings.differences(record["settings"], ignore_steps=True,
-                                               resuming=resume and steps < settings.steps)
+                                               resuming=resume)
             if (finished and not differences and steps == settings.steps
                     and (resume or not history)):
                 found.skipped.append(k)
@@ -717,6 +717,8 @@ def run_gallery(
 
 
 def _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy, log):
+    for run in runs:  # a refusal (resume with other settings) before anything is moved
+        run.survey(resume, overwrite, move=False)
     surveys = [run.survey(resume, overwrite) for run in runs]
     for run, survey in zip(runs, surveys):
         for line in survey.moved:
