@@ -745,6 +745,7 @@ def _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy, 
             io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
+    signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
 
