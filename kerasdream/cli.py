@@ -1,8 +1,9 @@
 """The `kerasdream` command line: layers, filters, gallery, invert, caricature.
 
 Bad options exit with status 2 and one line naming the bad value and what
-would be valid; an interrupted run exits with 130 and can be finished by
-running the same command again.
+would be valid; a run that could not finish (disk full, every dream failed)
+exits with 1 and one line; Ctrl-C or SIGTERM exits with 130 or 143, and the
+run can be finished by running the same command again.
 """
 
 from __future__ import annotations
