@@ -109,12 +109,6 @@ def _dataset(folder: str, names: Sequence[str], shape: tuple[int, int, int], bat
     return data.batch(batch).prefetch(1)
 
 
-def _load_one(folder: str, name: str, shape: tuple[int, int, int]) -> np.ndarray:
-    for _, image in _dataset(folder, [name], shape, 1).as_numpy_iterator():
-        return image[0]
-    raise DreamError(f"An example image could not be read again. Received: {name!r}")
-
-
 class _TopK:
     """The `k` largest scores per filter seen so far, with their images'
     indices and activation maps: memory bounded by k, not by the folder."""
@@ -241,19 +235,23 @@ def _files_exist(out_dir: str, entries: list[dict]) -> bool:
 
 
 def _write_photos(folder, names, shape, out_dir, indices) -> dict[int, str]:
-    """Each chosen image as the network saw it, once for all filters and layers."""
-    photos = {}
+    """Each chosen image as the network saw it, once for all filters and
+    layers, read again in one pass (only these few are ever held)."""
+    photos, missing = {}, []
     for index in sorted(indices):
         digest = hashlib.sha1(names[index].encode()).hexdigest()[:16]
-        relative = f"{IMAGES_FOLDER}/{digest}_{shape[0]}x{shape[1]}.jpg"
-        path = os.path.join(out_dir, relative)
-        if not os.path.isfile(path):
-            image = _load_one(folder, names[index], shape)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            picture = np.round(image[..., 0] if shape[2] == 1 else image).astype("uint8")
-            with io.atomic_path(path) as temporary:
-                io._to_pil(picture).save(temporary, format="JPEG", quality=90)
-        photos[index] = relative
+        photos[index] = f"{IMAGES_FOLDER}/{digest}_{shape[0]}x{shape[1]}.jpg"
+        if not os.path.isfile(os.path.join(out_dir, photos[index])):
+            missing.append(index)
+    if not missing:
+        return photos
+    chosen = [names[i] for i in missing]
+    for positions, images in _dataset(folder, chosen, shape, BATCH).as_numpy_iterator():
+        for position, image in zip(positions, images):
+            with io.atomic_path(os.path.join(out_dir, photos[missing[position]])) as temporary:
+                # 4:4:4 chroma: small pictures keep their colours where they are.
+                io._to_pil(np.round(image)).save(temporary, format="JPEG", quality=90,
+                                                 subsampling=0)
     return photos
 
 
@@ -261,7 +259,8 @@ def heat_map(values: np.ndarray, peak: float) -> np.ndarray:
     """An (h, w, 4) uint8 spotlight: black, transparent where the filter fired
     at `peak` and darker where it fired less (alpha up to `SHADE`), so the
     photo shows through where the filter looks."""
-    level = np.clip(np.asarray(values, "float32") / peak if peak > 0 else 0.0, 0.0, 1.0)
+    values = np.asarray(values, "float32")
+    level = np.clip(values / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(values)
     rgba = np.zeros((*level.shape, 4), "uint8")
     rgba[..., 3] = np.round(SHADE * (1.0 - level))
     return rgba
