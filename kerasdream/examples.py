@@ -47,6 +47,8 @@ BATCH = 16
 EXTENSIONS = (".jpg", ".jpeg", ".png")
 EXAMPLES_FILE = "examples.json"
 IMAGES_FOLDER = "examples"  # shared photos, at the site's top level
+# The input size of the keras.applications networks not trained at 224.
+NATIVE_SIZES = {"inceptionv3": 299, "xception": 299}
 # Bump when the ranking or the files change, so old caches are redone.
 FORMAT = 1
 SHADE = 190  # the heat map's darkest alpha, where the filter did not fire
@@ -68,6 +70,19 @@ def find_images(folder: str) -> list[str]:
         raise DreamError(f"The examples folder has no images. Expected .jpg, .jpeg or .png "
                          f"files (nested folders are searched). Received: examples={folder!r}")
     return sorted(found)
+
+
+def example_shape(spec: BaseSpec, base: keras.Model,
+                  size: int | tuple[int, int] | None) -> tuple[int, int, int]:
+    """The size photos are shown to the network at: its fixed input size if it
+    has one, else the size a `keras.applications` network was trained at
+    (224, or 299 for Inception / Xception), else `size` (the dreams')."""
+    if base.inputs[0].shape[1] is not None and base.inputs[0].shape[2] is not None:
+        return image_shape_for(base, None)
+    if not spec.is_file:
+        native = NATIVE_SIZES.get(spec.model.lower(), 224)
+        return image_shape_for(base, native)
+    return image_shape_for(base, size)
 
 
 def fingerprint(folder: str, names: Sequence[str]) -> str:
@@ -110,29 +125,28 @@ def _dataset(folder: str, names: Sequence[str], shape: tuple[int, int, int], bat
 
 
 class _TopK:
-    """The `k` largest scores per filter seen so far, with their images'
-    indices and activation maps: memory bounded by k, not by the folder."""
+    """The `k` largest scores per filter seen so far and their images'
+    indices: memory bounded by k, not by the folder. (Activation maps are
+    recomputed afterwards for the chosen images only.)"""
 
     def __init__(self, filters: Sequence[int], k: int):
         self.filters = np.asarray(filters, "int64")
         self.k = k
         self.scores = np.full((0, len(filters)), -np.inf, "float32")
         self.indices = np.zeros((0, len(filters)), "int64")
-        self.maps: np.ndarray | None = None  # (k, F, h, w)
 
     def add(self, indices: np.ndarray, features: np.ndarray) -> None:
-        maps = np.moveaxis(features[..., self.filters], -1, 1)  # (B, F, h, w)
-        scores = maps.reshape(*maps.shape[:2], -1).max(axis=-1)
+        """`features` (B, h, w, C) of the images `indices`: a filter's score
+        on an image is its strongest cell."""
+        scores = features.max(axis=(1, 2))[:, self.filters]
         all_scores = np.concatenate([self.scores, scores])
         all_indices = np.concatenate([self.indices, np.repeat(indices[:, None],
                                                               len(self.filters), 1)])
-        all_maps = maps if self.maps is None else np.concatenate([self.maps, maps])
         # Highest first; ties keep the earlier image (stable sort on -score).
         order = np.argsort(-all_scores, axis=0, kind="stable")[:self.k]
         columns = np.arange(len(self.filters))[None, :]
         self.scores = all_scores[order, columns]
         self.indices = all_indices[order, columns]
-        self.maps = all_maps[order, columns]
 
 
 def _score_key(base: keras.Model, layer: str) -> str:
@@ -163,13 +177,13 @@ def layer_examples(
     `layers` (layer -> filters), written under `out_dir` (see the module
     docstring); returns each layer's `examples.json` content.
 
-    `size` is the image size for a network without a fixed input size (a
-    network with one always gets its own). Layers whose cache matches the
+    `size` is the image size for a model file without a fixed input size
+    (see `example_shape`). Layers whose cache matches the
     folder, network and settings and holds every filter are not recomputed;
     the others share one pass over the folder.
     """
     base = load_base(spec)
-    shape = image_shape_for(base, size if base.inputs[0].shape[1] is None else None)
+    shape = example_shape(spec, base, size)
     preprocess = spec.preprocess_mode
     names = find_images(folder)
     stamp = fingerprint(folder, names)
@@ -216,12 +230,24 @@ def layer_examples(
         f"; {skipped} unreadable file{'s' * (skipped != 1)} skipped: "
         + ", ".join(unreadable[:3]) + (", ..." if skipped > 3 else "") if skipped else ""))
 
-    photos = _write_photos(folder, names, shape, out_dir,
-                           {int(i) for t in tops.values() for i in t.indices.ravel()})
+    photos = _photo_paths(names, shape, [int(i) for t in tops.values() for i in t.indices.ravel()])
+    heat = _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, tops,
+                           batch)
     for layer, best in tops.items():
         settings = _cache_settings(spec, layer, shape, preprocess, top)
-        results[layer] = _write_layer(out_dir, layer, best, names, photos, settings, stamp,
-                                      source, seen, unreadable, kept[layer])
+        entries = {str(int(k)): [{"image": photos[int(best.indices[row, column])],
+                                  "heat": heat[layer, row, column],
+                                  "source": names[int(best.indices[row, column])],
+                                  "activation": round(float(best.scores[row, column]), 6)}
+                                 for row in range(len(best.scores))
+                                 if (layer, row, column) in heat]  # unless unreadable now
+                   for column, k in enumerate(best.filters)}
+        data = {"layer": layer, "settings": settings, "fingerprint": stamp, "folder": source,
+                "images": seen, "skipped": skipped, "unreadable": unreadable,
+                # Filters cached by an earlier run over the same folder stay.
+                "filters": {**kept[layer], **entries}}
+        io.write_json(os.path.join(out_dir, _layer_folder(layer), EXAMPLES_FILE), data)
+        results[layer] = data
     return results
 
 
@@ -234,25 +260,45 @@ def _files_exist(out_dir: str, entries: list[dict]) -> bool:
                and os.path.isfile(os.path.join(out_dir, e["heat"])) for e in entries)
 
 
-def _write_photos(folder, names, shape, out_dir, indices) -> dict[int, str]:
-    """Each chosen image as the network saw it, once for all filters and
-    layers, read again in one pass (only these few are ever held)."""
-    photos, missing = {}, []
-    for index in sorted(indices):
-        digest = hashlib.sha1(names[index].encode()).hexdigest()[:16]
-        photos[index] = f"{IMAGES_FOLDER}/{digest}_{shape[0]}x{shape[1]}.jpg"
-        if not os.path.isfile(os.path.join(out_dir, photos[index])):
-            missing.append(index)
-    if not missing:
-        return photos
-    chosen = [names[i] for i in missing]
-    for positions, images in _dataset(folder, chosen, shape, BATCH).as_numpy_iterator():
-        for position, image in zip(positions, images):
-            with io.atomic_path(os.path.join(out_dir, photos[missing[position]])) as temporary:
-                # 4:4:4 chroma: small pictures keep their colours where they are.
-                io._to_pil(np.round(image)).save(temporary, format="JPEG", quality=90,
-                                                 subsampling=0)
-    return photos
+def _photo_paths(names, shape, indices) -> dict[int, str]:
+    """Where each chosen image goes, as the network saw it: one file for
+    all the filters and layers that chose it."""
+    return {index: f"{IMAGES_FOLDER}/{hashlib.sha1(names[index].encode()).hexdigest()[:16]}"
+                   f"_{shape[0]}x{shape[1]}.jpg" for index in sorted(set(indices))}
+
+
+def _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, tops,
+                    batch) -> dict:
+    """A second pass over the chosen images only: each one's picture and,
+    from its activation maps, the heat map of every filter that chose it.
+    Returns the heat maps' paths by (layer, row, column)."""
+    chosen = sorted(photos)
+    wanted: dict[int, list] = {}
+    for layer, best in tops.items():
+        for (row, column), index in np.ndenumerate(best.indices):
+            wanted.setdefault(int(index), []).append((layer, row, column))
+    paths = {}
+    for positions, images in _dataset(folder, [names[i] for i in chosen], shape,
+                                      batch).as_numpy_iterator():
+        outputs = model(prep(images), training=False)
+        maps = {key: keras.ops.convert_to_numpy(value) for key, value in outputs.items()}
+        for row_in_batch, (position, image) in enumerate(zip(positions, images)):
+            index = chosen[position]
+            photo = os.path.join(out_dir, photos[index])
+            if not os.path.isfile(photo):
+                with io.atomic_path(photo) as temporary:
+                    # 4:4:4 chroma: small pictures keep their colours where they are.
+                    io._to_pil(np.round(image)).save(temporary, format="JPEG", quality=90,
+                                                     subsampling=0)
+            for layer, row, column in wanted[index]:
+                best = tops[layer]
+                k = int(best.filters[column])
+                path = f"{_layer_folder(layer)}/examples/filter_{k}_{row}.png"
+                values = maps[keys[layer]][row_in_batch, ..., k]
+                io.save_png(os.path.join(out_dir, path),
+                            heat_map(values, float(best.scores[0, column])))
+                paths[layer, row, column] = path
+    return paths
 
 
 def heat_map(values: np.ndarray, peak: float) -> np.ndarray:
@@ -264,25 +310,3 @@ def heat_map(values: np.ndarray, peak: float) -> np.ndarray:
     rgba = np.zeros((*level.shape, 4), "uint8")
     rgba[..., 3] = np.round(SHADE * (1.0 - level))
     return rgba
-
-
-def _write_layer(out_dir, layer, best: _TopK, names, photos, settings, stamp, source,
-                 seen, unreadable, kept: dict) -> dict[str, Any]:
-    folder = _layer_folder(layer)
-    filters = dict(kept)  # filters cached from an earlier run over the same folder
-    for column, k in enumerate(best.filters):
-        entries = []
-        rows = [r for r in range(len(best.scores)) if np.isfinite(best.scores[r, column])]
-        peak = float(max(best.scores[r, column] for r in rows)) if rows else 0.0
-        for i, row in enumerate(rows):
-            heat = f"{folder}/examples/filter_{k}_{i}.png"
-            io.save_png(os.path.join(out_dir, heat),
-                        heat_map(best.maps[row, column], peak))
-            index = int(best.indices[row, column])
-            entries.append({"image": photos[index], "heat": heat, "source": names[index],
-                            "activation": round(float(best.scores[row, column]), 6)})
-        filters[str(int(k))] = entries
-    data = {"layer": layer, "settings": settings, "fingerprint": stamp, "folder": source,
-            "images": seen, "skipped": len(unreadable), "unreadable": unreadable, "filters": filters}
-    io.write_json(os.path.join(out_dir, folder, EXAMPLES_FILE), data)
-    return data

@@ -88,6 +88,9 @@ def test_batches_do_not_change_the_ranking(photos, picker, tmp_path):
     many = layer_examples(picker, {"pick": [0, 3]}, str(photos), str(tmp_path / "5"), batch=5,
                           quiet=True)["pick"]["filters"]
     assert one == many
+    for entry in one["0"] + one["3"]:
+        assert ((tmp_path / "1" / entry["heat"]).read_bytes()
+                == (tmp_path / "5" / entry["heat"]).read_bytes())
 
 
 def test_the_networks_preprocessing_is_applied(photos, picker, tmp_path):
@@ -111,7 +114,6 @@ def test_images_are_cropped_and_resized_to_the_networks_input(tmp_path, picker):
     assert result["2"][0]["activation"] == pytest.approx(0.0, abs=1e-3)
 
 
-@pytest.mark.slow
 def test_rerun_is_cached_and_a_changed_folder_is_redone(photos, picker, tmp_path, capsys):
     out = tmp_path / "site"
     layer_examples(picker, {"pick": [0]}, str(photos), str(out), quiet=True)
