@@ -17,9 +17,9 @@ activation maps, and written as:
 - `examples/<hash>_<H>x<W>.jpg` beside the layer folders: the image as the
   network saw it, shared by every filter and layer that picked it;
 - `<layer>/examples/filter_<k>_<i>.png`: the heat map of where filter k
-  fired on its i-th image, at the layer's resolution: a black mask that is
-  clear where the filter fired and dark where it did not (the viewer scales
-  it over the photo);
+  fired on its i-th image, at the layer's resolution: a black mask, clear
+  where the filter fired most on that image and dark where it fired least
+  (the viewer scales it over the photo);
 - `<layer>/examples.json`: the ranking, the folder's fingerprint and the
   settings, so a rerun over the same folder and network does no work.
 
@@ -51,7 +51,7 @@ IMAGES_FOLDER = "examples"  # shared photos, at the site's top level
 NATIVE_SIZES = {"inceptionv3": 299, "xception": 299}
 # Bump when the ranking or the files change, so old caches are redone.
 FORMAT = 1
-SHADE = 190  # the heat map's darkest alpha, where the filter did not fire
+SHADE = 215  # the heat map's darkest alpha, where the filter did not fire
 
 
 def find_images(folder: str) -> list[str]:
@@ -221,8 +221,8 @@ def layer_examples(
     seen = int(read.sum())
     skipped = len(names) - seen
     unreadable = [names[i] for i in np.flatnonzero(~read)]
-    if progress is not None:
-        progress.update(len(names), finalize=True)
+    if progress is not None and seen < len(names):
+        progress.update(len(names), finalize=True)  # the skipped files count as done
     if seen == 0:
         raise DreamError(f"None of the {len(names)} image files in the examples folder could "
                          f"be read. Expected JPEG or PNG files. Received: examples={folder!r}")
@@ -295,18 +295,20 @@ def _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, to
                 k = int(best.filters[column])
                 path = f"{_layer_folder(layer)}/examples/filter_{k}_{row}.png"
                 values = maps[keys[layer]][row_in_batch, ..., k]
-                io.save_png(os.path.join(out_dir, path),
-                            heat_map(values, float(best.scores[0, column])))
+                io.save_png(os.path.join(out_dir, path), heat_map(values))
                 paths[layer, row, column] = path
     return paths
 
 
-def heat_map(values: np.ndarray, peak: float) -> np.ndarray:
-    """An (h, w, 4) uint8 spotlight: black, transparent where the filter fired
-    at `peak` and darker where it fired less (alpha up to `SHADE`), so the
-    photo shows through where the filter looks."""
+def heat_map(values: np.ndarray) -> np.ndarray:
+    """An (h, w, 4) uint8 spotlight over a photo: black, transparent at the
+    filter's strongest cell on this photo and shaded up to alpha `SHADE`
+    at its weakest (the map's own minimum, or 0 if it goes lower; a flat
+    map shades nothing), so the photo shows through where the filter looks."""
     values = np.asarray(values, "float32")
-    level = np.clip(values / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(values)
+    low, high = max(float(values.min()), 0.0), float(values.max())
+    level = (np.clip((values - low) / (high - low), 0.0, 1.0) if high > low
+             else np.ones_like(values))
     rgba = np.zeros((*level.shape, 4), "uint8")
     rgba[..., 3] = np.round(SHADE * (1.0 - level))
     return rgba
