@@ -140,13 +140,13 @@ def test_rerun_is_cached_and_a_changed_folder_is_redone(photos, picker, tmp_path
 @pytest.mark.slow
 def test_a_grey_network_gets_grey_images(tmp_path, photos):
     inputs = keras.Input((8, 8, 1))
-    conv = keras.layers.Conv2D(1, 1, use_bias=False, name="luma")
+    conv = keras.layers.Conv2D(1, 1, use_bias=False)  # Keras' default name: conv2d[_N]
     model = keras.Model(inputs, conv(inputs))
     conv.set_weights([np.ones((1, 1, 1, 1), "float32")])
     path = str(tmp_path / "grey.keras")
     model.save(path)
-    result = layer_examples(BaseSpec(path), {"luma": [0]}, str(photos), str(tmp_path / "g"),
-                            quiet=True)["luma"]["filters"]["0"]
+    result = layer_examples(BaseSpec(path), {conv.name: [0]}, str(photos), str(tmp_path / "g"),
+                            quiet=True)[conv.name]["filters"]["0"]
     # tf.image.rgb_to_grayscale: 0.2989 R + 0.5870 G + 0.1140 B; image 0 is
     # (10, 250, 0), the greenest and so the brightest.
     assert result[0]["activation"] == pytest.approx(0.2989 * 10 + 0.5870 * 250, abs=0.1)
