@@ -2,9 +2,13 @@
 real headless Chromium (Playwright driving the system's browser; it never
 downloads one)."""
 
+import contextlib
+import functools
+import http.server
 import json
 import os
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -159,5 +163,34 @@ def test_the_page_in_headless_chromium(site):
             assert sizes and all(width > 0 for _, width in sizes), (route, sizes)
         lazy = page.evaluate("[...document.images].map((i) => i.loading)")
         assert "lazy" in lazy
+
+        # The same files from a static web server: no request fails or 404s.
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+        with static_server(site) as address:
+            page.goto(f"{address}/index.html#/relu1/7")
+            page.wait_for_selector("#dream")
+            assert page.locator(".example img.photo").count() == 5
+            assert page.evaluate("""async () => {
+                await Promise.all([...document.images].map((i) => i.decode().catch(() => {})));
+                return [...document.images].every((i) => i.naturalWidth > 0);
+            }""")
         browser.close()
     assert problems == []
+
+
+@contextlib.contextmanager
+def static_server(folder):
+    """A plain static file server for `folder` on a free local port."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
