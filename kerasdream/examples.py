@@ -11,8 +11,9 @@ of every layer asked for: a single feature model gives all layers at once.
 A filter's score on an image is its strongest cell (a filter fires somewhere
 in a photo, so a mean over the image would dilute it); for a capped ReLU it
 is read before the cap, as the natural-photo ratio is, so the top images do
-not tie at 6. For each filter the top `TOP` images are kept with their
-activation maps, and written as:
+not tie at 6. The pass keeps only each filter's top `TOP` scores and image
+indices; a second pass over just those images computes their activation
+maps. It writes:
 
 - `examples/<hash>_<H>x<W>.jpg` beside the layer folders: the image as the
   network saw it, shared by every filter and layer that picked it;
@@ -230,7 +231,8 @@ def layer_examples(
         f"; {skipped} unreadable file{'s' * (skipped != 1)} skipped: "
         + ", ".join(unreadable[:3]) + (", ..." if skipped > 3 else "") if skipped else ""))
 
-    photos = _photo_paths(names, shape, [int(i) for t in tops.values() for i in t.indices.ravel()])
+    chosen = [int(i) for best in tops.values() for i in best.indices.ravel()]
+    photos = _photo_paths(folder, names, shape, chosen)
     heat = _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, tops,
                            batch)
     for layer, best in tops.items():
@@ -260,11 +262,17 @@ def _files_exist(out_dir: str, entries: list[dict]) -> bool:
                and os.path.isfile(os.path.join(out_dir, e["heat"])) for e in entries)
 
 
-def _photo_paths(names, shape, indices) -> dict[int, str]:
+def _photo_paths(folder, names, shape, indices) -> dict[int, str]:
     """Where each chosen image goes, as the network saw it: one file for
-    all the filters and layers that chose it."""
-    return {index: f"{IMAGES_FOLDER}/{hashlib.sha1(names[index].encode()).hexdigest()[:16]}"
-                   f"_{shape[0]}x{shape[1]}.jpg" for index in sorted(set(indices))}
+    all the filters and layers that chose it, named by the file's path, size
+    and time (a rewritten photo gets a new picture)."""
+    paths = {}
+    for index in sorted(set(indices)):
+        stat = os.stat(os.path.join(folder, names[index]))
+        key = f"{names[index]}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+        paths[index] = (f"{IMAGES_FOLDER}/{hashlib.sha1(key).hexdigest()[:16]}"
+                        f"_{shape[0]}x{shape[1]}.jpg")
+    return paths
 
 
 def _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, tops,

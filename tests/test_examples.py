@@ -119,6 +119,7 @@ def test_images_are_cropped_and_resized_to_the_networks_input(tmp_path, picker):
     assert result["2"][0]["activation"] == pytest.approx(0.0, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_rerun_is_cached_and_a_changed_folder_is_redone(photos, picker, tmp_path, capsys):
     out = tmp_path / "site"
     layer_examples(picker, {"pick": [0]}, str(photos), str(out), quiet=True)
@@ -133,8 +134,18 @@ def test_rerun_is_cached_and_a_changed_folder_is_redone(photos, picker, tmp_path
     # A new, redder photo: the cache no longer matches, and it comes first.
     Image.fromarray(patch_image(255)).save(photos / "new.png")
     result = layer_examples(picker, {"pick": [0, 2]}, str(photos), str(out), quiet=True)
-    assert result["pick"]["filters"]["0"][0]["source"] == "new.png"
+    first = result["pick"]["filters"]["0"][0]
+    assert first["source"] == "new.png"
     assert set(result["pick"]["filters"]) == {"0", "2"}
+
+    # The same file rewritten: a new picture of it, not the stale one.
+    Image.fromarray(patch_image(254, at=(6, 1))).save(photos / "new.png")
+    os.utime(photos / "new.png", ns=(1, 10**18))
+    again = layer_examples(picker, {"pick": [0]}, str(photos), str(out), quiet=True)
+    entry = again["pick"]["filters"]["0"][0]
+    assert entry["activation"] == 254.0 and entry["image"] != first["image"]
+    photo = np.asarray(Image.open(out / entry["image"]))
+    assert np.unravel_index(photo[..., 0].argmax(), (8, 8)) == (6, 1)
 
 
 @pytest.mark.slow

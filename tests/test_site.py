@@ -10,7 +10,6 @@ import os
 import shutil
 import threading
 
-import numpy as np
 import pytest
 from PIL import Image
 
