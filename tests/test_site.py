@@ -95,9 +95,13 @@ def test_rerun_does_no_work(site, tmp_path, capsys):
     assert (site / "atlas.json").read_text() == manifest
 
 
-def test_an_empty_examples_folder_fails_before_any_dream(tiny_cnn_path, tmp_path, capsys):
+@pytest.mark.parametrize("command", ["atlas", "filters", "gallery"])
+def test_an_empty_examples_folder_fails_before_any_dream(command, tiny_cnn_path, tmp_path,
+                                                         capsys):
     (tmp_path / "empty").mkdir()
-    code = atlas(tmp_path, tiny_cnn_path, tmp_path / "out", "--examples", str(tmp_path / "empty"))
+    extra = ["--layer", "relu1"] if command == "filters" else []
+    code = main([command, "--model", tiny_cnn_path, "--out", str(tmp_path / "out"), *extra,
+                 "--examples", str(tmp_path / "empty"), "--quiet"])
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1
     assert "no images" in error and "Received: examples=" in error
