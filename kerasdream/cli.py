@@ -34,6 +34,7 @@ from kerasdream.model import (
     TRANSFORM_CHOICES,
 )
 from kerasdream.parameterization import PARAMETERIZATIONS
+from kerasdream.precision import DEFAULT_PRECISION, PRECISIONS
 from kerasdream.preimages import (
     DEFAULT_PREIMAGE_LEARNING_RATE,
     DEFAULT_WEIGHTS,
@@ -124,6 +125,10 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
                        help=f"random transforms while training: "
                             f"{'; '.join(f'{k}: {v}' for k, v in TRANSFORM_CHOICES.items())} "
                             f"(default {transforms})")
+    group.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                       help=f"what the network computes in: "
+                            f"{'; '.join(f'{k}: {v}' for k, v in PRECISIONS.items())} "
+                            f"(default {DEFAULT_PRECISION})")
 
 
 def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -232,7 +237,8 @@ def _settings(args):
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
                          transforms=args.transforms, objective=args.objective,
-                         activation=args.activation, selectivity=args.selectivity)
+                         activation=args.activation, selectivity=args.selectivity,
+                         precision=args.precision)
 
 
 def _cmd_layers(args) -> None:
@@ -292,7 +298,7 @@ def _cmd_preimage(args) -> None:
     run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
                  size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                  parameterization=args.parameterization, transforms=args.transforms,
-                 weight=args.weight, quiet=args.quiet)
+                 weight=args.weight, quiet=args.quiet, precision=args.precision)
 
 
 COMMANDS = {

@@ -32,7 +32,7 @@ from kerasdream.bases import (
     load_base,
     resolve_layer,
 )
-from kerasdream.callbacks import DreamProgress, NonFiniteError
+from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
 from kerasdream.features import PRE, feature_model, relu_cap
 from kerasdream.model import (
@@ -44,6 +44,7 @@ from kerasdream.model import (
     default_optimizer,
 )
 from kerasdream.objectives import Channel, Neuron, Rivals
+from kerasdream.precision import DEFAULT_PRECISION
 
 DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
@@ -81,6 +82,7 @@ class DreamSettings:
     objective: str = "channel"
     activation: str = DEFAULT_ACTIVATION
     selectivity: float = DEFAULT_SELECTIVITY
+    precision: str = DEFAULT_PRECISION
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
         """The objective for `filters` of `layer`: a ReLU layer is read before
@@ -101,6 +103,9 @@ class DreamSettings:
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
         mine = dataclasses.asdict(self)
+        # Recorded before `precision` existed: those dreams were float32,
+        # which is what `auto` is wherever they could have been made.
+        recorded = {"precision": DEFAULT_PRECISION, **recorded}
         if ignore_steps:
             mine.pop("steps")
             recorded = {k: v for k, v in recorded.items() if k != "steps"}
@@ -363,6 +368,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
                 transforms=settings.transforms,
                 seed=settings.seed,
                 row_keys=filters,
+                precision=settings.precision,
             )
             model.compile(default_optimizer(settings.learning_rate))
         models[len(filters)] = model
@@ -536,8 +542,7 @@ def run_gallery(
     )
     if total == 0:
         log("Every dream is already done; nothing to train.")
-    progress = None if quiet or total == 0 else keras.utils.Progbar(
-        total, unit_name="dream-step", interval=0.5)
+    progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
     results = {}
     for run in runs:
         results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
