@@ -143,6 +143,9 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--profile", action="store_true",
+                        help="print the seconds of each stage (start-up, load, build, trace, "
+                             "train, score, write) at the end")
     parser.add_argument("--activation", default=DEFAULT_ACTIVATION, choices=list(ACTIVATIONS),
                         help="what a ReLU layer's objective reads: " + "; ".join(
                             f"{k}: {v}" for k, v in ACTIVATIONS.items())
@@ -263,6 +266,24 @@ def _strategy(args):
     return distribute.get_strategy(args.strategy)
 
 
+def _profiled(command):
+    """Run `command(args)`; with `--profile`, print where its seconds went."""
+    def run(args) -> None:
+        from kerasdream import profiling
+
+        profiling.reset()
+        profiling.mark_start_up()
+        import time
+
+        began = time.perf_counter()
+        command(args)
+        if getattr(args, "profile", False):
+            start_up = profiling.seconds().get("start-up", 0.0)
+            print(profiling.report(total=start_up + time.perf_counter() - began))
+
+    return run
+
+
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
@@ -303,9 +324,9 @@ def _cmd_preimage(args) -> None:
 
 COMMANDS = {
     "layers": _cmd_layers,
-    "filters": _cmd_gallery,
-    "gallery": _cmd_gallery,
-    "atlas": _cmd_atlas,
+    "filters": _profiled(_cmd_gallery),
+    "gallery": _profiled(_cmd_gallery),
+    "atlas": _profiled(_cmd_atlas),
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
 }

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import distribute, evaluation, io
+from kerasdream import distribute, evaluation, io, profiling
 from kerasdream.bases import (
     BaseSpec,
     get_layer,
@@ -346,9 +346,11 @@ def run_layer(
                     "settings": dataclasses.asdict(run.settings),
                 }
             if run.writes:
-                _write_metrics(run, metrics)
+                with profiling.stage("write"):
+                    _write_metrics(run, metrics)
     if run.writes:
-        _write_grid(run)
+        with profiling.stage("write"):
+            _write_grid(run)
     fields = FilterResult.__dataclass_fields__
     return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
             for f in run.filters if str(f) in metrics["filters"]]
@@ -360,7 +362,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
     objective = settings.objective_for(run.layer, filters, load_base(run.spec))
     model = models.get(len(filters))
     if model is None:
-        with distribute.scope(run.strategy):
+        with distribute.scope(run.strategy), profiling.stage("build"):
             model = DreamModel(
                 objective, run.spec,
                 size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
@@ -382,34 +384,42 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
     # Every replica takes an equal slice of the batch: pad with copies of the
     # last filter (same row key, so the same dream) and drop them afterwards.
     padded = filters + filters[-1:] * (-len(filters) % distribute.replicas(run.strategy))
+    fresh = len(padded) not in models  # its first fit traces
     model = _model_for(run, padded, models)
     generator = model.generator
     if done_steps:
         _resume(model, [io.load_dream(run.model_path(k)) for k in padded], done_steps)
     preprocess = model.preprocess.mode
-    start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
+    with profiling.stage("score"):
+        start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
 
     began = time.perf_counter()
     error = None
+    clock = profiling.FitClock()
     try:
         with distribute.scope(run.strategy):
             model.fit(settings.steps - done_steps,
-                      callbacks=[DreamProgress(progress, len(filters))])
+                      callbacks=[DreamProgress(progress, len(filters)), clock.make_callback()])
     except NonFiniteError as fault:
         error = fault
         resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
         log(f"{run.layer}: {error}{resumed}")
     seconds = time.perf_counter() - began
+    for name, value in zip(("trace", "train"), clock.split(seconds, fresh)):
+        profiling.add(name, value)
     trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
     state = model.training_state()
-    scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters, preprocess)
+    with profiling.stage("score"):
+        scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters,
+                                         preprocess)
     results = []
     for row, (k, score) in enumerate(zip(filters, scores)):
         if run.writes:
-            io.save_png(run.png_path(k), images[row])
-            io.save_dream(generator.select([row], state), run.model_path(k))
+            with profiling.stage("write"):
+                io.save_png(run.png_path(k), images[row])
+                io.save_dream(generator.select([row], state), run.model_path(k))
         results.append(FilterResult(
             filter=k,
             start_activation=float(start_acts[row, k]),
@@ -520,7 +530,8 @@ def run_gallery(
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
     layer, 16 filters each), one grid per layer and `gallery.png` for several."""
-    base = load_base(spec)
+    with profiling.stage("load"):
+        base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
     image_shape_for(base, size)  # validates the size early
@@ -547,8 +558,9 @@ def run_gallery(
     for run in runs:
         results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
     if len(runs) > 1 and distribute.is_chief(strategy):
-        pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
-        io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
+        with profiling.stage("write"):
+            pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
+            io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
     return results
