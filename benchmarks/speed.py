@@ -21,8 +21,9 @@ included; kerasdream runs print their `--profile` stage breakdown):
   gallery    `kerasdream gallery` at its defaults.
   atlas      the estimate for a full VGG16 atlas (weights=None, 224 px,
              200 steps, batches of 16, `auto` precision): per layer, the
-             measured build + trace, seconds per step and the scoring of a
-             chunk, times its chunks; summed over the 13 layers.
+             measured build + trace and seconds per step, and the scoring of
+             a chunk modelled from a timed float32 forward batch, times its
+             chunks; summed over the 13 layers.
 
 Runs of one figure alternate (A, B, A, B with `--repeats 2`); the ratio is
 of the medians. Writes the table to `--out` (default benchmarks/results/speed.md).
@@ -119,8 +120,15 @@ def tkv_child(layer: str, filters: int, steps: int, size: int, out: str) -> None
 
 
 def atlas_estimate(quick: bool) -> list[tuple]:
-    """Per VGG16 atlas layer: (layer, filters, precision, build+trace s, s/step, score s/chunk,
-    estimated s). Measured in this process."""
+    """Per VGG16 atlas layer: (layer, filters, precision, build+trace s, s/step,
+    score s/chunk, estimated s), measured in this process.
+
+    Training is timed (2 steps after a traced call of 2). Scoring a chunk
+    runs the float32 network on each dream's start and final image and 8
+    robust views (10 images a dream), and once per layer on the 72 natural
+    crops twice (post- and pre-activation): its seconds are modelled from one
+    timed float32 batch of 32 images through the same extractor.
+    """
     import keras
     import numpy as np
 
@@ -136,6 +144,7 @@ def atlas_estimate(quick: bool) -> list[tuple]:
     layers = atlas_layers(base)
     if quick:
         layers = layers[:2]
+    probe = np.random.default_rng(0).uniform(0, 255, (32, size, size, 3)).astype("float32")
     rows = []
     for layer in layers:
         channels = layer_channels(base, layer)
@@ -147,15 +156,14 @@ def atlas_estimate(quick: bool) -> list[tuple]:
         model.fit(2)
         setup = time.perf_counter() - began
         began = time.perf_counter()
-        model.fit(4)
-        per_step = (time.perf_counter() - began) / 4
-        images = model.render()
-        evaluation.score_dreams(base, layer, images, filters, model.preprocess.mode)  # + photos
+        model.fit(2)
+        per_step = (time.perf_counter() - began) / 2
         began = time.perf_counter()
-        evaluation.score_dreams(base, layer, images, filters, model.preprocess.mode)
-        score = time.perf_counter() - began
+        evaluation.channel_means(base, layer, probe, model.preprocess.mode)
+        per_image = (time.perf_counter() - began) / len(probe)
+        score = 10 * batch * per_image
         chunks = math.ceil(channels / batch)
-        total = setup + chunks * (steps * per_step + score)
+        total = setup + 144 * per_image + chunks * (steps * per_step + score)
         rows.append((layer, channels, model.precision, setup, per_step, score, total))
         print(f"  {layer}: {channels} filters, {model.precision}, build+trace {setup:.1f} s, "
               f"{per_step:.3f} s/step at batch {batch}, score {score:.1f} s/chunk -> "
