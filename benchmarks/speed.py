@@ -15,6 +15,10 @@ included; kerasdream runs print their `--profile` stage breakdown):
              PNGs. Skipped if tf-keras-vis is not installed.
   fourier    `kerasdream filters --layer conv_pw_8_relu`, Fourier (default)
              against `--parameterization pixels`.
+  steps      in one process, interleaved: seconds per training step at
+             `conv_pw_8_relu` (16 dreams, 128 px, the gallery's objective,
+             light transforms) for pixels, Fourier (the matmul DFT) and
+             Fourier through the complex FFT it replaced.
   precision  `kerasdream filters --model vgg16 --weights none --layer
              block5_conv3 --filters 0-7 --steps 20`, `--precision float32`
              against `bfloat16` (and `auto`).
@@ -41,7 +45,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIGURES = ("peers", "fourier", "precision", "gallery", "atlas")
+FIGURES = ("peers", "fourier", "steps", "precision", "gallery", "atlas")
 
 
 def have_tf_keras_vis() -> bool:
@@ -127,7 +131,7 @@ def atlas_estimate(quick: bool) -> list[tuple]:
     runs the float32 network on each dream's start and final image and 8
     robust views (10 images a dream), and once per layer on the 72 natural
     crops twice (post- and pre-activation): its seconds are modelled from one
-    timed float32 batch of 32 images through the same extractor.
+    timed float32 batch of 32 images through the same extractor (built first).
     """
     import keras
     import numpy as np
@@ -158,6 +162,7 @@ def atlas_estimate(quick: bool) -> list[tuple]:
         began = time.perf_counter()
         model.fit(2)
         per_step = (time.perf_counter() - began) / 2
+        evaluation.channel_means(base, layer, probe[:2], model.preprocess.mode)  # builds it
         began = time.perf_counter()
         evaluation.channel_means(base, layer, probe, model.preprocess.mode)
         per_image = (time.perf_counter() - began) / len(probe)
@@ -171,6 +176,49 @@ def atlas_estimate(quick: bool) -> list[tuple]:
         del model
         keras.backend.clear_session()
     return rows
+
+
+def step_seconds(quick: bool, repeats: int = 4) -> dict[str, float]:
+    """Median seconds per step of pixels, Fourier and Fourier-by-FFT, interleaved."""
+    import numpy as np
+    from keras import ops
+
+    import kerasdream as kd
+    from kerasdream.bases import BaseSpec, load_base
+    from kerasdream.gallery import DreamSettings
+    from kerasdream.parameterization import COLOR_MIX, Fourier
+
+    class FFTFourier(Fourier):
+        """The Fourier layer before the matmul DFT: real part of a complex ifft2."""
+
+        def call(self, raw):
+            scale = ops.convert_to_tensor(self.spectrum_scale)
+            real, _ = ops.ifft2((raw[:, 0] * scale, raw[:, 1] * scale))
+            logits = ops.matmul(ops.transpose(real, (0, 2, 3, 1)),
+                                ops.convert_to_tensor(COLOR_MIX.T))
+            return 255.0 * ops.sigmoid(logits)
+
+    size, count, steps = (32, 2, 5) if quick else (128, 16, 25)
+    filters = list(range(count))
+    objective = DreamSettings().objective_for("conv_pw_8_relu", filters, load_base(BaseSpec()))
+    models = {}
+    for label, parameterization in (("pixels", "pixels"),
+                                    ("fourier", Fourier((size, size, 3))),
+                                    ("fourier by FFT", FFTFourier((size, size, 3)))):
+        models[label] = kd.DreamModel(objective, size=size, row_keys=filters,
+                                      parameterization=parameterization)
+        models[label].compile()
+        models[label].fit(steps)  # trace
+    times = {label: [] for label in models}
+    for _ in range(repeats):
+        for label, model in models.items():
+            began = time.perf_counter()
+            model.fit(steps)
+            times[label].append((time.perf_counter() - began) / steps)
+    for label, values in times.items():
+        print(f"  {label}: " + ", ".join(f"{v * 1000:.0f}" for v in values) + " ms/step",
+              flush=True)
+    return {label: float(np.median(values)) for label, values in times.items()}
 
 
 # ------------------------------------------------------------------ main
@@ -226,6 +274,13 @@ def main(argv=None) -> None:
         }, args.repeats, log_dir)
         row("whole process, conv_pw_8_relu (Fourier / pixels)", "pixels", "fourier", result,
             "<= 1.25x")
+    if "steps" in only:
+        median = step_seconds(q)
+        for label in ("fourier", "fourier by FFT"):
+            lines.append(f"| seconds per step, conv_pw_8_relu, in one process ({label} / "
+                         f"pixels) | pixels | {label} | {median['pixels']:.3f} | "
+                         f"{median[label]:.3f} | {median[label] / median['pixels']:.2f}x | "
+                         f"<= 1.25x (whole process) |")
     if "precision" in only:
         vgg = ["--model", "vgg16", "--weights", "none", "--layer", "block5_conv3"]
         options = dream_options(q, steps=20, filters="0-7")
