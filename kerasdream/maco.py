@@ -64,22 +64,34 @@ def compute_spectrum(images: Iterable[np.ndarray], decorrelate: bool = True) -> 
     """The mean magnitude `|rfft2|` of `images` (each (H, W, C), one size), as
     float32 (C, H, W // 2 + 1), in decorrelated colour if `decorrelate` (RGB only).
 
-    Its DC bin carries the photos' mean colour with its sign (a colour
-    channel's mean can be negative in the decorrelated space).
+    Its self-conjugate bins (the DC, and the Nyquist ones of even sides) hold
+    real coefficients and carry the sign of their mean: the DC's is the mean
+    colour's (a colour channel's mean can be negative in the decorrelated
+    space). So the spectrum of one photo is that photo's, exactly.
     """
-    total, count, dc = None, 0, None
+    total, count, real = None, 0, None
     for image in images:
         image = np.asarray(image, "float64")[None]
         decorrelate_here = decorrelate and image.shape[-1] == 3
         spectrum = np.fft.rfft2(_to_colour_space(image, decorrelate_here))[0]
         total = np.abs(spectrum) if total is None else total + np.abs(spectrum)
-        dc = spectrum[:, 0, 0].real if dc is None else dc + spectrum[:, 0, 0].real
-        count += 1
+        real = spectrum.real if real is None else real + spectrum.real
+        count, width = count + 1, image.shape[2]
     if not count:
         raise DreamError("No images to compute a spectrum from.")
     magnitude = total / count
-    magnitude[:, 0, 0] = dc / count  # signed: the mean colour
+    conjugate = self_conjugate(magnitude.shape[1], width)
+    magnitude[:, conjugate] *= np.where(real[:, conjugate] < 0, -1.0, 1.0)
     return magnitude.astype("float32")
+
+
+def self_conjugate(height: int, width: int) -> np.ndarray:
+    """Which bins of an rfft2 (H, W//2+1) are their own conjugate: real for a real image."""
+    mask = np.zeros((height, width // 2 + 1), bool)
+    rows = [0] + ([height // 2] if height % 2 == 0 else [])
+    columns = [0] + ([width // 2] if width % 2 == 0 else [])
+    mask[np.ix_(rows, columns)] = True
+    return mask
 
 
 def crops_of(photo: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
@@ -224,7 +236,7 @@ class Maco(Parameterization):
         self.decorrelate = bool(decorrelate) and channels == 3
         self.shipped = magnitude is None
         if magnitude is None:
-            if not self.decorrelate:
+            if channels == 3 and not self.decorrelate:
                 raise DreamError("The shipped MACO spectrum is of decorrelated colours: "
                                  "pass magnitude= for decorrelate=False.")
             magnitude = spectrum_for((height, width), channels)
@@ -236,9 +248,9 @@ class Maco(Parameterization):
         self.magnitude = magnitude
         # The bins whose phase is not free: a real image has X(-k, 0) =
         # conj(X(k, 0)) (and likewise in the Nyquist column of an even
-        # width), so there the phase is antisymmetrized, phi(k) - phi(-k) / 2,
-        # which also holds the self-conjugate bins (DC, Nyquist) at 0; the
-        # DC adds pi where the mean colour is negative.
+        # width), so there the phase is antisymmetrized, (phi(k) - phi(-k)) / 2,
+        # which also holds the self-conjugate bins (DC, Nyquist) at 0, plus
+        # pi where the magnitude is negative (a real coefficient's sign).
         columns = np.zeros(width // 2 + 1, bool)
         columns[0] = True
         if width % 2 == 0:
@@ -246,7 +258,8 @@ class Maco(Parameterization):
         self._edge = columns.astype("float32")[None, None, :]  # (1, 1, L)
         self._mirror = ((-np.arange(height)) % height).astype("int32")
         offset = np.zeros(expected, "float32")
-        offset[:, 0, 0] = np.where(magnitude[:, 0, 0] < 0, np.pi, 0.0)
+        offset[:, self_conjugate(height, width)] = np.where(
+            magnitude[:, self_conjugate(height, width)] < 0, np.pi, 0.0)
         self._offset = offset
         self._abs_magnitude = np.abs(magnitude)
 
