@@ -124,7 +124,7 @@ class NeuronDirection(_DirectionTerm):
                 height // 2 if self.y is None else self.y)
 
     def __call__(self, x, target=None):
-        cx, cy = self._cell(x.shape[2], x.shape[1])
+        cx, cy = self._cell(x.shape[1], x.shape[2])
         return self._score(x[:, cy, cx, :], target)
 
     def get_config(self):
