@@ -60,28 +60,43 @@ def _to_colour_space(images: np.ndarray, decorrelate: bool) -> np.ndarray:
     return np.transpose(images, (0, 3, 1, 2))
 
 
-def compute_spectrum(images: Iterable[np.ndarray], decorrelate: bool = True) -> np.ndarray:
+def compute_spectrum(images: Iterable[np.ndarray], decorrelate: bool = True,
+                     window: bool = True) -> np.ndarray:
     """The mean magnitude `|rfft2|` of `images` (each (H, W, C), one size), as
     float32 (C, H, W // 2 + 1), in decorrelated colour if `decorrelate` (RGB only).
+
+    With `window`, each image's variation about its mean is seen through a
+    2-D Hann window (its power restored by `1 / mean(w^2)`): a photo is not
+    periodic, and its raw spectrum carries a bright cross along both axes
+    from the jump between opposite borders, which phase-only images turn into
+    a grid of fine lines. `window=False` is the raw spectrum.
 
     Its self-conjugate bins (the DC, and the Nyquist ones of even sides) hold
     real coefficients and carry the sign of their mean: the DC's is the mean
     colour's (a colour channel's mean can be negative in the decorrelated
     space). So the spectrum of one photo is that photo's, exactly.
     """
-    total, count, real = None, 0, None
+    total, count, real, mean = None, 0, None, None
     for image in images:
         image = np.asarray(image, "float64")[None]
         decorrelate_here = decorrelate and image.shape[-1] == 3
-        spectrum = np.fft.rfft2(_to_colour_space(image, decorrelate_here))[0]
+        pixels = _to_colour_space(image, decorrelate_here)[0]  # (C, H, W)
+        means = pixels.mean(axis=(1, 2))
+        if window:
+            w = np.outer(np.hanning(pixels.shape[1]), np.hanning(pixels.shape[2]))
+            w = w / np.sqrt(np.mean(w**2)) if np.any(w) else np.ones_like(w)
+            pixels = (pixels - means[:, None, None]) * w
+        spectrum = np.fft.rfft2(pixels)
         total = np.abs(spectrum) if total is None else total + np.abs(spectrum)
         real = spectrum.real if real is None else real + spectrum.real
+        mean = means if mean is None else mean + means
         count, width = count + 1, image.shape[2]
     if not count:
         raise DreamError("No images to compute a spectrum from.")
     magnitude = total / count
     conjugate = self_conjugate(magnitude.shape[1], width)
     magnitude[:, conjugate] *= np.where(real[:, conjugate] < 0, -1.0, 1.0)
+    magnitude[:, 0, 0] = mean / count * magnitude.shape[1] * width  # the mean colour, signed
     return magnitude.astype("float32")
 
 

@@ -79,9 +79,20 @@ def test_a_flat_image_cannot_be_represented():
 @pytest.mark.parametrize("decorrelate", [False, True])
 def test_a_photo_comes_back_from_its_phase_with_its_own_magnitude(decorrelate):
     photo = np.random.default_rng(1).uniform(30, 220, (6, 8, 3)).astype("float32")
-    magnitude = maco.compute_spectrum([photo], decorrelate=decorrelate)
+    magnitude = maco.compute_spectrum([photo], decorrelate=decorrelate, window=False)
     layer = Maco(photo.shape, magnitude=magnitude, decorrelate=decorrelate)
     np.testing.assert_allclose(_image(layer, layer.inverse(photo[None]))[0], photo, atol=1e-2)
+
+
+def test_a_windowed_spectrum_keeps_a_periodic_images_power():
+    # A periodic pattern has no border jump: the window changes little of its power.
+    y, x = np.mgrid[0:16, 0:16]
+    image = (120 + 40 * np.sin(2 * np.pi * (3 * x + 2 * y) / 16))[..., None].repeat(3, -1)
+    raw = maco.compute_spectrum([image], window=False)
+    windowed = maco.compute_spectrum([image], window=True)
+    np.testing.assert_allclose(windowed[:, 0, 0], raw[:, 0, 0], rtol=1e-6)  # the mean
+    np.testing.assert_allclose(maco._image_power(windowed[0], 16),
+                               maco._image_power(raw[0], 16), rtol=0.05)
 
 
 def test_the_shipped_spectrum_is_resampled_keeping_mean_and_pixel_variance():
