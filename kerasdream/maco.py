@@ -9,7 +9,9 @@ average spectrum of natural photos and never changes:
     image   = clip(image @ COLOR_MIX.T, 0, 255)            # decorrelated colour (RGB)
 
 So the image keeps the photos' power at every frequency: by Parseval its
-pixel variance is fixed, and a flat image cannot be represented. The
+pixel variance is fixed, and a flat image cannot be represented. Its mean
+colour is the spectrum's DC, fixed too: an objective that only reads the
+mean colour (a 1x1 colour filter's channel mean) cannot change. The
 colour channels are Lucid's decorrelated ones (`parameterization.COLOR_MIX`):
 in them natural photos' channels are nearly independent, so independent
 phases give natural colour statistics. The image's spectrum in that colour

@@ -149,15 +149,20 @@ def maco_transparency_map(path, state):
     # MACO's phase-only image and the image gradient train_step accumulates:
     # the colour picker's channel 0 is the mean red, so 3 steps give 3 / 16
     # on every red pixel and 0 elsewhere.
+    # (The mean red is MACO's fixed DC: that dream cannot move; the tiny CNN's can.)
     model = kd.DreamModel(kd.Channel("pick", 0), colour_picker(size=4), size=4,
                           parameterization="maco", transforms=None)
-    start = images_of(model)
     model.compile()
     model.fit(3)
     expected = np.zeros((1, 4, 4, 3), "float32")
     expected[..., 0] = 3 / 16
     error = float(np.max(np.abs(model.transparency() - expected)))
     expect(error < 1e-6, f"transparency map off by {error}")
+    model = kd.DreamModel(kd.Channel("relu2", 1), path, size=16, parameterization="maco",
+                          transforms="maco")
+    start = images_of(model)
+    model.compile()
+    model.fit(3)
     moved = float(np.max(np.abs(images_of(model) - start)))
     expect(moved > 0.1, f"the MACO dream did not move ({moved})")
     return {"error": error, "moved": moved}
