@@ -158,6 +158,10 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         choices=list(STRATEGIES),
                         help="tf.distribute strategy: split each batch of dreams across "
                              "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
+    parser.add_argument("--examples", default=None, metavar="DIR",
+                        help="a folder of JPEG/PNG photos (nested folders too): show each "
+                             "filter's top 9 with a heat map of where it fired, and write "
+                             "the browsable site (index.html, atlas.json)")
     parser.add_argument("--cpu-devices", type=_positive_int, default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
                              "on a machine with no GPU)")
@@ -202,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     atlas = commands.add_parser(
         "atlas", help="every filter of every dreamable layer, with an index.html")
     _add_model_options(atlas)
+    atlas.add_argument("--layer", action="append", default=None,
+                       help="only these layers (repeatable; default: every dreamable layer); "
+                            "layers of earlier runs into --out stay in the site")
     _add_dream_options(atlas)
     _add_gallery_options(atlas, out_default="atlas")
     atlas.set_defaults(size=(64, 64), steps=100)
@@ -291,30 +298,58 @@ def _strategy(args):
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
-    run_gallery(
-        _spec(args), args.layer, args.filters, _settings(args),
+    strategy = _strategy(args)
+    spec = _spec(args)
+    _check_examples(args)
+    results = run_gallery(
+        spec, args.layer, args.filters, _settings(args),
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=_strategy(args),
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
     )
+    if args.examples:
+        _examples_and_site(args, spec, results, strategy)
     print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def _check_examples(args) -> None:
+    """An empty or missing --examples folder fails before any dream trains."""
+    if args.examples:
+        from kerasdream.examples import find_images
+
+        find_images(args.examples)
+
+
+def _examples_and_site(args, spec, results, strategy) -> str | None:
+    """Dataset examples for the dreamed filters (with --examples), then the site."""
+    from kerasdream import distribute
+    from kerasdream.site import write_site
+
+    if not distribute.is_chief(strategy):
+        return None
+    if args.examples:
+        from kerasdream.examples import layer_examples
+
+        layer_examples(spec, {layer: [r.filter for r in rs] for layer, rs in results.items()},
+                       args.examples, args.out, size=args.size, quiet=args.quiet)
+    return write_site(args.out, spec, list(results))
 
 
 def _cmd_atlas(args) -> None:
     from kerasdream.bases import load_base
-    from kerasdream.gallery import atlas_layers, run_gallery, write_index
+    from kerasdream.gallery import atlas_layers, run_gallery
 
     strategy = _strategy(args)
     spec = _spec(args)
-    layers = atlas_layers(load_base(spec))
-    run_gallery(
+    _check_examples(args)
+    layers = args.layer or atlas_layers(load_base(spec))
+    results = run_gallery(
         spec, layers, "all", _settings(args),
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
         batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
     )
-    from kerasdream import distribute
-
-    if distribute.is_chief(strategy):
-        print(f"Wrote {write_index(args.out, spec, layers)}")
+    index = _examples_and_site(args, spec, results, strategy)
+    if index:
+        print(f"Wrote {index}")
 
 
 def _cmd_preimage(args) -> None:

@@ -576,33 +576,7 @@ def run_gallery(
 
 
 def write_index(out_dir: str, spec: BaseSpec, layers: Sequence[str]) -> str:
-    """A static `index.html` linking every layer's grid and metrics file."""
-    import html
+    """The browsable site of `out_dir` (see `kerasdream.site`); its index.html."""
+    from kerasdream.site import write_site
 
-    rows = []
-    for layer in layers:
-        folder = layer_folder(layer)
-        metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE)) or {}
-        entries = list(metrics.get("filters", {}).values())
-        rank1 = sum(e.get("rank") == 1 for e in entries)
-        rows.append(
-            f'<h2 id="{html.escape(folder)}">{html.escape(layer)}</h2>\n'
-            f"<p>{len(entries)} of {metrics.get('channels', '?')} filters dreamed, "
-            f"{rank1} rank 1 &middot; "
-            f'<a href="{html.escape(folder)}/{METRICS_FILE}">metrics.json</a></p>\n'
-            f'<a href="{html.escape(folder)}/grid.png"><img src="{html.escape(folder)}/grid.png" '
-            f'alt="{html.escape(layer)}" style="max-width:100%"></a>'
-        )
-    links = " &middot; ".join(
-        f'<a href="#{html.escape(layer_folder(l))}">{html.escape(l)}</a>' for l in layers)
-    page = (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>kerasdream atlas: {html.escape(spec.describe())}</title></head>\n<body>\n"
-        f"<h1>Atlas of {html.escape(spec.describe())}</h1>\n<p>{links}</p>\n"
-        + "\n".join(rows) + "\n</body></html>\n"
-    )
-    path = os.path.join(out_dir, "index.html")
-    with io.atomic_path(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(page)
-    return path
+    return write_site(out_dir, spec, layers)
