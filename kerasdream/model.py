@@ -55,7 +55,7 @@ TRANSFORM_CHOICES = {
     "light": "jitter 4, scale 0.9-1.1, rotate up to 8 degrees, jitter 2",
     "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
     "jitter": "the pre-images paper's jitter for the layer's stride",
-    "maco": "MACO's random crop of 60-100 % of each side and noise of 10 grey levels",
+    "maco": "MACO's random crop of 60 to 100 percent of each side, then noise of 10 grey levels",
     "none": "no transforms",
 }
 

@@ -219,3 +219,12 @@ def test_cli_maco_filters_write_map_and_overlay_beside_each_dream(tmp_path):
     assert isinstance(saved.parameterization, Maco)
     np.testing.assert_array_equal(saved.render()[0], io.load_image(str(folder / "filter_2.png"),
                                                                    channels=1))
+
+
+def test_every_commands_help_shows_the_maco_options():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        text = command.format_help()  # argparse %-formats every help string
+        if "--parameterization" in text:
+            assert "maco" in text and "--spectrum" in text, name
