@@ -130,9 +130,10 @@ class DreamCallback(keras.callbacks.Callback):
         seed: same seed, same starting images and transforms.
         labels: a caption per dream (default "filter k" / "class k").
 
-    After each dream `logs` gets `dream_seconds` (what the dream cost, shown
-    on the progress line) and `dream_activation` (the objective's value on
-    the final images, averaged over the dreams): `History` and a
+    Every epoch's `logs` get `dream_seconds` (what dreaming cost after that
+    epoch, 0 when it did not dream; shown on the progress line) and
+    `dream_activation` (the last dream's objective value on its final
+    images, averaged over the dreams): `History` and a
     `keras.callbacks.TensorBoard` listed after this callback record them.
     `activations` holds every dream's value at every dreamed epoch, `series`
     the images.
@@ -217,12 +218,13 @@ class DreamCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         trained = epoch + 1
         last = self.params.get("epochs") if self.params else None
-        if trained % self.every_n_epochs and trained != last:
-            return
-        self._dream_now(trained)
-        if logs is not None:
-            logs["dream_seconds"] = self.seconds[trained]
-            logs["dream_activation"] = float(np.mean(self.activations[trained]))
+        dreams = not trained % self.every_n_epochs or trained == last
+        if dreams:
+            self._dream_now(trained)
+        if logs is not None:  # every epoch, so History's lists line up with the epochs
+            logs["dream_seconds"] = self.seconds[trained] if dreams else 0.0
+            latest = max(self.activations)
+            logs["dream_activation"] = float(np.mean(self.activations[latest]))
 
     def on_train_end(self, logs=None):
         self.write_animations()
