@@ -26,6 +26,7 @@ from kerasdream.io import atomic_path, grid, save_png
 
 MIN_DISPLAY_SIDE = 64  # smaller dreams are enlarged to at least this many pixels
 GIF_FRAME_MS = 500
+MAX_GRID_COLUMNS = 10  # up to 10 dreams (a digit classifier's classes) in one row
 
 
 def enlarged(images: np.ndarray, min_side: int = MIN_DISPLAY_SIDE) -> np.ndarray:
@@ -94,7 +95,8 @@ class DreamSeries:
     def grid(self, index: int = -1) -> np.ndarray:
         """All dreams of one moment, labelled, under the moment's caption."""
         title = f"{self.title}: {self.captions[index]}" if self.title else self.captions[index]
-        return grid(enlarged(self.frames[index]), self.labels, title=title)
+        columns = len(self.labels) if len(self.labels) <= MAX_GRID_COLUMNS else 8
+        return grid(enlarged(self.frames[index]), self.labels, columns=columns, title=title)
 
     def strip(self, dream: int) -> np.ndarray:
         """One dream at every moment, left to right, each labelled with its moment."""
