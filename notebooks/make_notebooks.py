@@ -1525,8 +1525,7 @@ import tensorflow as tf
 
 steps_by_tag = {}
 for path in glob.glob(f"{OUT}/logs/dreams/events.out.tfevents.*"):
-    for record in tf.data.TFRecordDataset(path, buffer_size=1 << 16):
-        event = tf.compat.v1.Event.FromString(record.numpy())
+    for event in tf.compat.v1.train.summary_iterator(path):
         for value in event.summary.value:
             steps_by_tag.setdefault(value.tag, []).append(event.step)
 for tag in ["dreams/grid", "dreams/class_3", "dream_activation/class_3"]:
@@ -1623,7 +1622,8 @@ def execute(path: str, budget: str = "full", timeout: int = 1800) -> float:
 # TF_CPP_MIN_LOG_LEVEL cannot hide them; they say nothing about the notebook.
 TF_STARTUP_LINES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|I0000 .*(oneDNN custom operations|cpu_feature_guard).*"
+    r"|I0000 .*(oneDNN custom operations|cpu_feature_guard|cudart_stub).*"
+    r"|E0000 .*cuda_platform.*failed call to cuInit.*"
     r"|To enable the following instructions: .*"
     r"|\[IPKernelApp\] WARNING .*)\r?$",
     re.MULTILINE,
