@@ -1491,9 +1491,12 @@ print("weights bitwise equal with and without the callback:",
 ## Epochs 0, 1, 3, 10 side by side
 
 `watch.series` holds every epoch's dreams (`epoch_NNN.png` are the same
-grids as files). Before training (epoch 0) the class dreams are noise the
-random network happens to score; after one epoch rough strokes appear;
-later the shapes sharpen: the 0's ring, the 1's bar.
+grids as files). Before training (epoch 0) the class dreams are fine
+noise that the random network happens to score; after one epoch they are
+blobs and strokes, and the 0 already has its ring; later epochs mostly
+sharpen and shift what is there. Most classes never look like a written
+digit: a dream shows what raises that class's score for *this* network,
+often just the strokes that tell it from the other nine.
 """),
     ("code", r"""
 shown = [e for e in (0, 1, 3, 10) if e in watch.activations]
@@ -1560,7 +1563,7 @@ from PIL import Image
 
 for k in (1, 4, 5) if BUDGET == "full" else (0,):
     strip = np.asarray(Image.open(f"{OUT}/evolve/filter_{k}.png"))
-    fig, ax = plt.subplots(figsize=(strip.shape[1] / 80, strip.shape[0] / 80))
+    fig, ax = plt.subplots(figsize=(strip.shape[1] / 55, strip.shape[0] / 55))
     ax.imshow(strip)
     ax.axis("off")
     plt.show()

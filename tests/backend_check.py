@@ -167,10 +167,11 @@ def _seeded_fit(callbacks):
 
 def dream_callback_leaves_training_bitwise(path, state, folder):
     # DreamCallback during a seeded fit: the same final weights and global random
-    # streams as without it, and its PNGs and GIFs written.
+    # streams as without it, and its PNGs, GIFs and TensorBoard event file written.
     plain = _seeded_fit([])
     out = os.path.join(folder, "watch")
-    callback = kd.DreamCallback(kd.Channel("conv", [0, 1]), steps=2, out_dir=out)
+    logs = os.path.join(folder, "logs")
+    callback = kd.DreamCallback(kd.Channel("conv", [0, 1]), steps=2, out_dir=out, log_dir=logs)
     dreamed = _seeded_fit([callback])
     expect(all(np.array_equal(a, b) for a, b in zip(plain[0], dreamed[0])),
            "the callback changed the trained weights")
@@ -178,6 +179,9 @@ def dream_callback_leaves_training_bitwise(path, state, folder):
     written = sorted(os.listdir(out))
     expect({"epoch_000.png", "epoch_001.png", "filter_1.gif", "grid.gif"} <= set(written),
            f"missing files: {written}")
+    events = os.listdir(os.path.join(logs, "dreams"))
+    expect(any(name.startswith("events.out.tfevents.") for name in events),
+           f"no TensorBoard event file: {events}")
     return {"epochs_dreamed": sorted(callback.activations)}
 
 

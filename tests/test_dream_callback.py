@@ -197,3 +197,15 @@ def test_a_network_that_does_not_change_dreams_the_same_picture_every_epoch():
     first, *others = callback.series.frames
     for frame in others:
         np.testing.assert_array_equal(first, frame)
+
+
+def test_without_tensorflow_it_says_so_and_writes_the_pictures_to_log_dir(tmp_path, monkeypatch):
+    from kerasdream import dream_callback
+
+    monkeypatch.setattr(dream_callback, "summaries_unavailable",
+                        lambda: "they need TensorFlow, which cannot be imported (test)")
+    logs = str(tmp_path / "logs")
+    with pytest.warns(UserWarning, match=r"cannot write TensorBoard summaries: they need "
+                                         r"TensorFlow.*PNGs and GIFs to '.*logs'"):
+        callback = DreamCallback(kd.Channel("conv2d", 0), log_dir=logs)
+    assert callback.frames_dir == logs and not callback._summaries_wanted
