@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kerasdream.errors import DreamError
+from kerasdream.runlock import remove_dead_temporaries, temporary_prefix
 
 MODEL_FORMATS = ("keras", "h5")
 FRAME_COLOUR = (160, 160, 160)
@@ -29,7 +30,7 @@ def atomic_path(path: str) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     suffix = os.path.splitext(path)[1]
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(), suffix=suffix, dir=folder)
     os.close(handle)
     try:
         yield temporary
@@ -51,11 +52,8 @@ def check_writable(folder: str) -> None:
 
 
 def remove_stale_temporaries(folder: str) -> None:
-    """Delete temporary files a killed run left behind in `folder` (recursively)."""
-    for root, _, names in os.walk(folder):
-        for name in names:
-            if name.startswith(".tmp-"):
-                os.remove(os.path.join(root, name))
+    """Delete temporary files killed runs left in `folder` (recursively), not a live run's."""
+    remove_dead_temporaries(folder)
 
 
 def write_json(path: str, data: Any) -> None:
