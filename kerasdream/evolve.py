@@ -57,6 +57,41 @@ def checkpoint_paths(pattern: str | Sequence[str]) -> list[str]:
     return files
 
 
+def saved_config(path: str) -> dict | None:
+    """The model config stored in a `.keras` or `.h5` file, without loading
+    its weights; None when the file has none to read."""
+    import json
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                config = json.loads(archive.read("config.json"))
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as file:
+                config = json.loads(file.attrs["model_config"])
+    except Exception:  # not a model file we can read this way: loading will tell
+        return None
+    config = dict(config)
+    config.pop("compile_config", None)  # the optimizer may differ; the network may not
+    config.pop("build_config", None)
+    return config
+
+
+def check_series(paths: Sequence[str]) -> None:
+    """Before any dreaming: every checkpoint must store the first one's network."""
+    first = saved_config(paths[0])
+    if first is None:
+        return
+    for path in paths[1:]:
+        config = saved_config(path)
+        if config is not None and config != first:
+            raise DreamError(f"The checkpoints are not saves of one network: {path!r} stores "
+                             f"another model config than {paths[0]!r}. Received: {path!r}")
+
+
 def load_checkpoint(path: str) -> keras.Model:
     """One checkpoint, loaded afresh (never the shared base cache: evolve
     overwrites the first checkpoint's weights in memory)."""
@@ -103,6 +138,7 @@ def evolve(
     strips, GIFs and a grid per checkpoint into `out_dir`; return the series."""
     settings = settings or DreamSettings()
     paths = checkpoint_paths(pattern)
+    check_series(paths)
     check_writable(out_dir)
     remove_stale_temporaries(out_dir)
     reference = load_checkpoint(paths[0])

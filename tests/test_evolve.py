@@ -25,11 +25,11 @@ def save_series(folder, scales=(1.0, 1.0, -1.0), names=("epoch_1", "epoch_2", "e
     return os.path.join(folder, "epoch_*.keras")
 
 
-def default_named(size=16, filters=4):
-    """A model with Keras' default layer names (conv2d, ...), as in a fresh process."""
-    keras.backend.clear_session()
+def one_conv(size=16, filters=4, name=None):
+    """One ReLU conv; `name=None`: Keras' default layer name (conv2d, conv2d_1, ...)."""
     inputs = keras.Input((size, size, 3))
-    return keras.Model(inputs, keras.layers.Conv2D(filters, 3, activation="relu")(inputs))
+    conv = keras.layers.Conv2D(filters, 3, activation="relu", name=name)
+    return keras.Model(inputs, conv(inputs))
 
 
 def test_checkpoints_sort_naturally(tmp_path):
@@ -52,23 +52,35 @@ def test_a_pattern_that_matches_nothing_is_one_line_and_exit_2(tmp_path, capsys)
 
 def test_a_layer_the_checkpoints_lack_names_the_file(tmp_path, capsys):
     path = str(tmp_path / "epoch_1.keras")
-    default_named().save(path)
+    model = one_conv()
+    model.save(path)
     assert main(["evolve", "--model", path, "--layer", "conv9", "--out",
                  str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and repr(path) in error
-    assert "No such layer" in error and "'conv2d'" in error and "layer_name='conv9'" in error
+    assert "No such layer" in error and "layer_name='conv9'" in error
+    assert f"Did you mean: {model.layers[-1].name!r}" in error  # conv2d or conv2d_<n>
 
 
 def test_checkpoints_of_different_networks_are_refused(tmp_path, capsys):
-    default_named(filters=4).save(str(tmp_path / "epoch_1.keras"))
-    default_named(filters=5).save(str(tmp_path / "epoch_2.keras"))
-    with pytest.raises(DreamError, match=r"not saves of one network.*\(3, 3, 3, 5\).*epoch_2"):
-        from kerasdream.evolve import evolve
-        from kerasdream.gallery import DreamSettings
+    one_conv(filters=4, name="conv").save(str(tmp_path / "epoch_1.keras"))
+    one_conv(filters=5, name="conv").save(str(tmp_path / "epoch_2.keras"))
+    # Found before any dreaming, from the files' stored configs.
+    assert main(["evolve", "--model", str(tmp_path / "epoch_*.keras"), "--layer", "conv",
+                 "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "not saves of one network" in error
+    assert repr(str(tmp_path / "epoch_2.keras")) in error
+    assert not os.path.exists(tmp_path / "out" / "checkpoint_000.png")
 
-        evolve(str(tmp_path / "epoch_*.keras"), "conv2d", "0", str(tmp_path / "out"),
-               DreamSettings(steps=1, size=16), log=None)
+
+def test_weights_of_other_shapes_are_refused_when_the_configs_say_nothing(tmp_path):
+    from kerasdream.evolve import check_same_network
+
+    small, large = one_conv(filters=4, name="conv"), one_conv(filters=5, name="conv")
+    with pytest.raises(DreamError, match=r"not saves of one network: weight 0 is "
+                                         r"\(3, 3, 3, 5\) there, \(3, 3, 3, 4\) in 'a.keras'"):
+        check_same_network(small, large, "a.keras", "b.keras", "conv")
 
 
 @pytest.mark.slow
