@@ -42,6 +42,7 @@ from kerasdream.model import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_TRANSFORMS,
     DreamModel,
+    check_learning_rate,
     check_positive_int,
     default_optimizer,
 )
@@ -158,7 +159,8 @@ class DreamCallback(keras.callbacks.Callback):
         self.objective = objectives_lib.get(objective)
         check_positive_int("every_n_epochs", every_n_epochs)
         check_positive_int("steps", steps)
-        default_optimizer(learning_rate)  # checks it
+        if learning_rate is not None:
+            check_learning_rate(learning_rate)
         self.every_n_epochs, self.steps = int(every_n_epochs), int(steps)
         self.size, self.seed = size, int(seed)
         self.parameterization = parameterization or DEFAULT_PARAMETERIZATION
