@@ -9,8 +9,8 @@ cluster, and merges what comes back:
 - A task (`ChunkTask`, run by `run_chunk` on a worker) trains one chunk and
   writes its PNGs and per-filter models with the atomic writes of
   `kerasdream.io`, into folders every worker reaches (a shared path). It
-  returns its results; a worker keeps the layer's traced model for its next
-  chunk of the same layer.
+  returns its results; a worker keeps its last layers' traced models for
+  its next chunks of them.
 - The driver holds the output folder's `RunLock` (a second driver refuses),
   writes each layer's `metrics.json` as its chunks come back (the only
   writer of it), then the grids and the index, and shows one progress bar
@@ -37,6 +37,7 @@ seconds for tests.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -112,8 +113,11 @@ def connect(cluster: str, *, timeout: float | None = None,
             gpus = _local_gpus()
             local = stack.enter_context(distributed.LocalCluster(
                 n_workers=target, processes=True, threads_per_worker=1, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
-                resources={"GPU": 1} if gpus else None,
+                # No dashboard; the scheduler's health page on a free loopback port.
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR, resources={"GPU": 1} if gpus else None,
+                env=_thread_env(target),
             ))
             client = stack.enter_context(distributed.Client(local))
             if gpus:
@@ -150,6 +154,14 @@ class PinDevice(WorkerPlugin):
         os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.gpus)
 
 
+def _thread_env(workers: int) -> dict[str, str]:
+    """TensorFlow's CPU threads per local worker: the cores shared out (unless
+    the user set them), so N workers do not each take every core."""
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    names = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
+    return {name: os.environ.get(name, threads) for name in names}
+
+
 def _local_gpus() -> int:
     try:
         import tensorflow as tf
@@ -180,8 +192,9 @@ class ChunkTask:
         return f"kerasdream-{self.run.layer}-{first}-{last}-{uuid.uuid4().hex[:8]}"
 
 
-# Per worker process: the traced models of the layer it trained last.
-_worker_models: dict[str, Any] = {"key": None, "models": {}}
+# Per worker process: the traced models of the layers it trained last.
+_worker_models: collections.OrderedDict = collections.OrderedDict()
+WORKER_LAYERS_KEPT = 4
 
 
 def run_chunk(task: ChunkTask) -> tuple[list[dict], list[str]]:
@@ -192,12 +205,14 @@ def run_chunk(task: ChunkTask) -> tuple[list[dict], list[str]]:
 
     strategy = _worker_strategy(task.strategy)
     run = dataclasses.replace(task.run, strategy=strategy)
-    key = (run.spec, run.layer, run.settings, task.strategy)
-    if _worker_models["key"] != key:  # another layer: free the last one's models
-        _worker_models.update(key=key, models={})
+    key = repr((run.spec, run.layer, run.settings, task.strategy))  # settings hold lists
+    models = _worker_models.setdefault(key, {})  # {chunk size: traced DreamModel}
+    _worker_models.move_to_end(key)
+    while len(_worker_models) > WORKER_LAYERS_KEPT:
+        _worker_models.popitem(last=False)
     logs: list[str] = []
-    results = gallery._train_chunk(run, load_base(run.spec), _worker_models["models"],
-                                   list(task.filters), task.done_steps, None, logs.append)
+    results = gallery._train_chunk(run, load_base(run.spec), models, list(task.filters),
+                                   task.done_steps, None, logs.append)
     return [r.as_dict() for r in results], logs
 
 
