@@ -28,9 +28,10 @@ import kerasdream as kd
 from kerasdream import cluster, gallery
 
 LAYERS = ["conv_pw_3_relu", "conv_pw_8_relu"]
-# Assumed sustained FP32 rate of one data-centre GPU on these small batches:
-# an A100's FP32 peak is 19.5 TFLOP/s, a V100's 15.7; half of the A100's.
-ASSUMED_GPU_FLOPS = 10e12
+# Assumed sustained FP32 rates of one data-centre GPU on these small batches
+# (an A100's FP32 peak is 19.5 TFLOP/s, a V100's 15.7): about half the
+# A100's peak, and a pessimistic tenth of it for small images.
+ASSUMED_GPU_FLOPS = (10e12, 2e12)
 
 
 def noop(x):
@@ -123,12 +124,13 @@ def main() -> None:
     print("\nVGG16 atlas on 8 GPUs, an ESTIMATE from FLOP counts (no GPU run yet):")
     for size, total_steps in ((64, 100), (224, 200)):
         filters_count, flops = vgg16_estimate(size, total_steps)
-        hours = flops / (8 * ASSUMED_GPU_FLOPS) / 3600
+        fast, slow = (flops / (8 * rate) / 3600 for rate in ASSUMED_GPU_FLOPS)
         print(f"  {filters_count} filters at {size} px x {total_steps} steps: "
-              f"{flops / 1e15:.1f} PFLOP -> ~{hours:.2f} h on 8 GPUs at an assumed sustained "
-              f"{ASSUMED_GPU_FLOPS / 1e12:g} TFLOP/s each ({hours * 8:.1f} GPU-hours), plus "
-              f"each worker's TensorFlow import and one trace per layer")
-
+              f"{flops / 1e15:.1f} PFLOP -> ~{fast:.2f} h to ~{slow:.2f} h on 8 GPUs at an "
+              f"assumed sustained {ASSUMED_GPU_FLOPS[0] / 1e12:g} to "
+              f"{ASSUMED_GPU_FLOPS[1] / 1e12:g} TFLOP/s each ({8 * fast:.1f} to "
+              f"{8 * slow:.1f} GPU-hours), plus each worker's TensorFlow start and one trace "
+              f"per layer")
 
 if __name__ == "__main__":
     main()

@@ -372,6 +372,21 @@ def _merge(run, metrics: dict, results: list[dict], left: dict, index_runs) -> N
             gallery.write_index(run.out_dir, run.spec, [r.layer for r in index_runs])
 
 
+def _failure(task: ChunkTask, error: BaseException, retries: int) -> str:
+    """One line: which chunk failed for good, and why."""
+    where = f"layer {task.run.layer!r}, filters {list(task.filters)}"
+    if type(error).__name__ == "KilledWorker":
+        import dask
+
+        allowed = dask.config.get("distributed.scheduler.allowed-failures")
+        why = f"the workers running it died {allowed + 1} times"
+    else:
+        text = str(error).splitlines()[0][:200] if str(error) else ""
+        why = f"{type(error).__name__}: {text}; tried {retries + 1} times"
+    return (f"A chunk failed on the cluster ({why}): {where}. Finished dreams are saved; "
+            f"run the same command again to finish the rest.")
+
+
 def _run_tasks(client, tasks: Sequence[ChunkTask], retries: int, progress, log,
                on_done: Callable[[ChunkTask, list[dict]], None]) -> None:
     """Submit every task, handle each as it finishes; a task that failed for
@@ -387,15 +402,8 @@ def _run_tasks(client, tasks: Sequence[ChunkTask], retries: int, progress, log,
             task = futures[future]
             try:
                 results, logs = future.result()
-            except DreamError:
-                raise
             except Exception as error:
-                what = "its workers died" if type(error).__name__ == "KilledWorker" else \
-                    f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-                raise DreamError(
-                    f"A chunk failed on the cluster after {retries} retries ({what}): layer "
-                    f"{task.run.layer!r}, filters {list(task.filters)}. Finished dreams are "
-                    f"saved; run the same command again to finish the rest.") from None
+                raise DreamError(_failure(task, error, retries)) from None
             for line in logs:
                 log(line)
             on_done(task, results)

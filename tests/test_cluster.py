@@ -123,6 +123,15 @@ def test_unreachable_scheduler_fails_fast_with_one_line(tiny_cnn_path, tmp_path,
     assert not os.path.exists(tmp_path / ".kerasdream.lock")  # the lock was let go
 
 
+def test_a_worker_that_cannot_reach_the_folders_or_the_model_says_so(tmp_path):
+    (tmp_path / "file").write_text("")
+    assert cluster.probe_worker([str(tmp_path)], []) is None
+    not_a_folder = str(tmp_path / "file" / "out")
+    assert "Cannot write to this folder" in cluster.probe_worker([not_a_folder], [])
+    assert "cannot find '/no/model.keras'" in cluster.probe_worker([str(tmp_path)],
+                                                                   ["/no/model.keras"])
+
+
 # ------------------------------------------------------------ on a local cluster
 
 
