@@ -25,6 +25,8 @@ from conftest import tiny_cnn
 distributed = pytest.importorskip(
     "distributed", reason="pip install 'kerasdream[cluster]' (or: pip install 'dask[distributed]')")
 
+from cluster_markers import TaskMarkers  # noqa: E402
+
 LAYERS = ("relu1", "relu2")
 
 
@@ -54,19 +56,6 @@ def wait_for(condition, what, timeout=120.0):
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-class TaskMarkers(distributed.WorkerPlugin):
-    """Writes `<folder>/<key>@<worker pid>` when a task starts executing on a worker."""
-
-    def __init__(self, folder):
-        self.folder = folder
-
-    def transition(self, key, start, finish, **kwargs):
-        if finish == "executing" and str(key).startswith("kerasdream-"):
-            path = os.path.join(self.folder, f"{key}@{os.getpid()}")
-            with open(path, "w"):
-                pass
 
 
 def markers(folder):
