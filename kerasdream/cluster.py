@@ -122,7 +122,8 @@ def connect(cluster: str, *, timeout: float | None = None,
             client = stack.enter_context(distributed.Client(local))
             if gpus:
                 client.register_plugin(PinDevice(gpus), name="kerasdream-pin-device")
-            log(f"Started a local Dask cluster of {target} worker processes "
+            log(f"Started a local Dask cluster of {target} worker "
+                f"process{'es' if target > 1 else ''} "
                 f"({local.scheduler_address}{f', {gpus} GPUs' if gpus else ''}).")
         else:
             try:
