@@ -321,6 +321,9 @@ def _cmd_atlas(args) -> None:
 
     spec = _spec(args)
     if args.cluster:
+        from kerasdream.cluster import driver_off_gpus
+
+        driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
         layers = atlas_layers(load_base(spec))
         _run_on_cluster(args, spec, layers, "all", index=True)
         print(f"Wrote {os.path.join(args.out, 'index.html')}")

@@ -163,6 +163,18 @@ def _thread_env(workers: int) -> dict[str, str]:
     return {name: os.environ.get(name, threads) for name in names}
 
 
+def driver_off_gpus() -> None:
+    """Keep the driver's TensorFlow off the GPUs, which are the workers': the
+    driver only loads the network to plan, and TensorFlow would reserve most
+    of every GPU's memory. Does nothing once TensorFlow has started."""
+    try:
+        import tensorflow as tf
+
+        tf.config.set_visible_devices([], "GPU")
+    except (ImportError, RuntimeError, ValueError):
+        pass
+
+
 def _local_gpus() -> int:
     try:
         import tensorflow as tf
@@ -317,6 +329,7 @@ def run_gallery(
 
     parse_cluster(cluster)
     require_dask()
+    driver_off_gpus()
     batch = batch or gallery.DEFAULT_BATCH
     out_dir, models_dir = os.path.abspath(out_dir), os.path.abspath(models_dir)
     runs = gallery.gallery_runs(spec, layers, filters, settings, out_dir=out_dir,
