@@ -149,13 +149,45 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                              f"(0: the plain channel mean; default {DEFAULT_SELECTIVITY:g})")
     parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
                         help="maximize a filter's mean ('channel') or its centre cell")
-    parser.add_argument("--strategy", default="default",
-                        choices=list(STRATEGIES),
+    parser.add_argument("--strategy", default="default", type=_strategy_name,
+                        metavar="{" + ",".join(STRATEGIES) + "}",
                         help="tf.distribute strategy: split each batch of dreams across "
-                             "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
+                             "the devices of one host ('mirrored'); for several hosts use "
+                             "--cluster")
+    parser.add_argument("--cluster", default=None, type=_cluster, metavar="ADDRESS",
+                        help="train each chunk of filters as a task on a Dask cluster: a "
+                             "scheduler address (tcp://host:8786) or local:N (N worker "
+                             "processes on this machine); every worker must reach --out and "
+                             "--models-dir (pip install 'kerasdream[cluster]')")
+    parser.add_argument("--examples", default=None, metavar="DIR",
+                        help="a folder of JPEG/PNG photos (nested folders too): show each "
+                             "filter's top 9 with a heat map of where it fired, and write "
+                             "the browsable site (index.html, atlas.json)")
     parser.add_argument("--cpu-devices", type=_positive_int, default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
                              "on a machine with no GPU)")
+
+
+def _strategy_name(text: str) -> str:
+    if text == "multiworker":
+        raise argparse.ArgumentTypeError(
+            "'multiworker' was removed: Keras 3's fit fails under MultiWorkerMirroredStrategy "
+            "(keras-team/keras#20585, tensorflow/tensorflow#72388); to train on several "
+            "hosts use --cluster ADDRESS (a Dask scheduler) instead")
+    if text not in STRATEGIES:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {list(STRATEGIES)}, got {text!r}")
+    return text
+
+
+def _cluster(text: str) -> str:
+    from kerasdream.cluster import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except DreamError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -197,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     atlas = commands.add_parser(
         "atlas", help="every filter of every dreamable layer, with an index.html")
     _add_model_options(atlas)
+    atlas.add_argument("--layer", action="append", default=None,
+                       help="only these layers (repeatable; default: every dreamable layer); "
+                            "layers of earlier runs into --out stay in the site")
     _add_dream_options(atlas)
     _add_gallery_options(atlas, out_default="atlas")
     atlas.set_defaults(size=(64, 64), steps=100)
@@ -275,33 +310,88 @@ def _strategy(args):
     return distribute.get_strategy(args.strategy)
 
 
+def _run_on_cluster(args, spec, layers, filters, index: bool = False):
+    from kerasdream import cluster
+
+    if args.cpu_devices:
+        raise DreamError(f"--cpu-devices splits this process' CPU and cannot reach a "
+                         f"cluster's workers; drop it with --cluster. Received: "
+                         f"cpu_devices={args.cpu_devices}, cluster={args.cluster!r}")
+    return cluster.run_gallery(
+        spec, layers, filters, _settings(args), cluster=args.cluster,
+        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=args.strategy,
+        index=index,
+    )
+
+
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
-    run_gallery(
-        _spec(args), args.layer, args.filters, _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=_strategy(args),
-    )
+    spec = _spec(args)
+    _check_examples(args)
+    if args.cluster:
+        results = _run_on_cluster(args, spec, args.layer, args.filters)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        results = run_gallery(
+            spec, args.layer, args.filters, _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+        )
+    if args.examples:
+        _examples_and_site(args, spec, results, strategy)
     print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def _check_examples(args) -> None:
+    """An empty or missing --examples folder fails before any dream trains."""
+    if args.examples:
+        from kerasdream.examples import find_images
+
+        find_images(args.examples)
+
+
+def _examples_and_site(args, spec, results, strategy) -> str | None:
+    """Dataset examples for the dreamed filters (with --examples), then the site."""
+    from kerasdream import distribute
+    from kerasdream.site import write_site
+
+    if not distribute.is_chief(strategy):
+        return None
+    if args.examples:
+        from kerasdream.examples import layer_examples
+
+        layer_examples(spec, {layer: [r.filter for r in rs] for layer, rs in results.items()},
+                       args.examples, args.out, size=args.size, quiet=args.quiet)
+    return write_site(args.out, spec, list(results))
 
 
 def _cmd_atlas(args) -> None:
     from kerasdream.bases import load_base
-    from kerasdream.gallery import atlas_layers, run_gallery, write_index
+    from kerasdream.gallery import atlas_layers, run_gallery
 
-    strategy = _strategy(args)
     spec = _spec(args)
-    layers = atlas_layers(load_base(spec))
-    run_gallery(
-        spec, layers, "all", _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
-    )
-    from kerasdream import distribute
+    _check_examples(args)
+    if args.cluster:
+        from kerasdream.cluster import driver_off_gpus
 
-    if distribute.is_chief(strategy):
-        print(f"Wrote {write_index(args.out, spec, layers)}")
+        driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = _run_on_cluster(args, spec, layers, "all", index=True)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = run_gallery(
+            spec, layers, "all", _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+        )
+    index = _examples_and_site(args, spec, results, strategy)
+    if index:
+        print(f"Wrote {index}")
 
 
 def _cmd_preimage(args) -> None:
