@@ -251,6 +251,24 @@ def build_parser() -> argparse.ArgumentParser:
                            lr_help=f"{DEFAULT_PREIMAGE_LEARNING_RATE:g} for Adam, a tenth of "
                                    f"it for the last sixth of the steps")
         sub.add_argument("--quiet", action="store_true")
+
+    evolve = commands.add_parser(
+        "evolve", help="the same filters dreamed on every checkpoint of a training run")
+    evolve.add_argument("--model", required=True,
+                        help="checkpoint files: a quoted glob such as 'ckpt/epoch_*.keras' "
+                             "(naturally sorted: epoch_2 before epoch_10)")
+    evolve.add_argument("--layer", required=True, help="layer to dream")
+    evolve.add_argument("--filters", default="0-7",
+                        help="filter indices: '0-7', '3,5,9' or 'all' (default 0-7)")
+    evolve.add_argument("--out", required=True,
+                        help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
+                             "and checkpoint_<i>.png")
+    _add_dream_options(evolve)
+    evolve.set_defaults(size=None)
+    for action in evolve._actions:
+        if action.dest == "size":
+            action.help = "image size: 32 or HEIGHTxWIDTH (default: the checkpoints' input size)"
+    evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
     return parser
 
 
@@ -385,6 +403,19 @@ def _cmd_preimage(args) -> None:
                  weight=args.weight, quiet=args.quiet)
 
 
+def _cmd_evolve(args) -> None:
+    from kerasdream.evolve import evolve
+    from kerasdream.gallery import DreamSettings
+
+    settings = DreamSettings(size=None if args.size is None else list(args.size),
+                             steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                             parameterization=args.parameterization, transforms=args.transforms)
+    series = evolve(args.model, args.layer, args.filters, args.out, settings,
+                    log=None if args.quiet else print)
+    print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "
+          f"{os.path.abspath(args.out)}")
+
+
 COMMANDS = {
     "layers": _cmd_layers,
     "filters": _cmd_gallery,
@@ -392,6 +423,7 @@ COMMANDS = {
     "atlas": _cmd_atlas,
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
+    "evolve": _cmd_evolve,
 }
 
 
