@@ -11,6 +11,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kerasdream.bases import BaseSpec, list_layers, load_base  # noqa: E402
 from kerasdream.callbacks import DreamProgress, NonFiniteError  # noqa: E402
+from kerasdream.dream_callback import DreamCallback  # noqa: E402
 from kerasdream.generator import DreamGenerator  # noqa: E402
 from kerasdream.model import (  # noqa: E402
     DreamModel,
@@ -41,7 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
-    "Diversity", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
+    "Diversity", "DreamCallback", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
     "Neuron", "NonFiniteError", "Objective", "Rivals",
     "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
     "load_base", "rebuild", "render", "train",

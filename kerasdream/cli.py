@@ -154,10 +154,16 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                              f"(0: the plain channel mean; default {DEFAULT_SELECTIVITY:g})")
     parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
                         help="maximize a filter's mean ('channel') or its centre cell")
-    parser.add_argument("--strategy", default="default",
-                        choices=list(STRATEGIES),
+    parser.add_argument("--strategy", default="default", type=_strategy_name,
+                        metavar="{" + ",".join(STRATEGIES) + "}",
                         help="tf.distribute strategy: split each batch of dreams across "
-                             "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
+                             "the devices of one host ('mirrored'); for several hosts use "
+                             "--cluster")
+    parser.add_argument("--cluster", default=None, type=_cluster, metavar="ADDRESS",
+                        help="train each chunk of filters as a task on a Dask cluster: a "
+                             "scheduler address (tcp://host:8786) or local:N (N worker "
+                             "processes on this machine); every worker must reach --out and "
+                             "--models-dir (pip install 'kerasdream[cluster]')")
     parser.add_argument("--examples", default=None, metavar="DIR",
                         help="a folder of JPEG/PNG photos (nested folders too): show each "
                              "filter's top 9 with a heat map of where it fired, and write "
@@ -165,6 +171,28 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--cpu-devices", type=_positive_int, default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
                              "on a machine with no GPU)")
+
+
+def _strategy_name(text: str) -> str:
+    if text == "multiworker":
+        raise argparse.ArgumentTypeError(
+            "'multiworker' was removed: Keras 3's fit fails under MultiWorkerMirroredStrategy "
+            "(keras-team/keras#20585, tensorflow/tensorflow#72388); to train on several "
+            "hosts use --cluster ADDRESS (a Dask scheduler) instead")
+    if text not in STRATEGIES:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {list(STRATEGIES)}, got {text!r}")
+    return text
+
+
+def _cluster(text: str) -> str:
+    from kerasdream.cluster import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except DreamError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,6 +258,23 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", action="store_true")
 
     _add_accentuate_parser(commands)
+    evolve = commands.add_parser(
+        "evolve", help="the same filters dreamed on every checkpoint of a training run")
+    evolve.add_argument("--model", required=True,
+                        help="checkpoint files: a quoted glob such as 'ckpt/epoch_*.keras' "
+                             "(naturally sorted: epoch_2 before epoch_10)")
+    evolve.add_argument("--layer", required=True, help="layer to dream")
+    evolve.add_argument("--filters", default="0-7",
+                        help="filter indices: '0-7', '3,5,9' or 'all' (default 0-7)")
+    evolve.add_argument("--out", required=True,
+                        help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
+                             "and checkpoint_<i>.png")
+    _add_dream_options(evolve)
+    evolve.set_defaults(size=None)
+    for action in evolve._actions:
+        if action.dest == "size":
+            action.help = "image size: 32 or HEIGHTxWIDTH (default: the checkpoints' input size)"
+    evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
     return parser
 
 
@@ -295,17 +340,36 @@ def _strategy(args):
     return distribute.get_strategy(args.strategy)
 
 
+def _run_on_cluster(args, spec, layers, filters, index: bool = False):
+    from kerasdream import cluster
+
+    if args.cpu_devices:
+        raise DreamError(f"--cpu-devices splits this process' CPU and cannot reach a "
+                         f"cluster's workers; drop it with --cluster. Received: "
+                         f"cpu_devices={args.cpu_devices}, cluster={args.cluster!r}")
+    return cluster.run_gallery(
+        spec, layers, filters, _settings(args), cluster=args.cluster,
+        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=args.strategy,
+        index=index,
+    )
+
+
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
-    strategy = _strategy(args)
     spec = _spec(args)
     _check_examples(args)
-    results = run_gallery(
-        spec, args.layer, args.filters, _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
-    )
+    if args.cluster:
+        results = _run_on_cluster(args, spec, args.layer, args.filters)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        results = run_gallery(
+            spec, args.layer, args.filters, _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+        )
     if args.examples:
         _examples_and_site(args, spec, results, strategy)
     print(f"Wrote {os.path.abspath(args.out)}")
@@ -338,15 +402,23 @@ def _cmd_atlas(args) -> None:
     from kerasdream.bases import load_base
     from kerasdream.gallery import atlas_layers, run_gallery
 
-    strategy = _strategy(args)
     spec = _spec(args)
     _check_examples(args)
-    layers = args.layer or atlas_layers(load_base(spec))
-    results = run_gallery(
-        spec, layers, "all", _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
-    )
+    if args.cluster:
+        from kerasdream.cluster import driver_off_gpus
+
+        driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = _run_on_cluster(args, spec, layers, "all", index=True)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = run_gallery(
+            spec, layers, "all", _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+        )
     index = _examples_and_site(args, spec, results, strategy)
     if index:
         print(f"Wrote {index}")
@@ -380,6 +452,20 @@ def _cmd_accentuate(args) -> None:
                    quiet=args.quiet)
 
 
+def _cmd_evolve(args) -> None:
+    from kerasdream.evolve import evolve
+    from kerasdream.gallery import DreamSettings
+
+    settings = DreamSettings(size=None if args.size is None else list(args.size),
+                             steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                             parameterization=args.parameterization, transforms=args.transforms,
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
+    series = evolve(args.model, args.layer, args.filters, args.out, settings,
+                    log=None if args.quiet else print)
+    print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "
+          f"{os.path.abspath(args.out)}")
+
+
 COMMANDS = {
     "layers": _cmd_layers,
     "filters": _cmd_gallery,
@@ -388,6 +474,7 @@ COMMANDS = {
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
     "accentuate": _cmd_accentuate,
+    "evolve": _cmd_evolve,
 }
 
 

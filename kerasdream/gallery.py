@@ -341,23 +341,42 @@ def run_layer(
     """Dream every filter of `run.layer` not already done; return all results."""
     base = load_base(run.spec)
     metrics = run.load_metrics()
-    pending = run.pending(metrics, resume)
-    todo = list(pending)
     models: dict[int, DreamModel] = {}  # one built, traced model per chunk size
+    for group, done_steps in chunks(run.pending(metrics, resume), batch):
+        record(run, metrics, _train_chunk(run, base, models, group, done_steps, progress, log))
+        if run.writes:
+            _write_metrics(run, metrics)
+    if run.writes:
+        _write_grid(run)
+    return layer_results(run, metrics)
+
+
+def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
+    """The (filters, steps already done) groups a layer trains, one `fit` each.
+
+    Each is independent of the others (row keys), so a cluster runs each as a task.
+    """
+    todo = list(pending)
+    groups = []
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         # Dreams resumed from the same step count train together.
         for done_steps in sorted({pending[k] for k in chunk}):
-            group = [k for k in chunk if pending[k] == done_steps]
-            for result in _train_chunk(run, base, models, group, done_steps, progress, log):
-                metrics["filters"][str(result.filter)] = {
-                    **result.as_dict(),
-                    "settings": dataclasses.asdict(run.settings),
-                }
-            if run.writes:
-                _write_metrics(run, metrics)
-    if run.writes:
-        _write_grid(run)
+            groups.append(([k for k in chunk if pending[k] == done_steps], done_steps))
+    return groups
+
+
+def record(run: LayerRun, metrics: dict, results: Sequence[FilterResult]) -> None:
+    """Enter a chunk's results, with the settings that made them, into `metrics`."""
+    for result in results:
+        metrics["filters"][str(result.filter)] = {
+            **result.as_dict(),
+            "settings": dataclasses.asdict(run.settings),
+        }
+
+
+def layer_results(run: LayerRun, metrics: dict) -> list[FilterResult]:
+    """The recorded results of `run.filters`, in their order."""
     fields = FilterResult.__dataclass_fields__
     return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
             for f in run.filters if str(f) in metrics["filters"]]
@@ -540,26 +559,11 @@ def run_gallery(
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
     layer, 16 filters each), one grid per layer and `gallery.png` for several."""
-    base = load_base(spec)
-    layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
-    image_shape_for(base, size)  # validates the size early
-    settings.objective_for(layers[0], [0], base)  # validates the objective name early
+    runs = gallery_runs(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
+                        model_format=model_format, strategy=strategy)
     for folder in (out_dir, models_dir):
-        io.check_writable(folder)
         io.remove_stale_temporaries(folder)
-    runs = []
-    for layer in layers:
-        channels = layer_channels(base, layer)
-        chosen = (parse_filters(filters, channels) if filters
-                  else list(range(min(DEFAULT_FILTERS, channels))))
-        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
-                             strategy))
-
-    total = sum(
-        len(pending) * settings.steps - sum(pending.values())
-        for pending in (r.pending(r.load_metrics(), resume) for r in runs)
-    )
+    total = total_steps(runs, resume)
     if total == 0:
         log("Every dream is already done; nothing to train.")
     progress = None if quiet or total == 0 else keras.utils.Progbar(
@@ -567,12 +571,55 @@ def run_gallery(
     results = {}
     for run in runs:
         results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
-    if len(runs) > 1 and distribute.is_chief(strategy):
+    finish_gallery(runs, results, log)
+    return results
+
+
+def gallery_runs(
+    spec: BaseSpec,
+    layers: Sequence[str] | None,
+    filters: str | None,
+    settings: DreamSettings,
+    *,
+    out_dir: str,
+    models_dir: str,
+    model_format: str = "keras",
+    strategy: Any = None,
+) -> list[LayerRun]:
+    """Check a gallery's options and plan one `LayerRun` per layer (before any training)."""
+    base = load_base(spec)
+    layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
+    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
+    image_shape_for(base, size)  # validates the size early
+    settings.objective_for(layers[0], [0], base)  # validates the objective name early
+    for folder in (out_dir, models_dir):
+        io.check_writable(folder)
+    runs = []
+    for layer in layers:
+        channels = layer_channels(base, layer)
+        chosen = (parse_filters(filters, channels) if filters
+                  else list(range(min(DEFAULT_FILTERS, channels))))
+        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
+                             strategy))
+    return runs
+
+
+def total_steps(runs: Sequence[LayerRun], resume: bool) -> int:
+    """Dream-steps still to train over `runs` (what the progress bar counts)."""
+    return sum(
+        len(pending) * run.settings.steps - sum(pending.values())
+        for run in runs for pending in [run.pending(run.load_metrics(), resume)]
+    )
+
+
+def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResult]],
+                   log: Callable[[str], None] = print) -> None:
+    """`gallery.png` over several layers' grids, and one summary line per layer."""
+    if len(runs) > 1 and runs[0].writes:
         pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
-        io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
+        io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
-    return results
 
 
 def write_index(out_dir: str, spec: BaseSpec, layers: Sequence[str]) -> str:
