@@ -9,7 +9,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["kerasdream", "kerasdream.*"]),
-    package_data={"kerasdream": ["weights/*.h5", "site_template/*"]},
+    package_data={"kerasdream": ["weights/*.h5", "site_template/*", "data/*.npz"]},
     install_requires=[
         # The one TensorFlow distribution every platform has: on a machine
         # with TensorFlow (GPU) installed, pip keeps it. (`tensorflow-cpu` is

@@ -23,6 +23,8 @@ from kerasdream.model import (  # noqa: E402
     visualize,
 )
 from kerasdream.errors import DreamError  # noqa: E402
+from kerasdream.directions import Direction, NeuronDirection  # noqa: E402
+from kerasdream.accentuate import accentuate  # noqa: E402
 from kerasdream.objectives import (  # noqa: E402
     Caricature,
     Channel,
@@ -44,4 +46,5 @@ __all__ = [
     "Neuron", "NonFiniteError", "Objective", "Rivals",
     "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
     "load_base", "rebuild", "render", "train",
+    "Direction", "NeuronDirection", "accentuate",
 ]

@@ -118,8 +118,13 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
     group.add_argument("--parameterization", default=parameterization,
                        choices=sorted(PARAMETERIZATIONS),
                        help=f"how a dream is held: 'fourier' (natural-looking), 'pixels' "
-                            f"(the seed's method) or 'bounded' (the pre-images paper's); "
-                            f"default {parameterization}")
+                            f"(the seed's method), 'bounded' (the pre-images paper's) or "
+                            f"'maco' (a natural photos' magnitude spectrum, phase only; "
+                            f"use with --transforms maco); default {parameterization}")
+    group.add_argument("--spectrum", default=None, metavar="DIR",
+                       help="with --parameterization maco: a folder of photos whose mean "
+                            "spectrum to use (default: the shipped one of skimage's colour "
+                            "photos; a greyscale network needs one)")
     group.add_argument("--transforms", default=transforms, choices=list(TRANSFORM_CHOICES),
                        help=f"random transforms while training: "
                             f"{'; '.join(f'{k}: {v}' for k, v in TRANSFORM_CHOICES.items())} "
@@ -252,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    f"it for the last sixth of the steps")
         sub.add_argument("--quiet", action="store_true")
 
+    _add_accentuate_parser(commands)
     evolve = commands.add_parser(
         "evolve", help="the same filters dreamed on every checkpoint of a training run")
     evolve.add_argument("--model", required=True,
@@ -272,6 +278,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_accentuate_parser(commands) -> None:
+    from kerasdream.accentuate import ACCENTUATE_DEFAULTS, DEFAULT_STRENGTH, DEFAULT_WEIGHTS
+
+    sub = commands.add_parser(
+        "accentuate", help="push filters up in a photo, staying close to it (one PNG a filter)")
+    _add_model_options(sub)
+    sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
+    sub.add_argument("--layer", required=True)
+    sub.add_argument("--filters", default="0-3", help="filter indices: '0-3', '3,5,9' or 'all'")
+    sub.add_argument("--out", default=None,
+                     help="folder for the pictures (default: beside the photo)")
+    sub.add_argument("--strength", type=_non_negative, default=DEFAULT_STRENGTH,
+                     help=f"weight of the filter (0 gives the photo back; "
+                          f"default {DEFAULT_STRENGTH:g})")
+    sub.add_argument("--distance", default="pixels",
+                     help="stay close in 'pixels' (default) or in the features of this layer")
+    sub.add_argument("--weight", type=_non_negative, default=None,
+                     help=f"weight of the distance (default {DEFAULT_WEIGHTS['pixels']:g} in "
+                          f"pixels, {DEFAULT_WEIGHTS['features']:g} in features)")
+    _add_dream_options(sub, **ACCENTUATE_DEFAULTS)
+    sub.add_argument("--quiet", action="store_true")
+
+
 def _spec(args):
     from kerasdream.bases import BaseSpec
 
@@ -285,7 +314,8 @@ def _settings(args):
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
                          transforms=args.transforms, objective=args.objective,
-                         activation=args.activation, selectivity=args.selectivity)
+                         activation=args.activation, selectivity=args.selectivity,
+                         spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
 
 
 def _cmd_layers(args) -> None:
@@ -397,10 +427,29 @@ def _cmd_atlas(args) -> None:
 def _cmd_preimage(args) -> None:
     from kerasdream.preimages import run_preimage
 
+    _no_spectrum(args)
+
     run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
                  size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                  parameterization=args.parameterization, transforms=args.transforms,
                  weight=args.weight, quiet=args.quiet)
+
+
+def _no_spectrum(args) -> None:
+    if args.spectrum:
+        raise DreamError(f"{args.command} starts from the photo; --spectrum is for the dreams "
+                         f"of filters, gallery and atlas. Received: spectrum={args.spectrum!r}")
+
+
+def _cmd_accentuate(args) -> None:
+    from kerasdream.accentuate import run_accentuate
+
+    _no_spectrum(args)
+    run_accentuate(_spec(args), args.image, args.layer, args.filters, out_dir=args.out,
+                   size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                   parameterization=args.parameterization, transforms=args.transforms,
+                   strength=args.strength, distance=args.distance, weight=args.weight,
+                   quiet=args.quiet)
 
 
 def _cmd_evolve(args) -> None:
@@ -409,7 +458,8 @@ def _cmd_evolve(args) -> None:
 
     settings = DreamSettings(size=None if args.size is None else list(args.size),
                              steps=args.steps, learning_rate=args.lr, seed=args.seed,
-                             parameterization=args.parameterization, transforms=args.transforms)
+                             parameterization=args.parameterization, transforms=args.transforms,
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
     series = evolve(args.model, args.layer, args.filters, args.out, settings,
                     log=None if args.quiet else print)
     print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "
@@ -423,6 +473,7 @@ COMMANDS = {
     "atlas": _cmd_atlas,
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
+    "accentuate": _cmd_accentuate,
     "evolve": _cmd_evolve,
 }
 

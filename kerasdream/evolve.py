@@ -149,7 +149,7 @@ def evolve(
     objective = settings.objective_for(path_of_layer, filters, reference)
     size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
     dream = DreamModel(objective, reference, size=size,
-                       parameterization=settings.parameterization,
+                       parameterization=settings.parameterization_for(reference),
                        transforms=settings.transforms, seed=settings.seed, row_keys=filters)
     dream.compile(default_optimizer(settings.learning_rate))
     series = DreamSeries([f"filter {k}" for k in filters],

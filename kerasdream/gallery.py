@@ -81,6 +81,20 @@ class DreamSettings:
     objective: str = "channel"
     activation: str = DEFAULT_ACTIVATION
     selectivity: float = DEFAULT_SELECTIVITY
+    spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
+
+    def parameterization_for(self, base: keras.Model):
+        """The parameterization name, or a MACO layer with the `spectrum` folder's."""
+        if self.spectrum is None:
+            return self.parameterization
+        if self.parameterization != "maco":
+            raise DreamError(f"A spectrum folder is for the 'maco' parameterization. "
+                             f"Received: parameterization={self.parameterization!r}")
+        from kerasdream.maco import Maco, folder_spectrum
+
+        shape = image_shape_for(base, tuple(self.size) if isinstance(self.size, list)
+                                else self.size)
+        return Maco(shape, magnitude=folder_spectrum(self.spectrum, shape[:2], shape[2]))
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
         """The objective for `filters` of `layer`: a ReLU layer is read before
@@ -378,7 +392,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
             model = DreamModel(
                 objective, run.spec,
                 size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
-                parameterization=settings.parameterization,
+                parameterization=settings.parameterization_for(load_base(run.spec)),
                 transforms=settings.transforms,
                 seed=settings.seed,
                 row_keys=filters,
@@ -416,12 +430,15 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
     trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
+    transparency = model.transparency()
     state = model.training_state()
     scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters, preprocess)
     results = []
     for row, (k, score) in enumerate(zip(filters, scores)):
         if run.writes:
             io.save_png(run.png_path(k), images[row])
+            if transparency is not None:  # MACO: the map and the dream shown through it
+                _save_transparency(run.png_path(k), images[row], transparency[row])
             io.save_dream(generator.select([row], state), run.model_path(k))
         results.append(FilterResult(
             filter=k,
@@ -436,6 +453,15 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
             robust_natural_ratio=score["robust_natural_ratio"],
         ))
     return results
+
+
+def _save_transparency(png_path: str, image: np.ndarray, transparency: np.ndarray) -> None:
+    """`filter_k_transparency.png` (the map) and `filter_k_overlay.png` (RGBA) beside the dream."""
+    from kerasdream import maco
+
+    stem = os.path.splitext(png_path)[0]
+    io.save_png(f"{stem}_transparency.png", maco.transparency_image(transparency))
+    io.save_png(f"{stem}_overlay.png", maco.overlay(image, transparency))
 
 
 def _resume(model: DreamModel, saved: list, done_steps: int) -> None:

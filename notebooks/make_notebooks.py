@@ -837,6 +837,62 @@ balance: a large weight on either prior leaves little but grey. Notebook 3
 uses both priors the way the paper does, to turn features back into a
 photo.
 '''),
+    ("md", r'''
+## Newer methods: MACO, directions, accentuation
+
+**MACO** (Fel et al., 2023) fixes the image's Fourier *magnitude* to the
+average spectrum of natural photos and trains only its *phase*, under random
+crops and noise (`transforms="maco"`). The image keeps the photos' power at
+every frequency, so it can never turn flat or grey, which helps most at deep
+layers. While it trains, the model adds up how strongly the objective's
+gradient reaches each pixel: the **transparency map** (`model.transparency()`).
+`kerasdream.maco.overlay` shows the dream through it, as Xplique's
+`plot_maco` does: where the filter did not care, the picture fades out.
+'''),
+    ("code", r'''
+from kerasdream import maco
+
+DEEP = "conv_pw_13_relu:pre"
+model = trained(kd.Channel(DEEP, FILTERS), parameterization="maco", transforms="maco")
+images, maps = model.render(), model.transparency()
+show(images, [f"MACO, filter {k}" for k in FILTERS], columns=4)
+show(np.stack([maco.overlay(i, m) for i, m in zip(images, maps)]),  # RGBA: alpha = the map
+     [f"filter {k} through its map" for k in FILTERS], columns=4)
+'''),
+    ("md", r'''
+**Directions.** `Direction(layer, v)` maximizes the mean dot product of the
+layer's activation with a vector `v` in channel space (times the cosine to
+the power `cossim_pow`, which favours pointing along `v` over being long); a
+one-hot `v` is `Channel`. `mean_direction` gives the mean activation of
+photos, so "what this cat excites" and "cat minus coffee" can be dreamed,
+both in one batch (one vector per dream).
+'''),
+    ("code", r'''
+from kerasdream.directions import Direction, mean_direction
+
+cat, coffee = photo("chelsea"), photo("coffee")
+towards_cat = mean_direction(base, LAYER, cat)
+vectors = np.stack([towards_cat, towards_cat - mean_direction(base, LAYER, coffee)])
+images = trained(Direction(LAYER, vectors, cossim_pow=2)).render()
+show(np.concatenate([[cat, coffee], images]),
+     ["cat", "coffee", "cat's direction", "cat minus coffee"], columns=4)
+'''),
+    ("md", r'''
+**Feature accentuation** (Hamblin et al., 2024) starts from a photo and
+pushes one filter up while a distance penalty keeps the picture close to the
+photo (in pixels here; `distance=` a layer name keeps its features close). It
+shows what in *this* photo the filter responds to. At `strength=0` the
+photo comes back unchanged. On the command line:
+`kerasdream accentuate --image cat.png --layer conv_pw_8_relu --filters 0,2`
+writes one picture per filter beside the photo.
+'''),
+    ("code", r'''
+accentuated = kd.accentuate(cat, LAYER, FILTERS, steps=STEPS)
+before, after = activations(cat[None], pre=True), activations(accentuated, pre=True)
+show(np.concatenate([[cat], accentuated]),
+     ["photo"] + [f"filter {k}: {before[0, k]:.1f} -> {after[j, k]:.1f}"
+                  for j, k in enumerate(FILTERS)], columns=5)
+'''),
 ]
 
 # --------------------------------------------------------------- 03 pre-images

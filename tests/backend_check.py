@@ -32,11 +32,11 @@ from kerasdream.bases import load_base  # noqa: E402
 from kerasdream.io import load_dream, save_dream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import tiny_cnn  # noqa: E402
+from conftest import colour_picker, tiny_cnn  # noqa: E402
 
 CHECKS = ("channel_dreams_rise", "batch_equals_single_runs", "all_transforms_and_priors",
           "save_reload_keras_and_train_further", "save_reload_h5", "tf_distribute_refused",
-          "dream_callback_leaves_training_bitwise")
+          "maco_transparency_map", "dream_callback_leaves_training_bitwise")
 
 
 def numpy(x):
@@ -147,6 +147,29 @@ def tf_distribute_refused(path, state):
     raise Failed("the 'mirrored' strategy was accepted on a non-TensorFlow backend")
 
 
+def maco_transparency_map(path, state):
+    # MACO's phase-only image and the image gradient train_step accumulates:
+    # the colour picker's channel 0 is the mean red, so 3 steps give 3 / 16
+    # on every red pixel and 0 elsewhere.
+    # (The mean red is MACO's fixed DC: that dream cannot move; the tiny CNN's can.)
+    model = kd.DreamModel(kd.Channel("pick", 0), colour_picker(size=4), size=4,
+                          parameterization="maco", transforms=None)
+    model.compile()
+    model.fit(3)
+    expected = np.zeros((1, 4, 4, 3), "float32")
+    expected[..., 0] = 3 / 16
+    error = float(np.max(np.abs(model.transparency() - expected)))
+    expect(error < 1e-6, f"transparency map off by {error}")
+    model = kd.DreamModel(kd.Channel("relu2", 1), path, size=16, parameterization="maco",
+                          transforms="maco")
+    start = images_of(model)
+    model.compile()
+    model.fit(3)
+    moved = float(np.max(np.abs(images_of(model) - start)))
+    expect(moved > 0.1, f"the MACO dream did not move ({moved})")
+    return {"error": error, "moved": moved}
+
+
 def _seeded_fit(callbacks):
     """A seeded epoch of a conv + dropout classifier on shuffled batches; its weights."""
     import random
@@ -198,6 +221,7 @@ def main() -> int:
         "save_reload_keras_and_train_further": lambda p, s: _save_reload("keras", p, s, folder),
         "save_reload_h5": lambda p, s: _save_reload("h5", p, s, folder),
         "tf_distribute_refused": tf_distribute_refused,
+        "maco_transparency_map": maco_transparency_map,
         "dream_callback_leaves_training_bitwise":
             lambda p, s: dream_callback_leaves_training_bitwise(p, s, folder),
     }
