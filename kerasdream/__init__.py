@@ -11,6 +11,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kerasdream.bases import BaseSpec, list_layers, load_base  # noqa: E402
 from kerasdream.callbacks import DreamProgress, NonFiniteError  # noqa: E402
+from kerasdream.dream_callback import DreamCallback  # noqa: E402
 from kerasdream.generator import DreamGenerator  # noqa: E402
 from kerasdream.model import (  # noqa: E402
     DreamModel,
@@ -22,6 +23,8 @@ from kerasdream.model import (  # noqa: E402
     visualize,
 )
 from kerasdream.errors import DreamError  # noqa: E402
+from kerasdream.directions import Direction, NeuronDirection  # noqa: E402
+from kerasdream.accentuate import accentuate  # noqa: E402
 from kerasdream.objectives import (  # noqa: E402
     Caricature,
     Channel,
@@ -39,8 +42,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
-    "Diversity", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
+    "Diversity", "DreamCallback", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
     "Neuron", "NonFiniteError", "Objective", "Rivals",
     "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
     "load_base", "rebuild", "render", "train",
+    "Direction", "NeuronDirection", "accentuate",
 ]

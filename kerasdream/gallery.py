@@ -83,6 +83,20 @@ class DreamSettings:
     activation: str = DEFAULT_ACTIVATION
     selectivity: float = DEFAULT_SELECTIVITY
     precision: str = DEFAULT_PRECISION
+    spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
+
+    def parameterization_for(self, base: keras.Model):
+        """The parameterization name, or a MACO layer with the `spectrum` folder's."""
+        if self.spectrum is None:
+            return self.parameterization
+        if self.parameterization != "maco":
+            raise DreamError(f"A spectrum folder is for the 'maco' parameterization. "
+                             f"Received: parameterization={self.parameterization!r}")
+        from kerasdream.maco import Maco, folder_spectrum
+
+        shape = image_shape_for(base, tuple(self.size) if isinstance(self.size, list)
+                                else self.size)
+        return Maco(shape, magnitude=folder_spectrum(self.spectrum, shape[:2], shape[2]))
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
         """The objective for `filters` of `layer`: a ReLU layer is read before
@@ -332,25 +346,44 @@ def run_layer(
     """Dream every filter of `run.layer` not already done; return all results."""
     base = load_base(run.spec)
     metrics = run.load_metrics()
-    pending = run.pending(metrics, resume)
-    todo = list(pending)
     models: dict[int, DreamModel] = {}  # one built, traced model per chunk size
+    for group, done_steps in chunks(run.pending(metrics, resume), batch):
+        record(run, metrics, _train_chunk(run, base, models, group, done_steps, progress, log))
+        if run.writes:
+            with profiling.stage("write"):
+                _write_metrics(run, metrics)
+    if run.writes:
+        with profiling.stage("write"):
+            _write_grid(run)
+    return layer_results(run, metrics)
+
+
+def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
+    """The (filters, steps already done) groups a layer trains, one `fit` each.
+
+    Each is independent of the others (row keys), so a cluster runs each as a task.
+    """
+    todo = list(pending)
+    groups = []
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         # Dreams resumed from the same step count train together.
         for done_steps in sorted({pending[k] for k in chunk}):
-            group = [k for k in chunk if pending[k] == done_steps]
-            for result in _train_chunk(run, base, models, group, done_steps, progress, log):
-                metrics["filters"][str(result.filter)] = {
-                    **result.as_dict(),
-                    "settings": dataclasses.asdict(run.settings),
-                }
-            if run.writes:
-                with profiling.stage("write"):
-                    _write_metrics(run, metrics)
-    if run.writes:
-        with profiling.stage("write"):
-            _write_grid(run)
+            groups.append(([k for k in chunk if pending[k] == done_steps], done_steps))
+    return groups
+
+
+def record(run: LayerRun, metrics: dict, results: Sequence[FilterResult]) -> None:
+    """Enter a chunk's results, with the settings that made them, into `metrics`."""
+    for result in results:
+        metrics["filters"][str(result.filter)] = {
+            **result.as_dict(),
+            "settings": dataclasses.asdict(run.settings),
+        }
+
+
+def layer_results(run: LayerRun, metrics: dict) -> list[FilterResult]:
+    """The recorded results of `run.filters`, in their order."""
     fields = FilterResult.__dataclass_fields__
     return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
             for f in run.filters if str(f) in metrics["filters"]]
@@ -366,7 +399,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
             model = DreamModel(
                 objective, run.spec,
                 size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
-                parameterization=settings.parameterization,
+                parameterization=settings.parameterization_for(load_base(run.spec)),
                 transforms=settings.transforms,
                 seed=settings.seed,
                 row_keys=filters,
@@ -410,6 +443,7 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
     trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
+    transparency = model.transparency()
     state = model.training_state()
     with profiling.stage("score"):
         scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters,
@@ -419,6 +453,8 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
         if run.writes:
             with profiling.stage("write"):
                 io.save_png(run.png_path(k), images[row])
+                if transparency is not None:  # MACO: the map and the dream shown through it
+                    _save_transparency(run.png_path(k), images[row], transparency[row])
                 io.save_dream(generator.select([row], state), run.model_path(k))
         results.append(FilterResult(
             filter=k,
@@ -433,6 +469,15 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
             robust_natural_ratio=score["robust_natural_ratio"],
         ))
     return results
+
+
+def _save_transparency(png_path: str, image: np.ndarray, transparency: np.ndarray) -> None:
+    """`filter_k_transparency.png` (the map) and `filter_k_overlay.png` (RGBA) beside the dream."""
+    from kerasdream import maco
+
+    stem = os.path.splitext(png_path)[0]
+    io.save_png(f"{stem}_transparency.png", maco.transparency_image(transparency))
+    io.save_png(f"{stem}_overlay.png", maco.overlay(image, transparency))
 
 
 def _resume(model: DreamModel, saved: list, done_steps: int) -> None:
@@ -530,6 +575,33 @@ def run_gallery(
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
     layer, 16 filters each), one grid per layer and `gallery.png` for several."""
+    runs = gallery_runs(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
+                        model_format=model_format, strategy=strategy)
+    for folder in (out_dir, models_dir):
+        io.remove_stale_temporaries(folder)
+    total = total_steps(runs, resume)
+    if total == 0:
+        log("Every dream is already done; nothing to train.")
+    progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
+    results = {}
+    for run in runs:
+        results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
+    finish_gallery(runs, results, log)
+    return results
+
+
+def gallery_runs(
+    spec: BaseSpec,
+    layers: Sequence[str] | None,
+    filters: str | None,
+    settings: DreamSettings,
+    *,
+    out_dir: str,
+    models_dir: str,
+    model_format: str = "keras",
+    strategy: Any = None,
+) -> list[LayerRun]:
+    """Check a gallery's options and plan one `LayerRun` per layer (before any training)."""
     with profiling.stage("load"):
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
@@ -538,7 +610,6 @@ def run_gallery(
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
-        io.remove_stale_temporaries(folder)
     runs = []
     for layer in layers:
         channels = layer_channels(base, layer)
@@ -546,54 +617,30 @@ def run_gallery(
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy))
+    return runs
 
-    total = sum(
-        len(pending) * settings.steps - sum(pending.values())
-        for pending in (r.pending(r.load_metrics(), resume) for r in runs)
+
+def total_steps(runs: Sequence[LayerRun], resume: bool) -> int:
+    """Dream-steps still to train over `runs` (what the progress bar counts)."""
+    return sum(
+        len(pending) * run.settings.steps - sum(pending.values())
+        for run in runs for pending in [run.pending(run.load_metrics(), resume)]
     )
-    if total == 0:
-        log("Every dream is already done; nothing to train.")
-    progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
-    results = {}
-    for run in runs:
-        results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
-    if len(runs) > 1 and distribute.is_chief(strategy):
+
+
+def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResult]],
+                   log: Callable[[str], None] = print) -> None:
+    """`gallery.png` over several layers' grids, and one summary line per layer."""
+    if len(runs) > 1 and runs[0].writes:
         with profiling.stage("write"):
             pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
-            io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
+            io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
-    return results
 
 
 def write_index(out_dir: str, spec: BaseSpec, layers: Sequence[str]) -> str:
-    """A static `index.html` linking every layer's grid and metrics file."""
-    import html
+    """The browsable site of `out_dir` (see `kerasdream.site`); its index.html."""
+    from kerasdream.site import write_site
 
-    rows = []
-    for layer in layers:
-        folder = layer_folder(layer)
-        metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE)) or {}
-        entries = list(metrics.get("filters", {}).values())
-        rank1 = sum(e.get("rank") == 1 for e in entries)
-        rows.append(
-            f'<h2 id="{html.escape(folder)}">{html.escape(layer)}</h2>\n'
-            f"<p>{len(entries)} of {metrics.get('channels', '?')} filters dreamed, "
-            f"{rank1} rank 1 &middot; "
-            f'<a href="{html.escape(folder)}/{METRICS_FILE}">metrics.json</a></p>\n'
-            f'<a href="{html.escape(folder)}/grid.png"><img src="{html.escape(folder)}/grid.png" '
-            f'alt="{html.escape(layer)}" style="max-width:100%"></a>'
-        )
-    links = " &middot; ".join(
-        f'<a href="#{html.escape(layer_folder(l))}">{html.escape(l)}</a>' for l in layers)
-    page = (
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>kerasdream atlas: {html.escape(spec.describe())}</title></head>\n<body>\n"
-        f"<h1>Atlas of {html.escape(spec.describe())}</h1>\n<p>{links}</p>\n"
-        + "\n".join(rows) + "\n</body></html>\n"
-    )
-    path = os.path.join(out_dir, "index.html")
-    with io.atomic_path(path) as temporary:
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(page)
-    return path
+    return write_site(out_dir, spec, layers)

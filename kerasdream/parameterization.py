@@ -194,3 +194,6 @@ def get(identifier, image_shape) -> Parameterization:
             f"Received: parameterization={identifier!r}"
         )
     return PARAMETERIZATIONS[identifier](image_shape)
+
+
+import kerasdream.maco  # noqa: E402,F401  (registers "maco": MACO lives in its own module)

@@ -221,6 +221,6 @@ def test_get_by_name_config_or_instance():
 
 def test_get_unknown_name_lists_the_choices():
     with pytest.raises(kd.DreamError,
-                       match=r"Expected one of \['bounded', 'fourier', 'pixels'\]\. "
+                       match=r"Expected one of \['bounded', 'fourier', 'maco', 'pixels'\]\. "
                              r"Received: parameterization='fft'"):
         parameterization.get("fft", (4, 4, 3))
