@@ -34,6 +34,7 @@ from kerasdream.model import (
     TRANSFORM_CHOICES,
 )
 from kerasdream.parameterization import PARAMETERIZATIONS
+from kerasdream.precision import DEFAULT_PRECISION, PRECISIONS
 from kerasdream.preimages import (
     DEFAULT_PREIMAGE_LEARNING_RATE,
     DEFAULT_WEIGHTS,
@@ -129,6 +130,10 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
                        help=f"random transforms while training: "
                             f"{'; '.join(f'{k}: {v}' for k, v in TRANSFORM_CHOICES.items())} "
                             f"(default {transforms})")
+    group.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                       help=f"what the network computes in: "
+                            f"{'; '.join(f'{k}: {v}' for k, v in PRECISIONS.items())} "
+                            f"(default {DEFAULT_PRECISION})")
 
 
 def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -143,6 +148,9 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--profile", action="store_true",
+                        help="print the seconds of each stage (start-up, load, build, trace, "
+                             "train, score, write) at the end")
     parser.add_argument("--activation", default=DEFAULT_ACTIVATION, choices=list(ACTIVATIONS),
                         help="what a ReLU layer's objective reads: " + "; ".join(
                             f"{k}: {v}" for k, v in ACTIVATIONS.items())
@@ -315,7 +323,8 @@ def _settings(args):
                          seed=args.seed, parameterization=args.parameterization,
                          transforms=args.transforms, objective=args.objective,
                          activation=args.activation, selectivity=args.selectivity,
-                         spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
+                         spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
+                         precision=args.precision)
 
 
 def _cmd_layers(args) -> None:
@@ -338,6 +347,24 @@ def _strategy(args):
     if args.cpu_devices:
         distribute.split_cpu(args.cpu_devices)
     return distribute.get_strategy(args.strategy)
+
+
+def _profiled(command):
+    """Run `command(args)`; with `--profile`, print where its seconds went."""
+    def run(args) -> None:
+        from kerasdream import profiling
+
+        profiling.reset()
+        profiling.mark_start_up()
+        import time
+
+        began = time.perf_counter()
+        command(args)
+        if getattr(args, "profile", False):
+            start_up = profiling.seconds().get("start-up", 0.0)
+            print(profiling.report(total=start_up + time.perf_counter() - began))
+
+    return run
 
 
 def _run_on_cluster(args, spec, layers, filters, index: bool = False):
@@ -432,7 +459,7 @@ def _cmd_preimage(args) -> None:
     run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
                  size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                  parameterization=args.parameterization, transforms=args.transforms,
-                 weight=args.weight, quiet=args.quiet)
+                 weight=args.weight, quiet=args.quiet, precision=args.precision)
 
 
 def _no_spectrum(args) -> None:
@@ -468,9 +495,9 @@ def _cmd_evolve(args) -> None:
 
 COMMANDS = {
     "layers": _cmd_layers,
-    "filters": _cmd_gallery,
-    "gallery": _cmd_gallery,
-    "atlas": _cmd_atlas,
+    "filters": _profiled(_cmd_gallery),
+    "gallery": _profiled(_cmd_gallery),
+    "atlas": _profiled(_cmd_atlas),
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
     "accentuate": _cmd_accentuate,

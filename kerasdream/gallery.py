@@ -22,7 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import distribute, evaluation, io
+from kerasdream import distribute, evaluation, io, profiling
 from kerasdream.bases import (
     BaseSpec,
     get_layer,
@@ -32,7 +32,7 @@ from kerasdream.bases import (
     load_base,
     resolve_layer,
 )
-from kerasdream.callbacks import DreamProgress, NonFiniteError
+from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
 from kerasdream.features import PRE, feature_model, relu_cap
 from kerasdream.model import (
@@ -44,6 +44,7 @@ from kerasdream.model import (
     default_optimizer,
 )
 from kerasdream.objectives import Channel, Neuron, Rivals
+from kerasdream.precision import DEFAULT_PRECISION
 
 DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
@@ -81,6 +82,7 @@ class DreamSettings:
     objective: str = "channel"
     activation: str = DEFAULT_ACTIVATION
     selectivity: float = DEFAULT_SELECTIVITY
+    precision: str = DEFAULT_PRECISION
     spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
 
     def parameterization_for(self, base: keras.Model):
@@ -115,6 +117,9 @@ class DreamSettings:
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
         mine = dataclasses.asdict(self)
+        # Recorded before `precision` existed: those dreams were float32,
+        # which is what `auto` is wherever they could have been made.
+        recorded = {"precision": DEFAULT_PRECISION, **recorded}
         if ignore_steps:
             mine.pop("steps")
             recorded = {k: v for k, v in recorded.items() if k != "steps"}
@@ -345,9 +350,11 @@ def run_layer(
     for group, done_steps in chunks(run.pending(metrics, resume), batch):
         record(run, metrics, _train_chunk(run, base, models, group, done_steps, progress, log))
         if run.writes:
-            _write_metrics(run, metrics)
+            with profiling.stage("write"):
+                _write_metrics(run, metrics)
     if run.writes:
-        _write_grid(run)
+        with profiling.stage("write"):
+            _write_grid(run)
     return layer_results(run, metrics)
 
 
@@ -388,7 +395,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
     objective = settings.objective_for(run.layer, filters, load_base(run.spec))
     model = models.get(len(filters))
     if model is None:
-        with distribute.scope(run.strategy):
+        with distribute.scope(run.strategy), profiling.stage("build"):
             model = DreamModel(
                 objective, run.spec,
                 size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
@@ -396,6 +403,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
                 transforms=settings.transforms,
                 seed=settings.seed,
                 row_keys=filters,
+                precision=settings.precision,
             )
             model.compile(default_optimizer(settings.learning_rate))
         models[len(filters)] = model
@@ -409,37 +417,45 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
     # Every replica takes an equal slice of the batch: pad with copies of the
     # last filter (same row key, so the same dream) and drop them afterwards.
     padded = filters + filters[-1:] * (-len(filters) % distribute.replicas(run.strategy))
+    fresh = len(padded) not in models  # its first fit traces
     model = _model_for(run, padded, models)
     generator = model.generator
     if done_steps:
         _resume(model, [io.load_dream(run.model_path(k)) for k in padded], done_steps)
     preprocess = model.preprocess.mode
-    start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
+    with profiling.stage("score"):
+        start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
 
     began = time.perf_counter()
     error = None
+    clock = profiling.FitClock()
     try:
         with distribute.scope(run.strategy):
             model.fit(settings.steps - done_steps,
-                      callbacks=[DreamProgress(progress, len(filters))])
+                      callbacks=[DreamProgress(progress, len(filters)), clock.make_callback()])
     except NonFiniteError as fault:
         error = fault
         resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
         log(f"{run.layer}: {error}{resumed}")
     seconds = time.perf_counter() - began
+    for name, value in zip(("trace", "train"), clock.split(seconds, fresh)):
+        profiling.add(name, value)
     trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
     transparency = model.transparency()
     state = model.training_state()
-    scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters, preprocess)
+    with profiling.stage("score"):
+        scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters,
+                                         preprocess)
     results = []
     for row, (k, score) in enumerate(zip(filters, scores)):
         if run.writes:
-            io.save_png(run.png_path(k), images[row])
-            if transparency is not None:  # MACO: the map and the dream shown through it
-                _save_transparency(run.png_path(k), images[row], transparency[row])
-            io.save_dream(generator.select([row], state), run.model_path(k))
+            with profiling.stage("write"):
+                io.save_png(run.png_path(k), images[row])
+                if transparency is not None:  # MACO: the map and the dream shown through it
+                    _save_transparency(run.png_path(k), images[row], transparency[row])
+                io.save_dream(generator.select([row], state), run.model_path(k))
         results.append(FilterResult(
             filter=k,
             start_activation=float(start_acts[row, k]),
@@ -566,8 +582,7 @@ def run_gallery(
     total = total_steps(runs, resume)
     if total == 0:
         log("Every dream is already done; nothing to train.")
-    progress = None if quiet or total == 0 else keras.utils.Progbar(
-        total, unit_name="dream-step", interval=0.5)
+    progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
     results = {}
     for run in runs:
         results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
@@ -587,7 +602,8 @@ def gallery_runs(
     strategy: Any = None,
 ) -> list[LayerRun]:
     """Check a gallery's options and plan one `LayerRun` per layer (before any training)."""
-    base = load_base(spec)
+    with profiling.stage("load"):
+        base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
     image_shape_for(base, size)  # validates the size early
@@ -616,8 +632,9 @@ def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResul
                    log: Callable[[str], None] = print) -> None:
     """`gallery.png` over several layers' grids, and one summary line per layer."""
     if len(runs) > 1 and runs[0].writes:
-        pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
-        io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
+        with profiling.stage("write"):
+            pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
+            io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
 

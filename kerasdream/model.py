@@ -27,6 +27,7 @@ import numpy as np
 from keras import ops
 
 from kerasdream import objectives as objectives_lib
+from kerasdream import precision as precision_lib
 from kerasdream.bases import (
     BaseSpec,
     Preprocess,
@@ -220,6 +221,12 @@ class DreamModel(keras.Model):
         redirect_relu: Lucid's redirected gradient on a ReLU target layer,
             so a dream of a dead channel can still move.
         generator: an existing generator to train further (resume).
+        precision: what the network computes in: `"auto"` (default: bfloat16
+            for large networks where that measured faster, see
+            `kerasdream.precision`), `"float32"`, `"bfloat16"` or
+            `"float16"`. The kernel, its update and the objective stay in
+            float32, and the user's network is never changed (a copy of the
+            layers read computes in the reduced type).
         transparency: accumulate each dream's gradient magnitude with respect
             to its image over training (MACO's transparency map, read with
             `transparency()`); default: on for the `"maco"` parameterization.
@@ -239,6 +246,7 @@ class DreamModel(keras.Model):
         row_keys: Sequence[int] | None = None,
         redirect_relu: bool = True,
         generator: DreamGenerator | None = None,
+        precision: str = precision_lib.DEFAULT_PRECISION,
         transparency: bool | None = None,
         name: str = "dream",
         **kwargs,
@@ -274,6 +282,13 @@ class DreamModel(keras.Model):
         if layer_keys:
             self.features = feature_model(base_model, layer_keys, image_shape,
                                           redirect_relu, self.network_name)
+        self.requested_precision = precision_lib.check_precision(precision)
+        self.precision = precision_lib.resolve(precision, self.features, image_shape)
+        # What `call` runs: the float32 view itself, or a reduced-precision copy
+        # of it (exact values, `_features_of`, always come from the float32 one).
+        self.network = self.features
+        if self.features is not None and self.precision != "float32":
+            self.network = precision_lib.reduced_copy(self.features, self.precision)
         self.preprocess = Preprocess(mode, name="preprocess")
         self._shapes = {IMAGE: (dreams, *image_shape)}
         if self.features is not None:
@@ -356,7 +371,8 @@ class DreamModel(keras.Model):
         for transform in self.transforms:
             x = transform(x, training=training)
         if self.features is not None:
-            features.update(self.features(self.preprocess(x), training=False))
+            outputs = self.network(self.preprocess(x), training=False)
+            features.update({k: ops.cast(v, "float32") for k, v in outputs.items()})
         return self.objective.value(features, self._targets())
 
     def compute_output_shape(self, input_shape):
@@ -611,6 +627,7 @@ class DreamModel(keras.Model):
             "seed": self.seed,
             "row_keys": list(self.generator.row_keys),
             "redirect_relu": self.redirect_relu,
+            "precision": self.requested_precision,
             "transparency": self.transparency_variable is not None,
         }
 

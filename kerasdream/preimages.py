@@ -20,7 +20,7 @@ import numpy as np
 from kerasdream import io
 from kerasdream import evaluation
 from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
-from kerasdream.callbacks import DreamProgress
+from kerasdream.callbacks import DreamProgress, progress_bar
 from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate
 from kerasdream.errors import DreamError
 from kerasdream.objectives import Caricature, Inversion, Objective
@@ -77,6 +77,7 @@ def preimage(
     parameterization: str = PREIMAGE_DEFAULTS["parameterization"],
     transforms: str | None = PREIMAGE_DEFAULTS["transforms"],
     callbacks=(),
+    precision: str = "auto",
 ) -> tuple[np.ndarray, float]:
     """Invert or caricature `photo` (H, W, C in [0, 255]) at `layer`.
 
@@ -85,7 +86,8 @@ def preimage(
     spec = as_spec(base)
     objective = preimage_objective(kind, layer, photo, weight)
     model = DreamModel(objective, spec, size=photo.shape[:2], num_dreams=1,
-                       parameterization=parameterization, transforms=transforms, seed=seed)
+                       parameterization=parameterization, transforms=transforms, seed=seed,
+                       precision=precision)
     model.compile(preimage_optimizer(steps, learning_rate))
     model.fit(steps, callbacks=callbacks)
     image = model.render()
@@ -94,16 +96,17 @@ def preimage(
 
 
 def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learning_rate, seed,
-                 parameterization, transforms, weight, quiet) -> float:
+                 parameterization, transforms, weight, quiet,
+                 precision: str = "auto") -> float:
     """The `invert` / `caricature` commands: result, photo and error on disk."""
     base = load_base(spec)
     height, width, channels = image_shape_for(base, size)
     photo = io.load_image(image_path, size=(height, width), channels=channels)
-    bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
+    bar = None if quiet else progress_bar(steps, unit_name="step")
     image, error = preimage(
         kind, photo, layer, spec, steps=steps, learning_rate=learning_rate, weight=weight,
         seed=seed, parameterization=parameterization,
-        transforms=transforms,
+        transforms=transforms, precision=precision,
         callbacks=[DreamProgress(bar, dreams=1)],
     )
     io.save_png(os.path.join(out_dir, f"{kind}.png"), image)
