@@ -709,10 +709,13 @@ def render(model: keras.Model) -> np.ndarray:
     return generator_of(model).render()
 
 
-def visualize(objective: Objective, base=None, *, steps: int = DEFAULT_STEPS,
+def visualize(objective: Objective, base=None, *, steps: int | None = None,
               optimizer=None, **kwargs) -> np.ndarray:
-    """Build, train and render in one call: the three-line way to a dream."""
+    """Build, train and render in one call: the three-line way to a dream.
+
+    `steps` defaults to `DEFAULT_STEPS`, read when called.
+    """
     model = DreamModel(objective, base, **kwargs)
     model.compile(optimizer)
-    model.fit(steps)
+    model.fit(DEFAULT_STEPS if steps is None else steps)
     return model.render()
