@@ -155,6 +155,14 @@ def recipes() -> dict[str, Recipe]:
                                "other channels' pre-ReLU means, temperature 3)",
                steps=200, transforms=light_transforms, optimizer=adam, pre_activation=True,
                rivals=1.0),
+        Recipe("maco", "MACO (issue 20): the shipped skimage magnitude spectrum, phase only, "
+                       "random crop 60-100 % + noise 10 grey levels (`--transforms maco`), the "
+                       "CLI's objective (pre-ReLU channel minus 2 x Rivals), Adam 0.05, 200 steps",
+               steps=200, parameterization="maco", transforms=lambda layer: "maco",
+               pre_activation=True, rivals=2.0),
+        Recipe("maco-light", "as maco, with the CLI's light transforms instead of crops + noise",
+               steps=200, parameterization="maco", transforms=lambda layer: "light",
+               pre_activation=True, rivals=2.0),
     ]
     return {recipe.name: recipe for recipe in table}
 
@@ -397,6 +405,8 @@ def main(argv=None) -> int:
     parser.add_argument("--recipes", default=None,
                         help="comma-separated recipe names (default: all)")
     parser.add_argument("--no-inversions", action="store_true", help="skip the inversions")
+    parser.add_argument("--layers", default=None,
+                        help=f"comma-separated layers (default: {','.join(LAYERS)})")
     parser.add_argument("--out", default=None,
                         help="default: benchmarks/results (a temporary folder with --quick)")
     args = parser.parse_args(argv)
@@ -413,6 +423,8 @@ def main(argv=None) -> int:
 
     chosen = [table[n] for n in names]
     layers = [LAYERS[0], LAYERS[-1]] if args.quick else LAYERS
+    if args.layers:
+        layers = args.layers.split(",")
     filters = FILTERS[:4] if args.quick else FILTERS
     steps = 3 if args.quick else None
     began = time.perf_counter()

@@ -30,6 +30,9 @@ _LAZY = {
     "DeepDream": "objectives", "Diversity": "objectives", "Inversion": "objectives",
     "Neuron": "objectives", "Objective": "objectives", "Rivals": "objectives",
     "AlphaNorm": "priors", "TotalVariation": "priors",
+    "DreamCallback": "dream_callback",
+    "Direction": "directions", "NeuronDirection": "directions",
+    "accentuate": "accentuate",
 }
 
 __all__ = sorted([*_LAZY, "DreamError"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+import time
 
 import keras
 import numpy as np
@@ -86,6 +88,41 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.failure = NonFiniteError(step, rows, first_step=first_step)
 
 
+class PlainProgress:
+    """A progress report of plain lines, for logs and pipes: no ANSI codes,
+    no backspaces. Same `add(n, values)` as `keras.utils.Progbar`; one line at
+    most every `interval` seconds, and one when the target is reached."""
+
+    def __init__(self, target: int, unit_name: str = "step", interval: float = 10.0,
+                 stream=None):
+        self.target, self.unit_name, self.interval = int(target), unit_name, float(interval)
+        self.stream = stream
+        self.seen = 0
+        self._start = self._last = time.perf_counter()
+
+    def add(self, n: int, values=None) -> None:
+        self.seen += int(n)
+        now = time.perf_counter()
+        if now - self._last < self.interval and self.seen < self.target:
+            return
+        self._last = now
+        elapsed = now - self._start
+        text = (f"{self.seen}/{self.target} {self.unit_name}s "
+                f"({100 * self.seen // max(1, self.target)}%), {elapsed:.1f} s")
+        for name, value in values or []:
+            text += f", {name} {float(value):.4g}"
+        print(text, file=self.stream or sys.stdout, flush=True)
+
+
+def progress_bar(target: int, unit_name: str = "step"):
+    """Keras' live bar on a terminal; `PlainProgress` lines when stdout is a
+    file or a pipe (Keras' bar would write its escape codes into the log)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        return keras.utils.Progbar(target, unit_name=unit_name, interval=0.5)
+    return PlainProgress(target, unit_name=unit_name)
+
+
 class DreamProgress(keras.callbacks.Callback):
     """Advances a progress bar over dreams x steps, with the mean loss per dream.
 
@@ -93,7 +130,7 @@ class DreamProgress(keras.callbacks.Callback):
     each call of the training step adds `dreams` for every step it ran.
     """
 
-    def __init__(self, bar: keras.utils.Progbar | None, dreams: int):
+    def __init__(self, bar: keras.utils.Progbar | PlainProgress | None, dreams: int):
         super().__init__()
         self.bar, self.dreams = bar, dreams
         self.steps_done = 0

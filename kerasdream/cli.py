@@ -26,6 +26,7 @@ from kerasdream.defaults import (
     DEFAULT_FILTERS,
     DEFAULT_MODEL,
     DEFAULT_PARAMETERIZATION,
+    DEFAULT_PRECISION,
     DEFAULT_PREIMAGE_LEARNING_RATE,
     DEFAULT_SELECTIVITY,
     DEFAULT_SIZE,
@@ -39,6 +40,7 @@ from kerasdream.defaults import (
     MODEL_FORMATS,
     OBJECTIVE_NAMES,
     PARAMETERIZATION_NAMES,
+    PRECISIONS,
     PREIMAGE_DEFAULTS,
     PREPROCESS_MODES,
     SELECTIVE_STRIDE,
@@ -149,12 +151,21 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
     group.add_argument("--parameterization", default=parameterization,
                        choices=list(PARAMETERIZATION_NAMES),
                        help=f"how a dream is held: 'fourier' (natural-looking), 'pixels' "
-                            f"(the seed's method) or 'bounded' (the pre-images paper's); "
-                            f"default {parameterization}")
+                            f"(the seed's method), 'bounded' (the pre-images paper's) or "
+                            f"'maco' (a natural photos' magnitude spectrum, phase only; "
+                            f"use with --transforms maco); default {parameterization}")
+    group.add_argument("--spectrum", default=None, metavar="DIR",
+                       help="with --parameterization maco: a folder of photos whose mean "
+                            "spectrum to use (default: the shipped one of skimage's colour "
+                            "photos; a greyscale network needs one)")
     group.add_argument("--transforms", default=transforms, choices=list(TRANSFORM_CHOICES),
                        help=f"random transforms while training: "
                             f"{'; '.join(f'{k}: {v}' for k, v in TRANSFORM_CHOICES.items())} "
                             f"(default {transforms})")
+    group.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                       help=f"what the network computes in: "
+                            f"{'; '.join(f'{k}: {v}' for k, v in PRECISIONS.items())} "
+                            f"(default {DEFAULT_PRECISION})")
 
 
 def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
@@ -172,6 +183,9 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         help="retrain dreams that do not match this command, even longer "
                              "ones, instead of keeping them or refusing to resume them")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--profile", action="store_true",
+                        help="print the seconds of each stage (start-up, load, build, trace, "
+                             "train, score, write) at the end")
     parser.add_argument("--activation", default=DEFAULT_ACTIVATION, choices=list(ACTIVATIONS),
                         help="what a ReLU layer's objective reads: " + "; ".join(
                             f"{k}: {v}" for k, v in ACTIVATIONS.items())
@@ -183,10 +197,16 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                              f"(0: the plain channel mean; default {DEFAULT_SELECTIVITY:g})")
     parser.add_argument("--objective", default="channel", choices=list(OBJECTIVE_NAMES),
                         help="maximize a filter's mean ('channel') or its centre cell")
-    parser.add_argument("--strategy", default="default",
-                        choices=list(STRATEGIES),
+    parser.add_argument("--strategy", default="default", type=_strategy_name,
+                        metavar="{" + ",".join(STRATEGIES) + "}",
                         help="tf.distribute strategy: split each batch of dreams across "
-                             "devices ('mirrored') or hosts ('multiworker', via TF_CONFIG)")
+                             "the devices of one host ('mirrored'); for several hosts use "
+                             "--cluster")
+    parser.add_argument("--cluster", default=None, type=_cluster, metavar="ADDRESS",
+                        help="train each chunk of filters as a task on a Dask cluster: a "
+                             "scheduler address (tcp://host:8786) or local:N (N worker "
+                             "processes on this machine); every worker must reach --out and "
+                             "--models-dir (pip install 'kerasdream[cluster]')")
     parser.add_argument("--examples", default=None, metavar="DIR",
                         help="a folder of JPEG/PNG photos (nested folders too): show each "
                              "filter's top 9 with a heat map of where it fired, and write "
@@ -194,6 +214,28 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--cpu-devices", type=_at_most(MAX_CPU_DEVICES), default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
                              "on a machine with no GPU)")
+
+
+def _strategy_name(text: str) -> str:
+    if text == "multiworker":
+        raise argparse.ArgumentTypeError(
+            "'multiworker' was removed: Keras 3's fit fails under MultiWorkerMirroredStrategy "
+            "(keras-team/keras#20585, tensorflow/tensorflow#72388); to train on several "
+            "hosts use --cluster ADDRESS (a Dask scheduler) instead")
+    if text not in STRATEGIES:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {list(STRATEGIES)}, got {text!r}")
+    return text
+
+
+def _cluster(text: str) -> str:
+    from kerasdream.cluster import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except DreamError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -257,7 +299,50 @@ def build_parser() -> argparse.ArgumentParser:
                            lr_help=f"{DEFAULT_PREIMAGE_LEARNING_RATE:g} for Adam, a tenth of "
                                    f"it for the last sixth of the steps")
         sub.add_argument("--quiet", action="store_true")
+
+    _add_accentuate_parser(commands)
+    evolve = commands.add_parser(
+        "evolve", help="the same filters dreamed on every checkpoint of a training run")
+    evolve.add_argument("--model", required=True,
+                        help="checkpoint files: a quoted glob such as 'ckpt/epoch_*.keras' "
+                             "(naturally sorted: epoch_2 before epoch_10)")
+    evolve.add_argument("--layer", required=True, help="layer to dream")
+    evolve.add_argument("--filters", default="0-7",
+                        help="filter indices: '0-7', '3,5,9' or 'all' (default 0-7)")
+    evolve.add_argument("--out", required=True,
+                        help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
+                             "and checkpoint_<i>.png")
+    _add_dream_options(evolve)
+    evolve.set_defaults(size=None)
+    for action in evolve._actions:
+        if action.dest == "size":
+            action.help = "image size: 32 or HEIGHTxWIDTH (default: the checkpoints' input size)"
+    evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
     return parser
+
+
+def _add_accentuate_parser(commands) -> None:
+    from kerasdream.defaults import ACCENTUATE_DEFAULTS, DEFAULT_STRENGTH
+    from kerasdream.defaults import ACCENTUATE_WEIGHTS as DEFAULT_WEIGHTS
+
+    sub = commands.add_parser(
+        "accentuate", help="push filters up in a photo, staying close to it (one PNG a filter)")
+    _add_model_options(sub)
+    sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
+    sub.add_argument("--layer", required=True)
+    sub.add_argument("--filters", default="0-3", help="filter indices: '0-3', '3,5,9' or 'all'")
+    sub.add_argument("--out", default=None,
+                     help="folder for the pictures (default: beside the photo)")
+    sub.add_argument("--strength", type=_non_negative, default=DEFAULT_STRENGTH,
+                     help=f"weight of the filter (0 gives the photo back; "
+                          f"default {DEFAULT_STRENGTH:g})")
+    sub.add_argument("--distance", default="pixels",
+                     help="stay close in 'pixels' (default) or in the features of this layer")
+    sub.add_argument("--weight", type=_non_negative, default=None,
+                     help=f"weight of the distance (default {DEFAULT_WEIGHTS['pixels']:g} in "
+                          f"pixels, {DEFAULT_WEIGHTS['features']:g} in features)")
+    _add_dream_options(sub, **ACCENTUATE_DEFAULTS)
+    sub.add_argument("--quiet", action="store_true")
 
 
 def _spec(args):
@@ -273,7 +358,9 @@ def _settings(args):
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
                          transforms=args.transforms, objective=args.objective,
-                         activation=args.activation, selectivity=args.selectivity)
+                         activation=args.activation, selectivity=args.selectivity,
+                         spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
+                         precision=args.precision)
 
 
 def _cmd_layers(args) -> None:
@@ -309,18 +396,55 @@ def _check_results(results, args) -> None:
                         f"try a smaller learning rate. Received: lr={lr}")
 
 
+def _profiled(command):
+    """Run `command(args)`; with `--profile`, print where its seconds went."""
+    def run(args) -> None:
+        from kerasdream import profiling
+
+        profiling.reset()
+        profiling.mark_start_up()
+        import time
+
+        began = time.perf_counter()
+        command(args)
+        if getattr(args, "profile", False):
+            start_up = profiling.seconds().get("start-up", 0.0)
+            print(profiling.report(total=start_up + time.perf_counter() - began))
+
+    return run
+
+
+def _run_on_cluster(args, spec, layers, filters, index: bool = False):
+    from kerasdream import cluster
+
+    if args.cpu_devices:
+        raise DreamError(f"--cpu-devices splits this process' CPU and cannot reach a "
+                         f"cluster's workers; drop it with --cluster. Received: "
+                         f"cpu_devices={args.cpu_devices}, cluster={args.cluster!r}")
+    return cluster.run_gallery(
+        spec, layers, filters, _settings(args), cluster=args.cluster,
+        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=args.strategy,
+        index=index,
+    )
+
+
 def _cmd_gallery(args) -> None:
     from kerasdream.gallery import run_gallery
 
-    strategy = _strategy(args)
     spec = _spec(args)
     _check_examples(args)
-    results = run_gallery(
-        spec, args.layer, args.filters, _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-        strategy=strategy,
-    )
+    if args.cluster:
+        results = _run_on_cluster(args, spec, args.layer, args.filters)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        results = run_gallery(
+            spec, args.layer, args.filters, _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+            strategy=strategy,
+        )
     _check_results(results, args)
     if args.examples:
         _examples_and_site(args, spec, results, strategy)
@@ -354,16 +478,24 @@ def _cmd_atlas(args) -> None:
     from kerasdream.bases import load_base
     from kerasdream.gallery import atlas_layers, run_gallery
 
-    strategy = _strategy(args)
     spec = _spec(args)
     _check_examples(args)
-    layers = args.layer or atlas_layers(load_base(spec))
-    results = run_gallery(
-        spec, layers, "all", _settings(args),
-        out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-        strategy=strategy,
-    )
+    if args.cluster:
+        from kerasdream.cluster import driver_off_gpus
+
+        driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = _run_on_cluster(args, spec, layers, "all", index=True)
+        strategy = None
+    else:
+        strategy = _strategy(args)
+        layers = args.layer or atlas_layers(load_base(spec))
+        results = run_gallery(
+            spec, layers, "all", _settings(args),
+            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
+            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+            strategy=strategy,
+        )
     _check_results(results, args)
     index = _examples_and_site(args, spec, results, strategy)
     if index:
@@ -373,19 +505,54 @@ def _cmd_atlas(args) -> None:
 def _cmd_preimage(args) -> None:
     from kerasdream.preimages import run_preimage
 
+    _no_spectrum(args)
+
     run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
                  size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                  parameterization=args.parameterization, transforms=args.transforms,
-                 weight=args.weight, quiet=args.quiet)
+                 weight=args.weight, quiet=args.quiet, precision=args.precision)
+
+
+def _no_spectrum(args) -> None:
+    if args.spectrum:
+        raise DreamError(f"{args.command} starts from the photo; --spectrum is for the dreams "
+                         f"of filters, gallery and atlas. Received: spectrum={args.spectrum!r}")
+
+
+def _cmd_accentuate(args) -> None:
+    from kerasdream.accentuate import run_accentuate
+
+    _no_spectrum(args)
+    run_accentuate(_spec(args), args.image, args.layer, args.filters, out_dir=args.out,
+                   size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                   parameterization=args.parameterization, transforms=args.transforms,
+                   strength=args.strength, distance=args.distance, weight=args.weight,
+                   quiet=args.quiet)
+
+
+def _cmd_evolve(args) -> None:
+    from kerasdream.evolve import evolve
+    from kerasdream.gallery import DreamSettings
+
+    settings = DreamSettings(size=None if args.size is None else list(args.size),
+                             steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                             parameterization=args.parameterization, transforms=args.transforms,
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
+    series = evolve(args.model, args.layer, args.filters, args.out, settings,
+                    log=None if args.quiet else print)
+    print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "
+          f"{os.path.abspath(args.out)}")
 
 
 COMMANDS = {
     "layers": _cmd_layers,
-    "filters": _cmd_gallery,
-    "gallery": _cmd_gallery,
-    "atlas": _cmd_atlas,
+    "filters": _profiled(_cmd_gallery),
+    "gallery": _profiled(_cmd_gallery),
+    "atlas": _profiled(_cmd_atlas),
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
+    "accentuate": _cmd_accentuate,
+    "evolve": _cmd_evolve,
 }
 
 

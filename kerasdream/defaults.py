@@ -7,19 +7,29 @@ them from here (and re-export them under their old names).
 
 DEFAULT_MODEL = "mobilenet"
 PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
-STRATEGIES = ("default", "mirrored", "multiworker")
+STRATEGIES = ("default", "mirrored")
 MODEL_FORMATS = ("keras", "h5")
+
+PRECISIONS = {
+    "auto": "bfloat16 where it measured faster: large networks on AMX / AVX-512 bf16 "
+            "CPUs and on GPUs of compute capability 8 or newer; float32 elsewhere",
+    "float32": "full precision everywhere",
+    "bfloat16": "the network in bfloat16 (kernel, update and objective in float32)",
+    "float16": "the network in float16 (for GPUs; no loss scaling)",
+}
+DEFAULT_PRECISION = "auto"
 
 DEFAULT_SIZE = 128
 DEFAULT_STEPS = 200
 DEFAULT_LEARNING_RATE = 0.05
 DEFAULT_PARAMETERIZATION = "fourier"
-PARAMETERIZATION_NAMES = ("bounded", "fourier", "pixels")
+PARAMETERIZATION_NAMES = ("bounded", "fourier", "maco", "pixels")
 DEFAULT_TRANSFORMS = "light"
 TRANSFORM_CHOICES = {
     "light": "jitter 4, scale 0.9-1.1, rotate up to 8 degrees, jitter 2",
     "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
     "jitter": "the pre-images paper's jitter for the layer's stride",
+    "maco": "MACO's random crop of 60 to 100 percent of each side, then noise of 10 grey levels",
     "none": "no transforms",
 }
 
@@ -56,3 +66,8 @@ MAX_SEED = 2**32 - 1  # numpy's and the transforms' seed range
 MAX_STEPS = 10_000_000
 MAX_CPU_DEVICES = 256
 FLOAT32_MAX = 3.4028234663852886e38
+
+# Feature accentuation (`kerasdream accentuate`).
+DEFAULT_STRENGTH = 1.0
+ACCENTUATE_WEIGHTS = {"pixels": 30.0, "features": 3.0}
+ACCENTUATE_DEFAULTS = {"steps": 100, "parameterization": "fourier", "transforms": "light"}

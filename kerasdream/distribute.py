@@ -8,11 +8,12 @@ independent of the loss scaling the strategy adds, so a 2-replica run gives
 the same images as a 1-device run with the same seed.
 
 `multiworker` (`MultiWorkerMirroredStrategy`, cluster from `TF_CONFIG`) is
-refused with a clear error for now: Keras 3's `fit` fails under it
-(keras-team/keras#20585, tensorflow/tensorflow#72388). With Keras 3.15.1 and
-TensorFlow 2.21, two local workers fail in plain `fit` with "Attempt to
-convert a value (PerReplica...) to a Tensor" (`tests/multiworker_canary.py`
-checks it). The chief-only writing below is ready for when it works.
+no longer a choice: Keras 3's `fit` fails under it (keras-team/keras#20585,
+tensorflow/tensorflow#72388). With Keras 3.15.1 and TensorFlow 2.21, two
+local workers fail in plain `fit` with "Attempt to convert a value
+(PerReplica...) to a Tensor" (`tests/multiworker_canary.py` checks it).
+Several hosts run a gallery with `kerasdream.cluster` instead: each chunk of
+filters is an independent task, no synchronised gradients needed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,14 @@ def split_cpu(devices: int) -> None:
 
 
 def get_strategy(name: str = "default"):
-    """A `tf.distribute.Strategy` by name: default, mirrored or multiworker."""
+    """A `tf.distribute.Strategy` by name: default or mirrored."""
+    if name == "multiworker":
+        raise DreamError(
+            "The 'multiworker' strategy was removed: Keras 3's fit fails under "
+            "MultiWorkerMirroredStrategy (keras-team/keras#20585, "
+            f"tensorflow/tensorflow#72388; Keras {keras.__version__}). To train on several "
+            "hosts, run each chunk as a task on a Dask cluster: --cluster ADDRESS "
+            "(kerasdream.cluster). Received: strategy='multiworker'")
     if name not in STRATEGIES:
         raise DreamError(f"Unknown strategy. Expected one of {list(STRATEGIES)}. "
                          f"Received: strategy={name!r}")
@@ -62,13 +70,6 @@ def get_strategy(name: str = "default"):
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         return tf.distribute.MirroredStrategy([d.name for d in devices])
-    if name == "multiworker":
-        raise DreamError(
-            "The 'multiworker' strategy is not available: Keras 3's fit fails under "
-            "MultiWorkerMirroredStrategy (keras-team/keras#20585, "
-            "tensorflow/tensorflow#72388; Keras "
-            f"{keras.__version__}). Use 'mirrored' on one host."
-        )
     return tf.distribute.get_strategy()
 
 

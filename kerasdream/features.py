@@ -13,6 +13,8 @@ activation (class logits before a softmax).
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 from keras import ops
 
@@ -127,7 +129,26 @@ def pre_activation_output(layer: keras.layers.Layer, taken: set[str]):
     output = twin(layer.input)
     twin.set_weights(layer.get_weights())
     twin.trainable = False
+    twin._kerasdream_source = weakref.ref(layer)  # a weak reference: Keras does not track it
     return output
+
+
+def sync_twins(model: keras.Model) -> int:
+    """Copy each pre-activation twin's weights again from the layer it copies.
+
+    A twin holds a copy, taken when the feature model was built: a network
+    that trains on (`DreamCallback`, `evolve`) must refresh it before each
+    dream. Returns how many twins were refreshed.
+    """
+    count = 0
+    for layer in model._flatten_layers(include_self=False):
+        source = getattr(layer, "_kerasdream_source", None)
+        source = source() if source is not None else None
+        if source is not None:
+            for mine, theirs in zip(layer.weights, source.weights):
+                mine.assign(keras.ops.convert_to_numpy(theirs))  # a copy, not a shared buffer
+            count += 1
+    return count
 
 
 def symbolic_output(model: keras.Model, path: str, pre_activation: bool,

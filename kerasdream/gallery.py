@@ -27,7 +27,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import distribute, evaluation, io, records, signals
+from kerasdream import distribute, evaluation, io, profiling, records, signals
 from kerasdream.bases import (
     BaseSpec,
     get_layer,
@@ -37,7 +37,7 @@ from kerasdream.bases import (
     load_base,
     resolve_layer,
 )
-from kerasdream.callbacks import DreamProgress, NonFiniteError
+from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
 from kerasdream.runlock import RunLock
 from kerasdream.features import PRE, feature_model, relu_cap
@@ -51,6 +51,7 @@ from kerasdream.model import (
     default_optimizer,
 )
 from kerasdream.objectives import Channel, Neuron, Rivals
+from kerasdream.precision import DEFAULT_PRECISION
 
 from kerasdream.defaults import (  # noqa: E402
     ACTIVATIONS,
@@ -82,6 +83,21 @@ class DreamSettings:
     objective: str = "channel"
     activation: str = DEFAULT_ACTIVATION
     selectivity: float = DEFAULT_SELECTIVITY
+    precision: str = DEFAULT_PRECISION
+    spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
+
+    def parameterization_for(self, base: keras.Model):
+        """The parameterization name, or a MACO layer with the `spectrum` folder's."""
+        if self.spectrum is None:
+            return self.parameterization
+        if self.parameterization != "maco":
+            raise DreamError(f"A spectrum folder is for the 'maco' parameterization. "
+                             f"Received: parameterization={self.parameterization!r}")
+        from kerasdream.maco import Maco, folder_spectrum
+
+        shape = image_shape_for(base, tuple(self.size) if isinstance(self.size, list)
+                                else self.size)
+        return Maco(shape, magnitude=folder_spectrum(self.spectrum, shape[:2], shape[2]))
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
         """The objective for `filters` of `layer`: a ReLU layer is read before
@@ -108,6 +124,9 @@ class DreamSettings:
         """'seed: 1 -> 0' for each setting `recorded` has otherwise than these;
         a resumed dream may go on at another learning rate."""
         mine = dataclasses.asdict(self)
+        # Recorded before `precision` existed: those dreams were float32,
+        # which is what `auto` is wherever they could have been made.
+        recorded = {"precision": DEFAULT_PRECISION, **recorded}
         if ignore_steps:
             mine.pop("steps")
         if resuming:
@@ -435,25 +454,50 @@ def run_layer(
         # Before training, not after: a read-only folder must not cost the work.
         io.check_writable(run.folder)
         io.check_writable(os.path.dirname(run.model_path(0)))
-    pending = survey.pending
-    todo = list(pending)
     models: dict[int, DreamModel] = {}  # one built, traced model per chunk size
+    for group, done_steps in chunks(survey.pending, batch):
+        history = {k: survey.resumed_at.get(k, []) + ([done_steps] if done_steps else [])
+                   for k in group}
+        _train_chunk(run, base, models, group, done_steps, progress, log, history)
+        if run.writes:
+            with profiling.stage("write"):
+                _write_metrics(run)
+    if run.writes:
+        with profiling.stage("write"):
+            _write_grid(run)
+    return layer_results(run, run.load_metrics())
+
+
+def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
+    """The (filters, steps already done) groups a layer trains, one `fit` each.
+
+    Each is independent of the others (row keys), so a cluster runs each as a task.
+    """
+    todo = list(pending)
+    groups = []
     for start in range(0, len(todo), batch):
         chunk = todo[start:start + batch]
         # Dreams resumed from the same step count train together.
         for done_steps in sorted({pending[k] for k in chunk}):
-            group = [k for k in chunk if pending[k] == done_steps]
-            history = {k: survey.resumed_at.get(k, []) + ([done_steps] if done_steps else [])
-                       for k in group}
-            _train_chunk(run, base, models, group, done_steps, progress, log, history)
-            if run.writes:
-                _write_metrics(run)
-    if run.writes:
-        _write_grid(run)
-    committed = run.load_metrics()["filters"]
+            groups.append(([k for k in chunk if pending[k] == done_steps], done_steps))
+    return groups
+
+
+def record(run: LayerRun, metrics: dict, results: Sequence[FilterResult]) -> None:
+    """Enter a chunk's results, with the settings that made them, into `metrics`
+    (in memory: on disk each dream's commit record is the truth)."""
+    for result in results:
+        metrics["filters"][str(result.filter)] = {
+            **result.as_dict(),
+            "settings": dataclasses.asdict(run.settings),
+        }
+
+
+def layer_results(run: LayerRun, metrics: dict) -> list[FilterResult]:
+    """The recorded results of `run.filters`, in their order."""
     fields = FilterResult.__dataclass_fields__
-    return [FilterResult(**{k: v for k, v in committed[str(f)].items() if k in fields})
-            for f in run.filters if str(f) in committed]
+    return [FilterResult(**{k: v for k, v in metrics["filters"][str(f)].items() if k in fields})
+            for f in run.filters if str(f) in metrics["filters"]]
 
 
 def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
@@ -462,14 +506,15 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
     objective = settings.objective_for(run.layer, filters, load_base(run.spec))
     model = models.get(len(filters))
     if model is None:
-        with distribute.scope(run.strategy):
+        with distribute.scope(run.strategy), profiling.stage("build"):
             model = DreamModel(
                 objective, run.spec,
                 size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
-                parameterization=settings.parameterization,
+                parameterization=settings.parameterization_for(load_base(run.spec)),
                 transforms=settings.transforms,
                 seed=settings.seed,
                 row_keys=filters,
+                precision=settings.precision,
             )
             model.compile(default_optimizer(settings.learning_rate))
         models[len(filters)] = model
@@ -488,32 +533,40 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
     # Every replica takes an equal slice of the batch: pad with copies of the
     # last filter (same row key, so the same dream) and drop them afterwards.
     padded = filters + filters[-1:] * (-len(filters) % distribute.replicas(run.strategy))
+    fresh = len(padded) not in models  # its first fit traces
     model = _model_for(run, padded, models)
     generator = model.generator
     if done_steps:
         _resume(model, [io.load_dream(run.model_path(k)) for k in padded], done_steps)
     preprocess = model.preprocess.mode
-    start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
+    with profiling.stage("score"):
+        start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
     start_kernel = keras.ops.convert_to_numpy(generator.kernel)
 
     began = time.perf_counter()
     error = None
+    clock = profiling.FitClock()
     try:
         with distribute.scope(run.strategy):
             model.fit(settings.steps - done_steps,
-                      callbacks=[DreamProgress(progress, len(filters))])
+                      callbacks=[DreamProgress(progress, len(filters)), clock.make_callback()])
     except NonFiniteError as fault:
         error = fault
         resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
         log(f"{run.layer}: {error}{resumed}")
     signals.check()  # a signal TensorFlow swallowed during the last step
     seconds = time.perf_counter() - began
+    for name, value in zip(("trace", "train"), clock.split(seconds, fresh)):
+        profiling.add(name, value)
     trained, status = chunk_outcome(len(filters), settings.steps, done_steps, error)
 
     images = generator.render()
+    transparency = model.transparency()
     moved = np.any(keras.ops.convert_to_numpy(generator.kernel) != start_kernel, axis=1)
     state = model.training_state()
-    scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters, preprocess)
+    with profiling.stage("score"):
+        scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters,
+                                         preprocess)
     results = []
     for row, (k, score) in enumerate(zip(filters, scores)):
         start, final = float(start_acts[row, k]), score["activation"]
@@ -537,8 +590,9 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
             resumed_at=(history or {}).get(k, [done_steps] if done_steps else []),
         )
         if run.writes:
-            with signals.deferred():  # a dream is committed whole or not at all
-                _commit(run, k, images[row], generator.select([row], state), result)
+            with signals.deferred(), profiling.stage("write"):  # whole or not at all
+                _commit(run, k, images[row], generator.select([row], state), result,
+                        None if transparency is None else transparency[row])
         results.append(result)
     return results
 
@@ -551,22 +605,34 @@ DEAD = "dead"
 SATURATED = 0.9
 
 
-def _commit(run: LayerRun, k: int, image: np.ndarray, dream, result: FilterResult) -> None:
-    """PNG, model, then the record naming both by hash: the record is the commit."""
+def _commit(run: LayerRun, k: int, image: np.ndarray, dream, result: FilterResult,
+            transparency: np.ndarray | None = None) -> None:
+    """PNG (and MACO's maps), model, then the record naming both by hash: the
+    record is the commit."""
     record_path = run.record_path(k)
     if os.path.lexists(record_path):
         os.remove(record_path)  # uncommit the old dream before replacing its files
     png, model = run.png_path(k), run.model_path(k)
     io.save_png(png, image)
+    if transparency is not None:  # MACO: the map and the dream shown through it
+        _save_transparency(png, image, transparency)
     io.save_dream(dream, model)
     io.write_json(record_path, {
         **result.as_dict(),
         "settings": dataclasses.asdict(run.settings),
         "png_sha256": records.sha256_of(png),
         "model_sha256": records.sha256_of(model),
-        "model": os.path.abspath(model),
     })
     run.saved += 1
+
+
+def _save_transparency(png_path: str, image: np.ndarray, transparency: np.ndarray) -> None:
+    """`filter_k_transparency.png` (the map) and `filter_k_overlay.png` (RGBA) beside the dream."""
+    from kerasdream import maco
+
+    stem = os.path.splitext(png_path)[0]
+    io.save_png(f"{stem}_transparency.png", maco.transparency_image(transparency))
+    io.save_png(f"{stem}_overlay.png", maco.overlay(image, transparency))
 
 
 def _resume(model: DreamModel, saved: list, done_steps: int) -> None:
@@ -604,9 +670,10 @@ def chunk_outcome(dreams: int, steps: int, done_steps: int,
     return trained, status
 
 
-def _write_metrics(run: LayerRun) -> None:
+def _write_metrics(run: LayerRun, metrics: dict | None = None) -> None:
     """The layer's summary, rebuilt from every record in its folder, so runs of
-    other filters keep their entries."""
+    other filters (and a cluster's workers) keep their entries. `metrics`, the
+    caller's in-memory copy, is not needed: the records are the truth."""
     metrics = {
         "layer": run.layer,
         "network": run.spec.get_config(),
@@ -681,21 +748,12 @@ def run_gallery(
 
     Holds `out_dir`'s run lock throughout (`FolderInUse` if another run does).
     """
+    runs = gallery_runs(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
+                        model_format=model_format, strategy=strategy)
     base = load_base(spec)
-    layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
-    image_shape = image_shape_for(base, size)  # validates the size early
-    settings.objective_for(layers[0], [0], base)  # validates the objective name early
-    runs = []
-    for layer in layers:
-        channels = layer_channels(base, layer)
-        chosen = (parse_filters(filters, channels) if filters is not None
-                  else list(range(min(DEFAULT_FILTERS, channels))))
-        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
-                             strategy))
+    image_shape = image_shape_for(base, tuple(settings.size) if isinstance(settings.size, list)
+                                  else settings.size)
     check_memory(min(batch, max(len(run.filters) for run in runs)), image_shape)
-    for folder in (out_dir, models_dir):
-        io.check_writable(folder)
     lock = RunLock(out_dir) if distribute.is_chief(strategy) else contextlib.nullcontext()
     try:
         with lock:
@@ -732,21 +790,64 @@ def _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy, 
     total = sum(len(s.pending) * steps - sum(s.pending.values()) for s in surveys)
     if total == 0:
         log("Every dream is already done; nothing to train.")
-    progress = None if quiet or total == 0 else keras.utils.Progbar(
-        total, unit_name="dream-step", interval=0.5)
+    progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
     results = {}
     for run, survey in zip(runs, surveys):
         results[run.layer] = run_layer(run, batch=batch, resume=resume, overwrite=overwrite,
                                        survey=survey, progress=progress, log=log)
-    if len(runs) > 1 and distribute.is_chief(strategy):
+    finish_gallery(runs, results, log)
+    signals.check()  # a signal swallowed after the last step still ends the run as stopped
+    return results
+
+
+def gallery_runs(
+    spec: BaseSpec,
+    layers: Sequence[str] | None,
+    filters: str | None,
+    settings: DreamSettings,
+    *,
+    out_dir: str,
+    models_dir: str,
+    model_format: str = "keras",
+    strategy: Any = None,
+) -> list[LayerRun]:
+    """Check a gallery's options and plan one `LayerRun` per layer (before any training)."""
+    with profiling.stage("load"):
+        base = load_base(spec)
+    layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
+    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
+    image_shape_for(base, size)  # validates the size early
+    settings.objective_for(layers[0], [0], base)  # validates the objective name early
+    for folder in (out_dir, models_dir):
+        io.check_writable(folder)
+    runs = []
+    for layer in layers:
+        channels = layer_channels(base, layer)
+        chosen = (parse_filters(filters, channels) if filters is not None
+                  else list(range(min(DEFAULT_FILTERS, channels))))
+        runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
+                             strategy))
+    return runs
+
+
+def total_steps(runs: Sequence[LayerRun], resume: bool) -> int:
+    """Dream-steps still to train over `runs` (what the progress bar counts)."""
+    return sum(
+        len(pending) * run.settings.steps - sum(pending.values())
+        for run in runs for pending in [run.pending(run.load_metrics(), resume)]
+    )
+
+
+def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResult]],
+                   log: Callable[[str], None] = print) -> None:
+    """`gallery.png` over several layers' grids, and one summary line per layer."""
+    if len(runs) > 1 and runs[0].writes:
         pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs
                     if os.path.isfile(os.path.join(r.folder, "grid.png"))]
         if pictures:
-            io.save_png(os.path.join(out_dir, "gallery.png"), io.stack(pictures))
+            io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
-    signals.check()  # a signal swallowed after the last step still ends the run as stopped
-    return results
 
 
 def _check_damaged_metrics(runs, log) -> None:

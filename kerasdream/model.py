@@ -29,6 +29,7 @@ import numpy as np
 from keras import ops
 
 from kerasdream import objectives as objectives_lib
+from kerasdream import precision as precision_lib
 from kerasdream.bases import (
     BaseSpec,
     Preprocess,
@@ -43,6 +44,7 @@ from kerasdream.callbacks import NonFiniteGuard
 from kerasdream.errors import DreamError
 from kerasdream.features import feature_model
 from kerasdream.generator import DreamGenerator, one_hot
+from kerasdream.maco import Maco, maco_transforms
 from kerasdream.objectives import IMAGE, Objective
 from kerasdream.transforms import Jitter, Pad, Rotate, Scale, derived_seed, paper_jitter
 
@@ -209,6 +211,8 @@ def _transform_layers(transforms, stride: int, seed: int, image_shape,
         transforms = lucid_transforms(min(image_shape[:2]), pad=not fixed_size)
     elif transforms == "jitter":
         transforms = [Jitter(paper_jitter(stride))]
+    elif transforms == "maco":
+        transforms = maco_transforms(min(image_shape[:2]))
     if isinstance(transforms, str):
         raise DreamError(f"Transforms must be one of {['default', *TRANSFORM_CHOICES]}, None "
                          f"or a list of layers from kerasdream.transforms. "
@@ -266,6 +270,15 @@ class DreamModel(keras.Model):
         redirect_relu: Lucid's redirected gradient on a ReLU target layer,
             so a dream of a dead channel can still move.
         generator: an existing generator to train further (resume).
+        precision: what the network computes in: `"auto"` (default: bfloat16
+            for large networks where that measured faster, see
+            `kerasdream.precision`), `"float32"`, `"bfloat16"` or
+            `"float16"`. The kernel, its update and the objective stay in
+            float32, and the user's network is never changed (a copy of the
+            layers read computes in the reduced type).
+        transparency: accumulate each dream's gradient magnitude with respect
+            to its image over training (MACO's transparency map, read with
+            `transparency()`); default: on for the `"maco"` parameterization.
     """
 
     def __init__(
@@ -282,6 +295,8 @@ class DreamModel(keras.Model):
         row_keys: Sequence[int] | None = None,
         redirect_relu: bool = True,
         generator: DreamGenerator | None = None,
+        precision: str = precision_lib.DEFAULT_PRECISION,
+        transparency: bool | None = None,
         name: str = "dream",
         **kwargs,
     ):
@@ -317,6 +332,13 @@ class DreamModel(keras.Model):
         if layer_keys:
             self.features = feature_model(base_model, layer_keys, image_shape,
                                           redirect_relu, self.network_name)
+        self.requested_precision = precision_lib.check_precision(precision)
+        self.precision = precision_lib.resolve(precision, self.features, image_shape)
+        # What `call` runs: the float32 view itself, or a reduced-precision copy
+        # of it (exact values, `_features_of`, always come from the float32 one).
+        self.network = self.features
+        if self.features is not None and self.precision != "float32":
+            self.network = precision_lib.reduced_copy(self.features, self.precision)
         self.preprocess = Preprocess(mode, name="preprocess")
         self._shapes = {IMAGE: (dreams, *image_shape)}
         if self.features is not None:
@@ -344,6 +366,11 @@ class DreamModel(keras.Model):
             if initial is not None:
                 generator.set_images(initial)
         self.generator = generator
+        self.transparency_variable = None
+        if _wants_transparency(transparency, generator):
+            self.transparency_variable = self.add_weight(
+                shape=(dreams, *image_shape), initializer="zeros", trainable=False,
+                name="transparency")
         fixed_size = any(d is not None for d in base_model.inputs[0].shape[1:3])
         stride = _stride(self._shapes, layer_keys, image_shape)
         self.transforms = _transform_layers(transforms, stride, seed, image_shape, fixed_size)
@@ -383,15 +410,19 @@ class DreamModel(keras.Model):
         return contextlib.nullcontext()
 
     # ------------------------------------------------------------------- maths
-    def call(self, rows, training=False):
-        """Each dream's objective value, shape (N,)."""
+    def call(self, rows, training=False, image_offset=None):
+        """Each dream's objective value, shape (N,). `image_offset` (zeros, while
+        training with a transparency map) is where the image gradient is read."""
         images = self.generator(rows)
+        if image_offset is not None:
+            images = images + image_offset
         features = {IMAGE: images}
         x = images
         for transform in self.transforms:
             x = transform(x, training=training)
         if self.features is not None:
-            features.update(self.features(self.preprocess(x), training=False))
+            outputs = self.network(self.preprocess(x), training=False)
+            features.update({k: ops.cast(v, "float32") for k, v in outputs.items()})
         return self.objective.value(features, self._targets())
 
     def compute_output_shape(self, input_shape):
@@ -408,25 +439,39 @@ class DreamModel(keras.Model):
             return self._jax_train_step(*args)
         rows = _rows(args[0])
         kernel = self.generator.kernel
+        offset = self._image_offset(rows)
         if backend == "tensorflow":
             import tensorflow as tf
 
             with tf.GradientTape() as tape:
-                values = self(rows, training=True)
+                if offset is not None:
+                    tape.watch(offset)
+                values = self(rows, training=True, image_offset=offset)
                 loss = -ops.sum(values)
-            gradients = tape.gradient(loss, [kernel])
+            gradients = tape.gradient(loss, [kernel] + ([offset] if offset is not None else []))
         elif backend == "torch":
             import torch
 
-            values = self(rows, training=True)
+            if offset is not None:
+                offset.requires_grad_(True)
+            values = self(rows, training=True, image_offset=offset)
             loss = -ops.sum(values)
-            gradients = list(torch.autograd.grad(loss, [kernel.value]))
+            gradients = list(torch.autograd.grad(
+                loss, [kernel.value] + ([offset] if offset is not None else [])))
         else:
             raise DreamError(f"kerasdream trains on the tensorflow, jax and torch backends. "
                              f"Received: KERAS_BACKEND={backend!r}")
+        if offset is not None:
+            self.transparency_variable.assign_add(ops.abs(gradients.pop()))
         self.optimizer.apply(gradients, [kernel])
         self.loss_tracker.update_state(-values)
         return {"loss": self.loss_tracker.result()}
+
+    def _image_offset(self, rows):
+        """Zeros to add to the images whose gradient is the image gradient, or None."""
+        if self.transparency_variable is None:
+            return None
+        return ops.zeros((ops.shape(rows)[0], *self.image_shape))
 
     def _jax_train_step(self, state, data):
         import jax
@@ -435,15 +480,22 @@ class DreamModel(keras.Model):
         rows = _rows(data)
         index = self._kernel_index()
 
-        def loss_of(kernel_value, non_trainable):
+        offset = self._image_offset(rows)
+
+        def loss_of(kernel_value, offset, non_trainable):
             values_in = list(trainable)
             values_in[index] = kernel_value
             values, non_trainable = self.stateless_call(values_in, non_trainable, rows,
-                                                        training=True)
+                                                        training=True, image_offset=offset)
             return -jax.numpy.sum(values), (values, non_trainable)
 
-        (_, (values, non_trainable)), gradient = jax.value_and_grad(loss_of, has_aux=True)(
-            trainable[index], non_trainable)
+        (_, (values, non_trainable)), (gradient, image_gradient) = jax.value_and_grad(
+            loss_of, argnums=(0, 1), has_aux=True)(trainable[index], offset, non_trainable)
+        if offset is not None:
+            non_trainable = list(non_trainable)
+            slot = [id(v) for v in self.non_trainable_variables].index(
+                id(self.transparency_variable))
+            non_trainable[slot] = non_trainable[slot] + jax.numpy.abs(image_gradient)
         [kernel_value], optimizer_state = self.optimizer.stateless_apply(
             optimizer_state, [gradient], [trainable[index]])
         trainable = list(trainable)
@@ -577,6 +629,8 @@ class DreamModel(keras.Model):
         for transform in self.transforms:
             if hasattr(transform, "reset_seed"):
                 transform.reset_seed()
+        if self.transparency_variable is not None:
+            self.transparency_variable.assign(np.zeros(self.transparency_variable.shape, "float32"))
         if getattr(self, "compiled", False):
             for variable, value in zip(self.optimizer.variables, self._fresh_optimizer):
                 variable.assign(value)
@@ -590,6 +644,13 @@ class DreamModel(keras.Model):
     def images(self) -> np.ndarray:
         """The N dreams as float pixel values in [0, 255]."""
         return self.generator.images()
+
+    def transparency(self) -> np.ndarray | None:
+        """Each dream's accumulated image-gradient magnitude (N, H, W, C) since
+        the last `restart`, or None without a transparency map."""
+        if self.transparency_variable is None:
+            return None
+        return keras.ops.convert_to_numpy(self.transparency_variable)
 
     def feature_values(self) -> dict[str, np.ndarray]:
         """What the objective reads from the current dreams, by feature key
@@ -616,6 +677,8 @@ class DreamModel(keras.Model):
             "seed": self.seed,
             "row_keys": list(self.generator.row_keys),
             "redirect_relu": self.redirect_relu,
+            "precision": self.requested_precision,
+            "transparency": self.transparency_variable is not None,
         }
 
     @classmethod
@@ -629,6 +692,23 @@ class DreamModel(keras.Model):
 
 def _rows(data):
     return data[0] if isinstance(data, (tuple, list)) else data
+
+
+def _wants_transparency(transparency: bool | None, generator: DreamGenerator) -> bool:
+    """Whether a model accumulates a transparency map: as asked, else for MACO.
+    Not under a multi-replica strategy (a mirrored accumulator would need an
+    all-reduce of per-replica rows)."""
+    wanted = isinstance(generator.parameterization, Maco) if transparency is None \
+        else bool(transparency)
+    if wanted and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy() and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            if transparency:
+                raise DreamError("A transparency map is not available under a multi-replica "
+                                 "tf.distribute strategy. Received: transparency=True")
+            return False
+    return wanted
 
 
 # ------------------------------------------------------------ short ways in
@@ -679,10 +759,13 @@ def render(model: keras.Model) -> np.ndarray:
     return generator_of(model).render()
 
 
-def visualize(objective: Objective, base=None, *, steps: int = DEFAULT_STEPS,
+def visualize(objective: Objective, base=None, *, steps: int | None = None,
               optimizer=None, **kwargs) -> np.ndarray:
-    """Build, train and render in one call: the three-line way to a dream."""
+    """Build, train and render in one call: the three-line way to a dream.
+
+    `steps` defaults to `DEFAULT_STEPS`, read when called.
+    """
     model = DreamModel(objective, base, **kwargs)
     model.compile(optimizer)
-    model.fit(steps)
+    model.fit(DEFAULT_STEPS if steps is None else steps)
     return model.render()

@@ -20,7 +20,7 @@ import numpy as np
 from kerasdream import io, signals
 from kerasdream import evaluation
 from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
-from kerasdream.callbacks import DreamProgress
+from kerasdream.callbacks import DreamProgress, progress_bar
 from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate, check_memory
 from kerasdream.runlock import RunLock
 from kerasdream.errors import DreamError
@@ -74,6 +74,7 @@ def preimage(
     parameterization: str = PREIMAGE_DEFAULTS["parameterization"],
     transforms: str | None = PREIMAGE_DEFAULTS["transforms"],
     callbacks=(),
+    precision: str = "auto",
 ) -> tuple[np.ndarray, float]:
     """Invert or caricature `photo` (H, W, C in [0, 255]) at `layer`.
 
@@ -82,7 +83,8 @@ def preimage(
     spec = as_spec(base)
     objective = preimage_objective(kind, layer, photo, weight)
     model = DreamModel(objective, spec, size=photo.shape[:2], num_dreams=1,
-                       parameterization=parameterization, transforms=transforms, seed=seed)
+                       parameterization=parameterization, transforms=transforms, seed=seed,
+                       precision=precision)
     model.compile(preimage_optimizer(steps, learning_rate))
     model.fit(steps, callbacks=callbacks)
     image = model.render()
@@ -91,7 +93,8 @@ def preimage(
 
 
 def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learning_rate, seed,
-                 parameterization, transforms, weight, quiet) -> float:
+                 parameterization, transforms, weight, quiet,
+                 precision: str = "auto") -> float:
     """The `invert` / `caricature` commands: result, photo and error on disk."""
     base = load_base(spec)
     height, width, channels = image_shape_for(base, size)
@@ -105,16 +108,16 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
         return _write_preimage(kind, spec, layer, image_path, out_dir, photo, steps=steps,
                                learning_rate=learning_rate, seed=seed,
                                parameterization=parameterization, transforms=transforms,
-                               weight=weight, quiet=quiet)
+                               weight=weight, quiet=quiet, precision=precision)
 
 
 def _write_preimage(kind, spec, layer, image_path, out_dir, photo, *, steps, learning_rate,
-                    seed, parameterization, transforms, weight, quiet) -> float:
-    bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
+                    seed, parameterization, transforms, weight, quiet, precision) -> float:
+    bar = None if quiet else progress_bar(steps, unit_name="step")
     image, error = preimage(
         kind, photo, layer, spec, steps=steps, learning_rate=learning_rate, weight=weight,
         seed=seed, parameterization=parameterization,
-        transforms=transforms,
+        transforms=transforms, precision=precision,
         callbacks=[DreamProgress(bar, dreams=1)],
     )
     try:

@@ -136,8 +136,23 @@ def _affine(images, angle, scale):
     )
 
 
+class _AffineTransform(_RandomTransform):
+    """A transform through `ops.image.affine_transform`.
+
+    TensorFlow's op for it (ImageProjectiveTransformV3) has no XLA kernel,
+    so on that backend the layer says it cannot be compiled, as Keras' own
+    RandomRotation does: `jit_compile="auto"` then leaves XLA off on a GPU
+    instead of failing there. JAX's version is plain jnp code and compiles.
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(seed, **kwargs)
+        if keras.backend.backend() == "tensorflow":
+            self.supports_jit = False
+
+
 @keras.saving.register_keras_serializable(package="kerasdream")
-class Scale(_RandomTransform):
+class Scale(_AffineTransform):
     """Zoom by a random factor in `[1 - max_change, 1 + max_change]`."""
 
     def __init__(self, max_change: float = 0.05, seed: int | None = None, **kwargs):
@@ -157,7 +172,7 @@ class Scale(_RandomTransform):
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
-class Rotate(_RandomTransform):
+class Rotate(_AffineTransform):
     """Rotate by a random angle in `[-max_degrees, max_degrees]`."""
 
     def __init__(self, max_degrees: float = 5.0, seed: int | None = None, **kwargs):

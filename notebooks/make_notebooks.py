@@ -837,6 +837,62 @@ balance: a large weight on either prior leaves little but grey. Notebook 3
 uses both priors the way the paper does, to turn features back into a
 photo.
 '''),
+    ("md", r'''
+## Newer methods: MACO, directions, accentuation
+
+**MACO** (Fel et al., 2023) fixes the image's Fourier *magnitude* to the
+average spectrum of natural photos and trains only its *phase*, under random
+crops and noise (`transforms="maco"`). The image keeps the photos' power at
+every frequency, so it can never turn flat or grey, which helps most at deep
+layers. While it trains, the model adds up how strongly the objective's
+gradient reaches each pixel: the **transparency map** (`model.transparency()`).
+`kerasdream.maco.overlay` shows the dream through it, as Xplique's
+`plot_maco` does: where the filter did not care, the picture fades out.
+'''),
+    ("code", r'''
+from kerasdream import maco
+
+DEEP = "conv_pw_13_relu:pre"
+model = trained(kd.Channel(DEEP, FILTERS), parameterization="maco", transforms="maco")
+images, maps = model.render(), model.transparency()
+show(images, [f"MACO, filter {k}" for k in FILTERS], columns=4)
+show(np.stack([maco.overlay(i, m) for i, m in zip(images, maps)]),  # RGBA: alpha = the map
+     [f"filter {k} through its map" for k in FILTERS], columns=4)
+'''),
+    ("md", r'''
+**Directions.** `Direction(layer, v)` maximizes the mean dot product of the
+layer's activation with a vector `v` in channel space (times the cosine to
+the power `cossim_pow`, which favours pointing along `v` over being long); a
+one-hot `v` is `Channel`. `mean_direction` gives the mean activation of
+photos, so "what this cat excites" and "cat minus coffee" can be dreamed,
+both in one batch (one vector per dream).
+'''),
+    ("code", r'''
+from kerasdream.directions import Direction, mean_direction
+
+cat, coffee = photo("chelsea"), photo("coffee")
+towards_cat = mean_direction(base, LAYER, cat)
+vectors = np.stack([towards_cat, towards_cat - mean_direction(base, LAYER, coffee)])
+images = trained(Direction(LAYER, vectors, cossim_pow=2)).render()
+show(np.concatenate([[cat, coffee], images]),
+     ["cat", "coffee", "cat's direction", "cat minus coffee"], columns=4)
+'''),
+    ("md", r'''
+**Feature accentuation** (Hamblin et al., 2024) starts from a photo and
+pushes one filter up while a distance penalty keeps the picture close to the
+photo (in pixels here; `distance=` a layer name keeps its features close). It
+shows what in *this* photo the filter responds to. At `strength=0` the
+photo comes back unchanged. On the command line:
+`kerasdream accentuate --image cat.png --layer conv_pw_8_relu --filters 0,2`
+writes one picture per filter beside the photo.
+'''),
+    ("code", r'''
+accentuated = kd.accentuate(cat, LAYER, FILTERS, steps=STEPS)
+before, after = activations(cat[None], pre=True), activations(accentuated, pre=True)
+show(np.concatenate([[cat], accentuated]),
+     ["photo"] + [f"filter {k}: {before[0, k]:.1f} -> {after[j, k]:.1f}"
+                  for j, k in enumerate(FILTERS)], columns=5)
+'''),
 ]
 
 # --------------------------------------------------------------- 03 pre-images
@@ -1386,12 +1442,204 @@ show(resumed, [f"filter {k}, {STEPS} steps" for k in range(4)], columns=4, size=
 '''),
 ]
 
+# ------------------------------------------------------------ 06 watch it learn
+
+NB06 = [
+    ("md", r"""
+# 6. Watch it learn
+
+Feature visualization usually looks at a *finished* network. But a dream
+is itself a `fit`, so it can run inside yours: `kd.DreamCallback` dreams
+on your model while it trains, once before the first epoch and after every
+epoch, and shows what the filters or classes pick up as training goes on.
+
+- Every dream starts from **the same seeded image**, so two epochs' pictures
+  differ only because the network changed.
+- It **does not change what your model learns**: the dream trains its own
+  kernel with its own optimizer, reads your layers with `training=False`,
+  and puts every global random state back (Python's, NumPy's, Keras',
+  TensorFlow's). Below we check that the final weights are bitwise those of
+  the same seeded run without it.
+- It writes a labelled grid per epoch, a GIF per dream, and TensorBoard
+  images (step = epochs trained).
+
+Afterwards, `kerasdream evolve` dreams the same filters across saved
+checkpoints.
+"""),
+    ("code", setup_cell("06", extra=(
+        'EPOCHS, TRAIN = (10, 1400) if BUDGET == "full" else (3, 300)\n'))),
+    ("code", r"""
+import skimage.transform
+from sklearn.datasets import load_digits
+
+from kerasdream.dream_callback import DEFAULT_CALLBACK_STEPS
+
+DREAM_STEPS = DEFAULT_CALLBACK_STEPS if BUDGET == "full" else 5   # a dream per epoch
+EVOLVE_STEPS = DEFAULT_STEPS if BUDGET == "full" else 5            # a dream per checkpoint
+digits = load_digits()                                 # 1797 images, 8x8, values 0..16
+images = np.stack([skimage.transform.resize(image * (255 / 16), (32, 32), order=1)
+                   for image in digits.images]).astype("float32")[..., None]   # 0..255
+labels = digits.target
+order = np.random.default_rng(0).permutation(len(labels))
+train, test = order[:TRAIN], order[1400:]
+print(f"{len(train)} training images, {len(test)} test images, 32x32, values 0..255; "
+      f"{EPOCHS} epochs, {DREAM_STEPS} dream steps an epoch")
+"""),
+    ("md", r"""
+## A small CNN, a callback and a checkpoint per epoch
+
+The CNN of notebook 4 (its own `Rescaling`, Keras' default layer names).
+`kd.ClassLogit(range(10))` dreams the ten class scores before the softmax:
+what the network thinks each digit looks like, epoch by epoch. Pixel
+dreams suit 32x32 digits. `keras.callbacks.ModelCheckpoint` saves the model
+after every epoch, for `kerasdream evolve` below; we save the untrained
+model as epoch 0 ourselves.
+
+The progress line shows what each epoch's dream cost (`dream_seconds`) and
+the dreams' mean class score (`dream_activation`); both go into `History`.
+"""),
+    ("code", r"""
+def digits_cnn():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((32, 32, 1)),
+        keras.layers.Rescaling(1 / 255),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+classifier = digits_cnn()
+os.makedirs(f"{OUT}/ckpt", exist_ok=True)
+classifier.save(f"{OUT}/ckpt/epoch_0.keras")
+watch = kd.DreamCallback(kd.ClassLogit(list(range(10))), steps=DREAM_STEPS,
+                         parameterization="pixels", out_dir=f"{OUT}/classes",
+                         log_dir=f"{OUT}/logs")
+checkpoints = keras.callbacks.ModelCheckpoint(f"{OUT}/ckpt/epoch_{{epoch}}.keras")
+began = time.perf_counter()
+history = classifier.fit(images[train], labels[train], epochs=EPOCHS, batch_size=32, verbose=2,
+                         callbacks=[watch, checkpoints])
+print(f"{time.perf_counter() - began:.1f} s in all, {sum(watch.seconds.values()):.1f} s of it "
+      f"dreaming; test accuracy {classifier.evaluate(images[test], labels[test], verbose=0)[1]:.3f}")
+"""),
+    ("md", r"""
+## The same run without the callback
+
+Same seed, same data, same shuffling and dropout: the weights must come
+out bit for bit the same.
+"""),
+    ("code", r"""
+plain = digits_cnn()
+plain.fit(images[train], labels[train], epochs=EPOCHS, batch_size=32, verbose=0)
+print("weights bitwise equal with and without the callback:",
+      all(np.array_equal(a, b) for a, b in zip(plain.get_weights(), classifier.get_weights())))
+"""),
+    ("md", r"""
+## Epochs 0, 1, 3, 10 side by side
+
+`watch.series` holds every epoch's dreams (`epoch_NNN.png` are the same
+grids as files). Before training (epoch 0) the class dreams are fine
+noise that the random network happens to score; after one epoch they are
+blobs and strokes, and the 0 already has its ring; later epochs mostly
+sharpen and shift what is there. Most classes never look like a written
+digit: a dream shows what raises that class's score for *this* network,
+often just the strokes that tell it from the other nine.
+"""),
+    ("code", r"""
+shown = [e for e in (0, 1, 3, 10) if e in watch.activations]
+frames = dict(zip(sorted(watch.activations), watch.series.frames))
+show(np.concatenate([frames[e] for e in shown]),
+     [f"epoch {e}: {k}" for e in shown for k in range(10)], columns=10, size=1.1)
+print("files:", sorted(os.listdir(f"{OUT}/classes"))[:6], "...")
+"""),
+    ("md", r"""
+## TensorBoard
+
+The images went to `logs/dreams` (a TensorBoard run of their own; step =
+epochs trained) with each dream's score as a scalar. Look at them with
+
+```
+tensorboard --logdir kerasdream-output/06/logs
+```
+
+(the Images tab; `pip install tensorboard` if you do not have it:
+kerasdream writes the event files with TensorFlow alone). Here we read the
+event file back instead, to show what is in it. A
+`keras.callbacks.TensorBoard(log_dir)` listed *after* the dream callback
+also records `dream_seconds` and `dream_activation` with the losses.
+"""),
+    ("code", r"""
+import glob
+
+import tensorflow as tf
+
+steps_by_tag = {}
+for path in glob.glob(f"{OUT}/logs/dreams/events.out.tfevents.*"):
+    for event in tf.compat.v1.train.summary_iterator(path):
+        for value in event.summary.value:
+            steps_by_tag.setdefault(value.tag, []).append(event.step)
+for tag in ["dreams/grid", "dreams/class_3", "dream_activation/class_3"]:
+    print(f"{tag:<26} steps {steps_by_tag[tag]}")
+print(len(steps_by_tag), "tags in all")
+"""),
+    ("md", r"""
+## From saved checkpoints: `kerasdream evolve`
+
+The checkpoints `epoch_0.keras` ... are one network at successive moments.
+`kerasdream evolve` dreams the same filters on every one of them (sorted
+naturally: `epoch_2` before `epoch_10`), with one dream model whose network
+gets each checkpoint's weights in turn, and writes a strip per filter (one
+column per checkpoint), a GIF per filter and `grid.gif`. Quote the pattern,
+so the shell passes it on. Here: 8 filters of the last convolution, with
+the package's default dream settings (read before its ReLU, as `kerasdream
+filters` does). We run the command in-process with `kerasdream.cli.main`
+(the same words as on the command line, without a second TensorFlow
+start-up).
+"""),
+    ("code", r"""
+from kerasdream.cli import main
+
+CONV = [layer.name for layer in classifier.layers if isinstance(layer, keras.layers.Conv2D)][-1]
+command = ["evolve", "--model", f"{OUT}/ckpt/epoch_*.keras", "--layer", CONV, "--filters", "0-7",
+           "--steps", str(EVOLVE_STEPS), "--out", f"{OUT}/evolve"]
+print("kerasdream", " ".join(f"'{word}'" if "*" in word else word for word in command))
+assert main(command) == 0
+"""),
+    ("code", r"""
+from PIL import Image
+
+for k in (1, 4, 5) if BUDGET == "full" else (0,):
+    strip = np.asarray(Image.open(f"{OUT}/evolve/filter_{k}.png"))
+    fig, ax = plt.subplots(figsize=(strip.shape[1] / 55, strip.shape[0] / 55))
+    ax.imshow(strip)
+    ax.axis("off")
+    plt.show()
+print(sorted(f for f in os.listdir(f"{OUT}/evolve") if f.endswith(".gif")))
+"""),
+    ("md", r"""
+Each strip is one filter from the untrained network (left) to the trained
+one (right). Early filters often settle within the first epochs; the
+checkpoints show when. The same works on any series of `.keras` files, say
+the checkpoints of a run you trained last week.
+"""),
+]
+
 NOTEBOOKS = {
     "01_dream_a_filter.ipynb": NB01,
     "02_objectives.ipynb": NB02,
     "03_pre_images.ipynb": NB03,
     "04_your_own_model.ipynb": NB04,
     "05_reload_and_resume.ipynb": NB05,
+    "06_watch_it_learn.ipynb": NB06,
 }
 
 
@@ -1433,7 +1681,8 @@ def execute(path: str, budget: str = "full", timeout: int = 1800) -> float:
 # TF_CPP_MIN_LOG_LEVEL cannot hide them; they say nothing about the notebook.
 TF_STARTUP_LINES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|I0000 .*(oneDNN custom operations|cpu_feature_guard).*"
+    r"|I0000 .*(oneDNN custom operations|cpu_feature_guard|cudart_stub).*"
+    r"|E0000 .*cuda_platform.*failed call to cuInit.*"
     r"|To enable the following instructions: .*"
     r"|\[IPKernelApp\] WARNING .*)\r?$",
     re.MULTILINE,

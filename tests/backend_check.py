@@ -5,7 +5,9 @@
 Builds a tiny CNN with fixed weights, trains channel dreams and checks that
 their channels rise and that one N-row run equals N one-row runs; trains an
 objective with every transform, both priors and the Fourier
-parameterization; saves and reloads it (.keras and .h5) and trains it further. Prints one JSON verdict as the last line of
+parameterization; saves and reloads it (.keras and .h5) and trains it further;
+runs a seeded fit with a DreamCallback and checks the weights come out
+bitwise as without it. Prints one JSON verdict as the last line of
 stdout: {"backend": ..., "checks": {name: "ok" or "FAIL: <error>"}, ...}.
 `tests/test_backends.py` runs it in a subprocess per backend.
 """
@@ -30,10 +32,11 @@ from kerasdream.bases import load_base  # noqa: E402
 from kerasdream.io import load_dream, save_dream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import tiny_cnn  # noqa: E402
+from conftest import colour_picker, tiny_cnn  # noqa: E402
 
 CHECKS = ("channel_dreams_rise", "batch_equals_single_runs", "all_transforms_and_priors",
-          "save_reload_keras_and_train_further", "save_reload_h5", "tf_distribute_refused")
+          "save_reload_keras_and_train_further", "save_reload_h5", "tf_distribute_refused",
+          "maco_transparency_map", "dream_callback_leaves_training_bitwise")
 
 
 def numpy(x):
@@ -144,6 +147,67 @@ def tf_distribute_refused(path, state):
     raise Failed("the 'mirrored' strategy was accepted on a non-TensorFlow backend")
 
 
+def maco_transparency_map(path, state):
+    # MACO's phase-only image and the image gradient train_step accumulates:
+    # the colour picker's channel 0 is the mean red, so 3 steps give 3 / 16
+    # on every red pixel and 0 elsewhere.
+    # (The mean red is MACO's fixed DC: that dream cannot move; the tiny CNN's can.)
+    model = kd.DreamModel(kd.Channel("pick", 0), colour_picker(size=4), size=4,
+                          parameterization="maco", transforms=None)
+    model.compile()
+    model.fit(3)
+    expected = np.zeros((1, 4, 4, 3), "float32")
+    expected[..., 0] = 3 / 16
+    error = float(np.max(np.abs(model.transparency() - expected)))
+    expect(error < 1e-6, f"transparency map off by {error}")
+    model = kd.DreamModel(kd.Channel("relu2", 1), path, size=16, parameterization="maco",
+                          transforms="maco")
+    start = images_of(model)
+    model.compile()
+    model.fit(3)
+    moved = float(np.max(np.abs(images_of(model) - start)))
+    expect(moved > 0.1, f"the MACO dream did not move ({moved})")
+    return {"error": error, "moved": moved}
+
+
+def _seeded_fit(callbacks):
+    """A seeded epoch of a conv + dropout classifier on shuffled batches; its weights."""
+    import random
+
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inputs)
+    x = keras.layers.Dropout(0.5)(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (32, 8, 8, 3)).astype("float32")
+    labels = (images[..., 0].mean((1, 2)) > images[..., 2].mean((1, 2))).astype("int32")
+    model.fit(images, labels, epochs=1, batch_size=8, shuffle=True, verbose=0,
+              callbacks=callbacks)
+    return [numpy(w) for w in model.weights], random.random(), np.random.random()
+
+
+def dream_callback_leaves_training_bitwise(path, state, folder):
+    # DreamCallback during a seeded fit: the same final weights and global random
+    # streams as without it, and its PNGs, GIFs and TensorBoard event file written.
+    plain = _seeded_fit([])
+    out = os.path.join(folder, "watch")
+    logs = os.path.join(folder, "logs")
+    callback = kd.DreamCallback(kd.Channel("conv", [0, 1]), steps=2, out_dir=out, log_dir=logs)
+    dreamed = _seeded_fit([callback])
+    expect(all(np.array_equal(a, b) for a, b in zip(plain[0], dreamed[0])),
+           "the callback changed the trained weights")
+    expect(plain[1:] == dreamed[1:], "the callback moved Python's or NumPy's random state")
+    written = sorted(os.listdir(out))
+    expect({"epoch_000.png", "epoch_001.png", "filter_1.gif", "grid.gif"} <= set(written),
+           f"missing files: {written}")
+    events = os.listdir(os.path.join(logs, "dreams"))
+    expect(any(name.startswith("events.out.tfevents.") for name in events),
+           f"no TensorBoard event file: {events}")
+    return {"epochs_dreamed": sorted(callback.activations)}
+
+
 def main() -> int:
     folder = tempfile.mkdtemp(prefix="kerasdream-backend-")
     path = os.path.join(folder, "tiny.keras")
@@ -157,6 +221,9 @@ def main() -> int:
         "save_reload_keras_and_train_further": lambda p, s: _save_reload("keras", p, s, folder),
         "save_reload_h5": lambda p, s: _save_reload("h5", p, s, folder),
         "tf_distribute_refused": tf_distribute_refused,
+        "maco_transparency_map": maco_transparency_map,
+        "dream_callback_leaves_training_bitwise":
+            lambda p, s: dream_callback_leaves_training_bitwise(p, s, folder),
     }
     for name in CHECKS:
         began = time.time()

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+from kerasdream import distribute
 from kerasdream.cli import main
+from kerasdream.errors import DreamError
 
 
 def filters_command(model, out, *extra):
@@ -52,12 +54,18 @@ print(strategy.num_replicas_in_sync, [int(t.shape[0]) for t in strategy.experime
     assert done.stdout.split()[-3:] == ["2", "[2,", "2]"]
 
 
-def test_multiworker_is_refused_with_the_upstream_reason(tiny_cnn_path, tmp_path, capsys):
-    code = main(["filters", "--model", tiny_cnn_path, "--layer", "relu2", "--filters", "0",
-                 "--size", "16", "--steps", "1", "--out", str(tmp_path), "--quiet",
-                 "--strategy", "multiworker"])
-    assert code == 2
-    assert "tensorflow/tensorflow#72388" in capsys.readouterr().err
+def test_multiworker_is_refused_with_the_upstream_reason_and_points_to_cluster(
+        tiny_cnn_path, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["filters", "--model", tiny_cnn_path, "--layer", "relu2", "--filters", "0",
+              "--size", "16", "--steps", "1", "--out", str(tmp_path), "--quiet",
+              "--strategy", "multiworker"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "tensorflow/tensorflow#72388" in err and "--cluster" in err
+    with pytest.raises(DreamError, match="--cluster"):
+        distribute.get_strategy("multiworker")
 
 
 def free_port() -> int:

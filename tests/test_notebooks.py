@@ -31,6 +31,7 @@ EXPECTED = [
     "03_pre_images.ipynb",
     "04_your_own_model.ipynb",
     "05_reload_and_resume.ipynb",
+    "06_watch_it_learn.ipynb",
 ]
 CELL_TIMEOUT = 300  # seconds per cell; a whole small-budget notebook takes well under a minute
 WORKERS = max(1, min(2, os.cpu_count() or 1))

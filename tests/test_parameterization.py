@@ -105,6 +105,48 @@ def test_fourier_inverse_round_trip(shape, kwargs):
     np.testing.assert_allclose(run(layer, raw), images, atol=0.5)
 
 
+def fft_fourier(layer, raw):
+    """The Fourier layer as it was before the matmul DFT: the real part of a
+    full complex inverse FFT, in NumPy's float64."""
+    raw = np.asarray(raw, "float64").reshape(-1, *layer.raw_shape)
+    spectrum = (raw[:, 0] + 1j * raw[:, 1]) * layer.spectrum_scale
+    logits = np.transpose(np.fft.ifft2(spectrum).real, (0, 2, 3, 1))
+    if layer.decorrelate:
+        logits = logits @ parameterization.COLOR_MIX.T.astype("float64")
+    return 255.0 / (1.0 + np.exp(-logits))
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((16, 16, 3), {}), ((12, 20, 3), {"decay": 1.5}), ((7, 9, 1), {}),
+    ((128, 128, 3), {}), ((6, 170, 3), {}),  # the last one above MATMUL_DFT_MAX_SIDE: FFT
+])
+def test_fourier_matmul_dft_gives_the_images_of_the_inverse_fft(shape, kwargs):
+    layer = Fourier(shape, **kwargs)
+    raw = np.random.default_rng(3).normal(0, 1, (2, layer.raw_size))
+    np.testing.assert_allclose(run(layer, raw), fft_fourier(layer, raw), atol=2e-3)
+
+
+def test_fourier_gradient_is_the_inverse_fft_gradient():
+    """The kernel's gradient (what trains a dream) matches the FFT's adjoint:
+    d sum(w * logits) / d raw = scale * (Re, Im) of conj(ifft2)^T w."""
+    layer = Fourier((10, 14, 1))
+    raw = np.random.default_rng(4).normal(0, 1, (1, layer.raw_size)).astype("float32")
+    weights = np.random.default_rng(5).normal(0, 1, (1, 10, 14, 1))
+    import tensorflow as tf
+
+    tensor = tf.constant(raw.reshape(-1, *layer.raw_shape))
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        pixels = layer(tensor)
+        logits = tf.math.log(pixels / (255.0 - pixels))
+        total = tf.reduce_sum(logits * weights)
+    gradient = tape.gradient(total, tensor).numpy()[0]
+    # d Re(ifft2(X))[y, x] / d X[u, v] = exp(2 pi i (uy/H + vx/W)) / (H W)
+    adjoint = np.fft.fft2(weights[0, :, :, 0]).conj() / (10 * 14)
+    expected = np.stack([adjoint.real, -adjoint.imag])[:, None] * layer.spectrum_scale
+    np.testing.assert_allclose(gradient, expected, rtol=1e-3, atol=1e-3)
+
+
 def test_fourier_of_zeros_is_uniform_grey():
     layer = Fourier((8, 6, 3))
     np.testing.assert_allclose(run(layer, np.zeros((2, layer.raw_size))),
@@ -179,6 +221,6 @@ def test_get_by_name_config_or_instance():
 
 def test_get_unknown_name_lists_the_choices():
     with pytest.raises(kd.DreamError,
-                       match=r"Expected one of \['bounded', 'fourier', 'pixels'\]\. "
+                       match=r"Expected one of \['bounded', 'fourier', 'maco', 'pixels'\]\. "
                              r"Received: parameterization='fft'"):
         parameterization.get("fft", (4, 4, 3))

@@ -209,3 +209,19 @@ def test_pad_grows_the_image_with_grey_only_while_training():
     np.testing.assert_array_equal(padded[:, 2:6, 2:6], x)
     assert np.all(padded[:, :2] == 127.5) and np.all(padded[:, :, -2:] == 127.5)
     assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 8, 8, 3)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="TensorFlow's affine op has no XLA kernel; JAX's compiles")
+def test_scale_and_rotate_keep_xla_off_where_their_op_cannot_compile():
+    """`jit_compile=True` on a dream with Scale or Rotate would fail inside
+    fit (ImageProjectiveTransformV3 has no XLA kernel); Keras turns it off."""
+    from conftest import colour_picker
+    from kerasdream.transforms import Jitter as J
+
+    assert not Scale().supports_jit and not Rotate().supports_jit and J(1).supports_jit
+    model = kd.DreamModel(kd.Channel("pick", [0]), colour_picker(8), size=8,
+                          transforms=[Rotate(5.0)], parameterization="pixels")
+    model.compile(jit_compile=True)
+    assert model.jit_compile is False
+    model.fit(2)
