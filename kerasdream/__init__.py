@@ -3,48 +3,51 @@
 A trainable Dense layer on a one-hot input holds one image per kernel row;
 `DreamModel` feeds those images through a Keras CNN it never changes, and
 its `fit` maximizes an objective: feature visualization, many filters at once.
+
+The names below are imported on first use (PEP 562), so `import kerasdream`
+and the command line's start-up do not load Keras and TensorFlow until a
+name that needs them is asked for.
 """
 
+import importlib as _importlib
+import importlib.util  # noqa: F401  (for _importlib.util)
 import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kerasdream.bases import BaseSpec, list_layers, load_base  # noqa: E402
-from kerasdream.callbacks import DreamProgress, NonFiniteError  # noqa: E402
-from kerasdream.dream_callback import DreamCallback  # noqa: E402
-from kerasdream.generator import DreamGenerator  # noqa: E402
-from kerasdream.model import (  # noqa: E402
-    DreamModel,
-    build_dream_model,
-    generator_of,
-    rebuild,
-    render,
-    train,
-    visualize,
-)
 from kerasdream.errors import DreamError  # noqa: E402
-from kerasdream.directions import Direction, NeuronDirection  # noqa: E402
-from kerasdream.accentuate import accentuate  # noqa: E402
-from kerasdream.objectives import (  # noqa: E402
-    Caricature,
-    Channel,
-    ClassLogit,
-    DeepDream,
-    Diversity,
-    Inversion,
-    Neuron,
-    Objective,
-    Rivals,
-)
-from kerasdream.priors import AlphaNorm, TotalVariation  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AlphaNorm", "BaseSpec", "Caricature", "Channel", "ClassLogit", "DeepDream",
-    "Diversity", "DreamCallback", "DreamError", "DreamGenerator", "DreamModel", "DreamProgress", "Inversion",
-    "Neuron", "NonFiniteError", "Objective", "Rivals",
-    "TotalVariation", "build_dream_model", "visualize", "generator_of", "list_layers",
-    "load_base", "rebuild", "render", "train",
-    "Direction", "NeuronDirection", "accentuate",
-]
+# name -> the module that defines it
+_LAZY = {
+    "BaseSpec": "bases", "list_layers": "bases", "load_base": "bases",
+    "DreamProgress": "callbacks", "NonFiniteError": "callbacks",
+    "DreamGenerator": "generator",
+    "DreamModel": "model", "build_dream_model": "model", "generator_of": "model",
+    "rebuild": "model", "render": "model", "train": "model", "visualize": "model",
+    "Caricature": "objectives", "Channel": "objectives", "ClassLogit": "objectives",
+    "DeepDream": "objectives", "Diversity": "objectives", "Inversion": "objectives",
+    "Neuron": "objectives", "Objective": "objectives", "Rivals": "objectives",
+    "AlphaNorm": "priors", "TotalVariation": "priors",
+    "DreamCallback": "dream_callback",
+    "Direction": "directions", "NeuronDirection": "directions",
+    "accentuate": "accentuate",
+}
+
+__all__ = sorted([*_LAZY, "DreamError"])
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        if _importlib.util.find_spec(f"kerasdream.{name}") is not None:  # kd.gallery, ...
+            return _importlib.import_module(f"kerasdream.{name}")
+        raise AttributeError(f"module 'kerasdream' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"kerasdream.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

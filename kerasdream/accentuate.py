@@ -27,9 +27,11 @@ from kerasdream.objectives import IMAGE, Channel, Objective, _PhotoTerm
 # shows them, and the start (the photo through the parameterization's
 # inverse) differs from the photo by less than that.
 PIXEL_TOLERANCE = 0.5
-DEFAULT_STRENGTH = 1.0
-DEFAULT_WEIGHTS = {"pixels": 30.0, "features": 3.0}
-ACCENTUATE_DEFAULTS = {"steps": 100, "parameterization": "fourier", "transforms": "light"}
+from kerasdream.defaults import (  # noqa: E402  (light: the command line reads them)
+    ACCENTUATE_DEFAULTS,
+    DEFAULT_STRENGTH,
+)
+from kerasdream.defaults import ACCENTUATE_WEIGHTS as DEFAULT_WEIGHTS  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ APPLICATIONS: dict[str, Application] = {
     "convnext_tiny": Application("ConvNeXtTiny", "none"),
 }
 
-PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+from kerasdream.defaults import PREPROCESS_MODES  # noqa: E402
 
 # The `name` a keras.applications constructor gives its model, by prefix.
 _APPLICATION_MODEL_NAMES = {
@@ -91,7 +92,7 @@ def display_name(model: keras.Model, spec: BaseSpec | None = None) -> str:
     if spec.is_file:
         return os.path.basename(spec.model)
     return spec.describe()
-DEFAULT_MODEL = "mobilenet"
+from kerasdream.defaults import DEFAULT_MODEL  # noqa: E402
 DEFAULT_ALPHA = 0.25
 
 
@@ -238,6 +239,14 @@ def _read_model_file(spec: BaseSpec) -> keras.Model:
                 f"file (it stores no input shape to build it with). Save it with "
                 f"model.save('....keras') instead. Received: model={spec.model!r}"
             ) from None
+        custom = unregistered_class(error)
+        if custom:
+            raise DreamError(
+                f"The model uses a custom class {custom!r} that Keras does not know: register "
+                f"it with @keras.saving.register_keras_serializable() in a module you import "
+                f"before loading (from the command line: save the model without custom "
+                f"classes). Received: model={spec.model!r}"
+            ) from None
         raise DreamError(
             f"Could not load a Keras model from this file ({type(error).__name__}: "
             f"{first_line(error)}). Expected a model saved with model.save(). "
@@ -326,6 +335,14 @@ def _load_weights(model: keras.Model, spec: BaseSpec) -> None:
             f"The weights file does not fit {spec.describe()} ({type(error).__name__}:"
             f" {first_line(error)}). Received: weights={spec.weights!r}"
         ) from None
+
+
+def unregistered_class(error: Exception) -> str | None:
+    """The class name in Keras' "Could not locate class 'Scale'" error, else None."""
+    import re
+
+    found = re.search(r"Could not locate (?:class|function) '([^']+)'", str(error))
+    return found.group(1) if found else None
 
 
 def first_line(error: Exception) -> str:
@@ -474,6 +491,11 @@ def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tu
                          f"kerasdream needs (height, width, channels) images.")
     if size is None:
         size = (height or 128, width or 128)
+    if isinstance(size, (str, bytes)) or not isinstance(size, (int, np.integer, Sequence)) \
+            or isinstance(size, bool) or (not isinstance(size, (int, np.integer))
+                                          and len(size) != 2):
+        raise DreamError(f"Image size must be an integer or a (height, width) pair of "
+                         f"integers. Received: size={size!r}")
     if isinstance(size, (int, np.integer)):
         size = (int(size), int(size))
     if any(int(s) < 1 for s in size):

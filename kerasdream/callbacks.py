@@ -9,6 +9,7 @@ import time
 import keras
 import numpy as np
 
+from kerasdream import signals
 from kerasdream.errors import DreamError
 
 
@@ -138,6 +139,7 @@ class DreamProgress(keras.callbacks.Callback):
         self.steps_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        signals.check()  # a Ctrl-C or SIGTERM that TensorFlow swallowed stops here
         # `batch` is the last step of the call: fit may run several steps per call.
         steps, self.steps_done = batch + 1 - self.steps_done, batch + 1
         if self.bar is not None:

@@ -1,8 +1,9 @@
 """The `kerasdream` command line: layers, filters, gallery, invert, caricature.
 
 Bad options exit with status 2 and one line naming the bad value and what
-would be valid; an interrupted run exits with 130 and can be finished by
-running the same command again.
+would be valid; a run that could not finish (disk full, every dream failed)
+exits with 1 and one line; Ctrl-C or SIGTERM exits with 130 or 143, and the
+run can be finished by running the same command again.
 """
 
 from __future__ import annotations
@@ -10,48 +11,78 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
+import threading
 from collections.abc import Sequence
 
-from kerasdream.bases import DEFAULT_MODEL, PREPROCESS_MODES
-from kerasdream.distribute import STRATEGIES
-from kerasdream.errors import DreamError
-from kerasdream.gallery import (
+# Only light modules here: `--help` and a bad option must answer without
+# importing TensorFlow. The commands import what they need when they run.
+from kerasdream import signals
+from kerasdream.defaults import (
     ACTIVATIONS,
     DEFAULT_ACTIVATION,
     DEFAULT_BATCH,
     DEFAULT_FILTERS,
-    DEFAULT_SELECTIVITY,
-    OBJECTIVES,
-    SELECTIVE_STRIDE,
-)
-from kerasdream.io import MODEL_FORMATS
-from kerasdream.model import (
+    DEFAULT_MODEL,
     DEFAULT_PARAMETERIZATION,
+    DEFAULT_PRECISION,
+    DEFAULT_PREIMAGE_LEARNING_RATE,
+    DEFAULT_SELECTIVITY,
     DEFAULT_SIZE,
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
+    DEFAULT_WEIGHTS,
+    FLOAT32_MAX,
+    MAX_CPU_DEVICES,
+    MAX_SEED,
+    MAX_STEPS,
+    MODEL_FORMATS,
+    OBJECTIVE_NAMES,
+    PARAMETERIZATION_NAMES,
+    PRECISIONS,
+    PREIMAGE_DEFAULTS,
+    PREPROCESS_MODES,
+    SELECTIVE_STRIDE,
+    STRATEGIES,
     TRANSFORM_CHOICES,
 )
-from kerasdream.parameterization import PARAMETERIZATIONS
-from kerasdream.precision import DEFAULT_PRECISION, PRECISIONS
-from kerasdream.preimages import (
-    DEFAULT_PREIMAGE_LEARNING_RATE,
-    DEFAULT_WEIGHTS,
-    PREIMAGE_DEFAULTS,
-)
+from kerasdream.errors import DreamError, RunFailed
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, limit: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if limit is not None and value > limit:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to {limit}, "
+                                         f"got {text!r}")
+    return value
+
+
+def _at_most(limit: int):
+    def parse(text: str) -> int:
+        return _positive_int(text, limit)
+
+    parse.__name__ = "positive integer"
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a seed from 0 to {MAX_SEED} (2**32 - 1), got {text!r}")
     return value
 
 
@@ -83,9 +114,10 @@ def _learning_rate(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0 or value > FLOAT32_MAX:
         raise argparse.ArgumentTypeError(
-            f"expected a positive finite number, got {text!r}")
+            f"expected a positive finite number (at most float32's {FLOAT32_MAX:.4g}), "
+            f"got {text!r}")
     return value
 
 
@@ -111,13 +143,13 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
     group = parser.add_argument_group("dreams")
     group.add_argument("--size", type=_size, default=(DEFAULT_SIZE, DEFAULT_SIZE),
                        help=f"image size: {DEFAULT_SIZE} or HEIGHTxWIDTH (default {DEFAULT_SIZE})")
-    group.add_argument("--steps", type=_positive_int, default=steps,
+    group.add_argument("--steps", type=_at_most(MAX_STEPS), default=steps,
                        help=f"training steps (default {steps})")
     group.add_argument("--lr", type=_learning_rate, default=None,
                        help=f"learning rate (default: {lr_help})")
-    group.add_argument("--seed", type=int, default=0, help="same seed, same images")
+    group.add_argument("--seed", type=_seed, default=0, help="same seed, same images")
     group.add_argument("--parameterization", default=parameterization,
-                       choices=sorted(PARAMETERIZATIONS),
+                       choices=list(PARAMETERIZATION_NAMES),
                        help=f"how a dream is held: 'fourier' (natural-looking), 'pixels' "
                             f"(the seed's method), 'bounded' (the pre-images paper's) or "
                             f"'maco' (a natural photos' magnitude spectrum, phase only; "
@@ -147,6 +179,9 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         help="dreams trained together in one fit (bounds memory)")
     parser.add_argument("--resume", action="store_true",
                         help="train saved dreams further up to --steps instead of anew")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="retrain dreams that do not match this command, even longer "
+                             "ones, instead of keeping them or refusing to resume them")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--profile", action="store_true",
                         help="print the seconds of each stage (start-up, load, build, trace, "
@@ -160,7 +195,7 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                              f"{SELECTIVE_STRIDE} px: how much of the other channels' soft "
                              f"maximum to subtract, so a dream excites its own filter most "
                              f"(0: the plain channel mean; default {DEFAULT_SELECTIVITY:g})")
-    parser.add_argument("--objective", default="channel", choices=sorted(OBJECTIVES),
+    parser.add_argument("--objective", default="channel", choices=list(OBJECTIVE_NAMES),
                         help="maximize a filter's mean ('channel') or its centre cell")
     parser.add_argument("--strategy", default="default", type=_strategy_name,
                         metavar="{" + ",".join(STRATEGIES) + "}",
@@ -176,7 +211,7 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         help="a folder of JPEG/PNG photos (nested folders too): show each "
                              "filter's top 9 with a heat map of where it fired, and write "
                              "the browsable site (index.html, atlas.json)")
-    parser.add_argument("--cpu-devices", type=_positive_int, default=None,
+    parser.add_argument("--cpu-devices", type=_at_most(MAX_CPU_DEVICES), default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
                              "on a machine with no GPU)")
 
@@ -287,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_accentuate_parser(commands) -> None:
-    from kerasdream.accentuate import ACCENTUATE_DEFAULTS, DEFAULT_STRENGTH, DEFAULT_WEIGHTS
+    from kerasdream.defaults import ACCENTUATE_DEFAULTS, DEFAULT_STRENGTH
+    from kerasdream.defaults import ACCENTUATE_WEIGHTS as DEFAULT_WEIGHTS
 
     sub = commands.add_parser(
         "accentuate", help="push filters up in a photo, staying close to it (one PNG a filter)")
@@ -349,6 +385,17 @@ def _strategy(args):
     return distribute.get_strategy(args.strategy)
 
 
+def _check_results(results, args) -> None:
+    """A run in which not one dream finished is a failure (exit 1), named."""
+    from kerasdream.gallery import all_failed
+
+    if all_failed(results):
+        count = sum(len(r) for r in results.values())
+        lr = "the default" if args.lr is None else f"{args.lr:g}"
+        raise RunFailed(f"Every dream failed ({count} of {count}; see the lines above): "
+                        f"try a smaller learning rate. Received: lr={lr}")
+
+
 def _profiled(command):
     """Run `command(args)`; with `--profile`, print where its seconds went."""
     def run(args) -> None:
@@ -395,8 +442,10 @@ def _cmd_gallery(args) -> None:
         results = run_gallery(
             spec, args.layer, args.filters, _settings(args),
             out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+            strategy=strategy,
         )
+    _check_results(results, args)
     if args.examples:
         _examples_and_site(args, spec, results, strategy)
     print(f"Wrote {os.path.abspath(args.out)}")
@@ -444,8 +493,10 @@ def _cmd_atlas(args) -> None:
         results = run_gallery(
             spec, layers, "all", _settings(args),
             out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-            batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=strategy,
+            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+            strategy=strategy,
         )
+    _check_results(results, args)
     index = _examples_and_site(args, spec, results, strategy)
     if index:
         print(f"Wrote {index}")
@@ -505,18 +556,92 @@ COMMANDS = {
 }
 
 
+def _without_native_logs(text: str) -> str:
+    """`text` minus TensorFlow's and absl's C++ start-up log lines."""
+    native = re.compile(r"^([IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\]|"
+                        r"WARNING: All log messages before absl::InitializeLog)")
+    return "".join(line for line in text.splitlines(keepends=True) if not native.match(line))
+
+
+def _import_quietly() -> None:
+    """Import TensorFlow and Keras with their C++ start-up lines kept off stderr.
+
+    The native libraries write to file descriptor 2 directly, before any
+    setting of theirs can silence them, so fd 2 goes to a file meanwhile;
+    whatever else was written there is passed on.
+    """
+    if "keras" in sys.modules:
+        return
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            try:
+                import tensorflow as tf
+            except ImportError:
+                pass
+            else:
+                tf.config.list_physical_devices()  # CUDA's probe logs too
+            import keras  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            rest = _without_native_logs(capture.read().decode("utf-8", "replace"))
+            if rest:
+                sys.stderr.write(rest)
+
+
+def _interrupted_line(stop: signals.Interrupted) -> str:
+    name = signal_name(stop.signum)
+    if stop.saved:
+        return (f"Interrupted by {name}: the {stop.saved} dream{'s' * (stop.saved != 1)} "
+                f"finished in this run {'are' if stop.saved != 1 else 'is'} saved; run the "
+                f"same command again to finish the rest.")
+    if stop.saved == 0:
+        return (f"Interrupted by {name} before this run finished a dream; nothing of it was "
+                f"saved. Run the same command again to start it.")
+    return (f"Interrupted by {name} before anything was written; run the same command "
+            f"again.")
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    return signal.Signals(signum).name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a command: 0 done, 1 the run failed, 2 bad input, 128 + signal if stopped."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signals.install()
     try:
-        COMMANDS[args.command](args)
-    except DreamError as error:
-        print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        args = build_parser().parse_args(argv)
+        try:
+            _import_quietly()
+            status = COMMANDS[args.command](args)
+        except RunFailed as error:
+            print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        except DreamError as error:
+            print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        return status or 0
+    except signals.Interrupted as stop:
+        print(f"\n{_interrupted_line(stop)}", file=sys.stderr)
+        return stop.exit_status
     except KeyboardInterrupt:
-        print("\nInterrupted. Finished dreams are saved; run the same command again "
-              "to finish the rest.", file=sys.stderr)
+        print("\nInterrupted; run the same command again to finish.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return 0
+    finally:
+        if in_main_thread:
+            signals.restore()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import keras
 
 from kerasdream.errors import DreamError
 
-STRATEGIES = ("default", "mirrored")
+from kerasdream.defaults import STRATEGIES  # noqa: E402
 
 
 def split_cpu(devices: int) -> None:

@@ -14,6 +14,11 @@ class DreamError(ValueError):
     """
 
 
+class RunFailed(DreamError):
+    """The run could not finish (disk full, a folder turned read-only, every
+    dream failed): one line naming the cause; the command line exits with 1."""
+
+
 def closest(name: str, choices: Iterable[str], n: int = 3) -> list[str]:
     """The `n` choices that look most like `name`, best first."""
     choices = list(choices)

@@ -18,7 +18,7 @@ import weakref
 import keras
 from keras import ops
 
-from kerasdream.bases import first_line, resolve_layer
+from kerasdream.bases import first_line, get_layer, resolve_layer
 from kerasdream.errors import DreamError
 
 PRE = ":pre"
@@ -206,6 +206,11 @@ def feature_model(
     outputs, taken = {}, layer_names(base)
     for key in keys:
         path, pre = split_key(base, key)
+        if isinstance(get_layer(base, path), keras.layers.InputLayer):
+            raise DreamError(
+                f"{path!r} is the network's input, not a layer that computes features: "
+                f"choose a layer after it (`kerasdream layers` lists them). "
+                f"Received: layer={path!r}")
         outputs[key] = symbolic_output(base, path, pre, redirect_relu and not pre, taken)
     inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs
     model = keras.Model(inputs, outputs, name=f"{base.name}_features")

@@ -3,14 +3,19 @@
 For each layer, the filters train in chunks of `batch` dreams, one `fit` per
 chunk, on ONE `DreamModel` per chunk size: each chunk restarts it with its
 filters (new kernel rows and targets), so a layer is built and traced once.
-After every chunk its PNGs, per-filter dream models and the layer's
-`metrics.json` are written atomically, so an interrupted run loses at most
-the chunk that was training, and running the same command again skips every
-dream whose configuration matches and finishes the rest.
+After every chunk each dream's PNG, per-filter model and commit record
+(`kerasdream.records`, written last) are written atomically, then the
+layer's `metrics.json` summary. An interrupted run loses at most the chunk
+that was training. Running the same command again checks every record
+against its files and settings: it skips the dreams that match, moves aside
+and redoes those that do not, keeps a longer dream rather than downgrade it
+(unless `overwrite`), and says how many of each. One run at a time writes
+to an output folder (`kerasdream.runlock`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -22,7 +27,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import distribute, evaluation, io, profiling
+from kerasdream import distribute, evaluation, io, profiling, records, signals
 from kerasdream.bases import (
     BaseSpec,
     get_layer,
@@ -34,6 +39,7 @@ from kerasdream.bases import (
 )
 from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
+from kerasdream.runlock import RunLock
 from kerasdream.features import PRE, feature_model, relu_cap
 from kerasdream.model import (
     DEFAULT_PARAMETERIZATION,
@@ -41,28 +47,23 @@ from kerasdream.model import (
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
     DreamModel,
+    check_memory,
     default_optimizer,
 )
 from kerasdream.objectives import Channel, Neuron, Rivals
 from kerasdream.precision import DEFAULT_PRECISION
 
-DEFAULT_BATCH = 16
-DEFAULT_FILTERS = 16
+from kerasdream.defaults import (  # noqa: E402
+    ACTIVATIONS,
+    DEFAULT_ACTIVATION,
+    DEFAULT_BATCH,
+    DEFAULT_FILTERS,
+    DEFAULT_SELECTIVITY,
+    SELECTIVE_STRIDE,
+)
+
 METRICS_FILE = "metrics.json"
 OBJECTIVES = {"channel": Channel, "neuron": Neuron}
-ACTIVATIONS = {
-    "pre": "a ReLU layer's value before its gate and cap (Lucid's _pre_relu)",
-    "post": "the layer's output as it is",
-}
-DEFAULT_ACTIVATION = "pre"
-# How much of the other channels' soft maximum a channel dream subtracts
-# (`Rivals`): measured by `benchmarks/quality.py`; 0 is the plain channel.
-DEFAULT_SELECTIVITY = 2.0
-# ... on layers whose units see at least this many pixels between
-# neighbours (the layer's total stride). Shallower layers hold colour and
-# edge detectors: there the yardstick found the plain channel as selective
-# and more natural (the selective one turns most of them the same green).
-SELECTIVE_STRIDE = 16
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,22 @@ class DreamSettings:
         return objective
 
     def matches(self, recorded: dict, ignore_steps: bool = False) -> bool:
+        return not self.differences(recorded, ignore_steps)
+
+    def differences(self, recorded: dict, ignore_steps: bool = False,
+                    resuming: bool = False) -> list[str]:
+        """'seed: 1 -> 0' for each setting `recorded` has otherwise than these;
+        a resumed dream may go on at another learning rate."""
         mine = dataclasses.asdict(self)
         # Recorded before `precision` existed: those dreams were float32,
         # which is what `auto` is wherever they could have been made.
         recorded = {"precision": DEFAULT_PRECISION, **recorded}
         if ignore_steps:
             mine.pop("steps")
-            recorded = {k: v for k, v in recorded.items() if k != "steps"}
-        return {k: recorded.get(k) for k in mine} == mine
+        if resuming:
+            mine.pop("learning_rate")
+        return [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in mine.items()
+                if recorded.get(k) != v]
 
 
 @dataclass
@@ -146,6 +155,7 @@ class FilterResult:
     robust_rank: int | None = None
     natural_ratio: float | None = None
     robust_natural_ratio: float | None = None
+    resumed_at: list[int] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -276,6 +286,38 @@ rank_of = evaluation.rank_of
 
 
 @dataclass
+class Survey:
+    """What a rerun found for one layer's filters (`LayerRun.survey`).
+
+    `pending` maps each filter still to train to the steps it already has
+    (nonzero only when resuming); `kept` are longer dreams kept rather than
+    downgraded; `moved` names each file moved aside and why.
+    """
+
+    pending: dict[int, int] = dataclasses.field(default_factory=dict)
+    skipped: list[int] = dataclasses.field(default_factory=list)
+    repaired: list[int] = dataclasses.field(default_factory=list)
+    redone: list[int] = dataclasses.field(default_factory=list)
+    kept: dict[int, int] = dataclasses.field(default_factory=dict)
+    resumed_at: dict[int, list[int]] = dataclasses.field(default_factory=dict)
+    moved: list[str] = dataclasses.field(default_factory=list)
+
+    def report(self, layer: str) -> str | None:
+        """'relu2: skipped 4 finished dreams, repaired 1, redid 2.' on a rerun."""
+        if not (self.skipped or self.repaired or self.redone or self.kept):
+            return None
+        text = (f"{layer}: skipped {len(self.skipped)} finished "
+                f"dream{'s' * (len(self.skipped) != 1)}, repaired {len(self.repaired)}, "
+                f"redid {len(self.redone)}")
+        if self.kept:
+            longest = ", ".join(f"{k} ({s} steps)" for k, s in sorted(self.kept.items()))
+            text += (f"; kept {len(self.kept)} longer dream{'s' * (len(self.kept) != 1)} "
+                     f"rather than retrain at fewer steps: filter {longest} "
+                     f"(--overwrite retrains them)")
+        return text + "."
+
+
+@dataclass
 class LayerRun:
     """One layer of a gallery run: where its files go and what is done."""
 
@@ -287,6 +329,7 @@ class LayerRun:
     models_dir: str
     model_format: str = "keras"
     strategy: Any = None
+    saved: int = 0  # dreams this run committed
 
     @property
     def writes(self) -> bool:
@@ -303,36 +346,91 @@ class LayerRun:
         return os.path.join(self.models_dir, network_name(self.spec), layer_folder(self.layer),
                             f"filter_{k}.{self.model_format}")
 
+    def record_path(self, k: int) -> str:
+        return os.path.join(self.folder, records.record_name(k))
+
     def load_metrics(self) -> dict:
-        data = io.read_json(os.path.join(self.folder, METRICS_FILE)) or {}
-        return data if isinstance(data.get("filters"), dict) else {"filters": {}}
+        """The layer's committed dreams: {"filters": {"k": record}} from the records."""
+        return {"filters": {str(k): r for k, r in records.folder_records(self.folder).items()}}
 
-    def is_done(self, metrics: dict, k: int) -> bool:
-        entry = metrics["filters"].get(str(k))
-        return (
-            entry is not None
-            and entry.get("status") == "ok"
-            and self.settings.matches(entry.get("settings", {}))
-            and os.path.isfile(self.png_path(k))
-            and os.path.isfile(self.model_path(k))
-        )
+    def survey(self, resume: bool = False, overwrite: bool = False,
+               move: bool = True) -> Survey:
+        """Check each filter's record against its files and these settings.
 
-    def pending(self, metrics: dict, resume: bool) -> dict[int, int]:
-        """Filters still to train, each with the steps it already has (resume)."""
-        return {k: self.resumable_steps(metrics, k) if resume else 0
-                for k in self.filters if not self.is_done(metrics, k)}
+        Damaged or unmatched files are moved aside (`*.corrupt`, `*.stale`)
+        when `move`; raises `DreamError` when `resume` cannot continue a
+        dream made with other settings.
+        """
+        found = Survey()
+        settings = self.settings
+        for k in self.filters:
+            paths = (self.png_path(k), self.model_path(k), self.record_path(k))
+            record = records.read_record(paths[2])
+            if record is None:
+                left = [p for p in paths[:2] if os.path.lexists(p)]
+                if left:
+                    self._aside(found, left, ".stale", "left by an interrupted or another "
+                                "run (no commit record)", move)
+                    found.redone.append(k)
+                found.pending[k] = 0
+                continue
+            problem = (f"its record is {record}" if isinstance(record, str)
+                       else records.check_files(record, *paths[:2]))
+            if problem is None and record["filter"] != k:
+                problem = f"its record is filter {record['filter']}'s"
+            if problem:
+                self._aside(found, paths, ".corrupt", problem, move)
+                found.repaired.append(k)
+                found.pending[k] = 0
+                continue
+            steps, history = record["steps"], record["resumed_at"]
+            finished = record["status"] in records.FINISHED
+            differences = settings.differences(record["settings"], ignore_steps=True,
+                                               resuming=resume)
+            if (finished and not differences and steps == settings.steps
+                    and (resume or not history)):
+                found.skipped.append(k)
+                continue
+            if differences and resume and not overwrite:
+                raise DreamError(
+                    f"Cannot resume filter {k} of {self.layer}: its saved dream was made with "
+                    f"other settings ({'; '.join(differences)}). Use the same settings, or "
+                    f"--overwrite to start it again. Received: {self.record_path(k)!r}")
+            if not differences and finished and steps > settings.steps and not overwrite:
+                found.kept[k] = steps
+                continue
+            if not differences and resume and steps < settings.steps:
+                found.pending[k] = steps  # continue it
+                found.resumed_at[k] = history
+                continue
+            if finished and not overwrite:
+                why = ("made with other settings: " + "; ".join(differences) if differences
+                       else f"trained {steps} steps" + (f" resumed at {history}" if history
+                                                        else "")
+                       + f", not a fresh {settings.steps}-step dream")
+                self._aside(found, paths, ".stale", why, move)
+            found.redone.append(k)
+            found.pending[k] = 0
+        return found
 
-    def resumable_steps(self, metrics: dict, k: int) -> int:
-        """Steps already trained by a saved model with otherwise equal settings, or 0."""
-        entry = metrics["filters"].get(str(k))
-        finished = entry is not None and (entry.get("status") == "ok"
-                                          or str(entry.get("status")).startswith("stopped"))
-        if (not finished
-                or not self.settings.matches(entry.get("settings", {}), ignore_steps=True)
-                or not os.path.isfile(self.model_path(k))):
-            return 0
-        done = int(entry.get("steps", 0))
-        return done if done < self.settings.steps else 0
+    def _aside(self, found: Survey, paths, suffix: str, why: str, move: bool) -> None:
+        names = []
+        for path in paths:
+            if move and self.writes:
+                path = records.move_aside(path, suffix) or ""
+            elif os.path.lexists(path):
+                path += suffix
+            else:
+                path = ""
+            if path:
+                names.append(os.path.basename(path))
+        if names:
+            found.moved.append(f"{self.layer}: moved aside {', '.join(names)}: {why}.")
+
+    def pending(self, metrics: dict | None = None, resume: bool = False) -> dict[int, int]:
+        """Filters still to train, each with the steps it already has (resume);
+        looks only, moves nothing."""
+        return self.survey(resume, move=False).pending
 
 
 def run_layer(
@@ -340,22 +438,34 @@ def run_layer(
     *,
     batch: int = DEFAULT_BATCH,
     resume: bool = False,
+    overwrite: bool = False,
+    survey: Survey | None = None,
     progress: keras.utils.Progbar | None = None,
     log: Callable[[str], None] = print,
 ) -> list[FilterResult]:
-    """Dream every filter of `run.layer` not already done; return all results."""
+    """Dream every filter of `run.layer` not already done; return all results.
+
+    Takes no lock: the caller (`run_gallery`, or a cluster's driver) holds it.
+    """
     base = load_base(run.spec)
-    metrics = run.load_metrics()
+    if survey is None:
+        survey = run.survey(resume, overwrite)
+    if run.writes and survey.pending:
+        # Before training, not after: a read-only folder must not cost the work.
+        io.check_writable(run.folder)
+        io.check_writable(os.path.dirname(run.model_path(0)))
     models: dict[int, DreamModel] = {}  # one built, traced model per chunk size
-    for group, done_steps in chunks(run.pending(metrics, resume), batch):
-        record(run, metrics, _train_chunk(run, base, models, group, done_steps, progress, log))
+    for group, done_steps in chunks(survey.pending, batch):
+        history = {k: survey.resumed_at.get(k, []) + ([done_steps] if done_steps else [])
+                   for k in group}
+        _train_chunk(run, base, models, group, done_steps, progress, log, history)
         if run.writes:
             with profiling.stage("write"):
-                _write_metrics(run, metrics)
+                _write_metrics(run)
     if run.writes:
         with profiling.stage("write"):
             _write_grid(run)
-    return layer_results(run, metrics)
+    return layer_results(run, run.load_metrics())
 
 
 def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
@@ -374,7 +484,8 @@ def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
 
 
 def record(run: LayerRun, metrics: dict, results: Sequence[FilterResult]) -> None:
-    """Enter a chunk's results, with the settings that made them, into `metrics`."""
+    """Enter a chunk's results, with the settings that made them, into `metrics`
+    (in memory: on disk each dream's commit record is the truth)."""
     for result in results:
         metrics["filters"][str(result.filter)] = {
             **result.as_dict(),
@@ -412,7 +523,12 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
     return model
 
 
-def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[FilterResult]:
+def _train_chunk(run, base, models, filters, done_steps, progress, log,
+                 history=None) -> list[FilterResult]:
+    """Train one chunk and commit each dream: PNG, model, then its record.
+
+    Callable without the run lock (a cluster's workers write this way).
+    """
     settings = run.settings
     # Every replica takes an equal slice of the batch: pad with copies of the
     # last filter (same row key, so the same dream) and drop them afterwards.
@@ -425,6 +541,7 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
     preprocess = model.preprocess.mode
     with profiling.stage("score"):
         start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
+    start_kernel = keras.ops.convert_to_numpy(generator.kernel)
 
     began = time.perf_counter()
     error = None
@@ -437,6 +554,7 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
         error = fault
         resumed = f" (steps counted from the resume at step {done_steps})" if done_steps else ""
         log(f"{run.layer}: {error}{resumed}")
+    signals.check()  # a signal TensorFlow swallowed during the last step
     seconds = time.perf_counter() - began
     for name, value in zip(("trace", "train"), clock.split(seconds, fresh)):
         profiling.add(name, value)
@@ -444,22 +562,24 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
 
     images = generator.render()
     transparency = model.transparency()
+    moved = np.any(keras.ops.convert_to_numpy(generator.kernel) != start_kernel, axis=1)
     state = model.training_state()
     with profiling.stage("score"):
         scores = evaluation.score_dreams(base, run.layer, images[:len(filters)], filters,
                                          preprocess)
     results = []
     for row, (k, score) in enumerate(zip(filters, scores)):
-        if run.writes:
-            with profiling.stage("write"):
-                io.save_png(run.png_path(k), images[row])
-                if transparency is not None:  # MACO: the map and the dream shown through it
-                    _save_transparency(run.png_path(k), images[row], transparency[row])
-                io.save_dream(generator.select([row], state), run.model_path(k))
-        results.append(FilterResult(
+        start, final = float(start_acts[row, k]), score["activation"]
+        if status[row] == "ok" and not moved[row]:
+            status[row] = DEAD  # not one step changed it: no gradient reached it
+        saturated = float(np.mean((images[row] == 0) | (images[row] == 255)))
+        if status[row] == "ok" and saturated >= SATURATED:
+            status[row] = (f"saturated: {saturated:.0%} of its pixel values are 0 or 255 "
+                           f"(the learning rate is too large)")
+        result = FilterResult(
             filter=k,
-            start_activation=float(start_acts[row, k]),
-            final_activation=score["activation"],
+            start_activation=start,
+            final_activation=final,
             rank=score["rank"],
             steps=trained[row],
             wall_seconds=round(seconds / len(filters), 4),
@@ -467,8 +587,43 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log) -> list[
             robust_rank=score["robust_rank"],
             natural_ratio=score["natural_ratio"],
             robust_natural_ratio=score["robust_natural_ratio"],
-        ))
+            resumed_at=(history or {}).get(k, [done_steps] if done_steps else []),
+        )
+        if run.writes:
+            with signals.deferred(), profiling.stage("write"):  # whole or not at all
+                _commit(run, k, images[row], generator.select([row], state), result,
+                        None if transparency is None else transparency[row])
+        results.append(result)
     return results
+
+
+# The status of a dream no training step changed: its filter never fired,
+# so no gradient reached it (a dead ReLU, a zero filter).
+DEAD = "dead"
+# The share of 0 and 255 values from which a dream is pure noise or flat
+# colour: a learning rate far too large (healthy dreams here: under 2 %).
+SATURATED = 0.9
+
+
+def _commit(run: LayerRun, k: int, image: np.ndarray, dream, result: FilterResult,
+            transparency: np.ndarray | None = None) -> None:
+    """PNG (and MACO's maps), model, then the record naming both by hash: the
+    record is the commit."""
+    record_path = run.record_path(k)
+    if os.path.lexists(record_path):
+        os.remove(record_path)  # uncommit the old dream before replacing its files
+    png, model = run.png_path(k), run.model_path(k)
+    io.save_png(png, image)
+    if transparency is not None:  # MACO: the map and the dream shown through it
+        _save_transparency(png, image, transparency)
+    io.save_dream(dream, model)
+    io.write_json(record_path, {
+        **result.as_dict(),
+        "settings": dataclasses.asdict(run.settings),
+        "png_sha256": records.sha256_of(png),
+        "model_sha256": records.sha256_of(model),
+    })
+    run.saved += 1
 
 
 def _save_transparency(png_path: str, image: np.ndarray, transparency: np.ndarray) -> None:
@@ -515,17 +670,22 @@ def chunk_outcome(dreams: int, steps: int, done_steps: int,
     return trained, status
 
 
-def _write_metrics(run: LayerRun, metrics: dict) -> None:
-    metrics.update({
+def _write_metrics(run: LayerRun, metrics: dict | None = None) -> None:
+    """The layer's summary, rebuilt from every record in its folder, so runs of
+    other filters (and a cluster's workers) keep their entries. `metrics`, the
+    caller's in-memory copy, is not needed: the records are the truth."""
+    metrics = {
         "layer": run.layer,
         "network": run.spec.get_config(),
         "channels": layer_channels(load_base(run.spec), run.layer),
-    })
+        **run.load_metrics(),
+    }
     io.write_json(os.path.join(run.folder, METRICS_FILE), metrics)
 
 
 def _write_grid(run: LayerRun) -> np.ndarray | None:
-    done = [k for k in run.filters if os.path.isfile(run.png_path(k))]
+    committed = run.load_metrics()["filters"]
+    done = [k for k in run.filters if str(k) in committed and os.path.isfile(run.png_path(k))]
     if not done:
         return None
     images = [io.load_image(run.png_path(k), channels=_png_channels(run.png_path(k)))
@@ -538,8 +698,11 @@ def _write_grid(run: LayerRun) -> np.ndarray | None:
 def _png_channels(path: str) -> int:
     from PIL import Image
 
-    with Image.open(path) as image:
-        return 1 if image.mode == "L" else 3
+    try:
+        with Image.open(path) as image:
+            return 1 if image.mode == "L" else 3
+    except (OSError, SyntaxError):
+        return 3  # load_image names the damaged file
 
 
 def summarize(layer: str, results: Sequence[FilterResult]) -> str:
@@ -554,7 +717,13 @@ def summarize(layer: str, results: Sequence[FilterResult]) -> str:
     if ratios:
         text += (f"; median {np.median(ratios):.2f}x the filter's strongest response to "
                  f"real photos")
-    failed = sum(r.status != "ok" for r in results)
+    dead = sum(r.status == DEAD for r in results)
+    saturated = sum(r.status.startswith("saturated") for r in results)
+    failed = sum(r.status not in ("ok", DEAD) for r in results) - saturated
+    text += (f"; {saturated} saturated to 0 and 255 (try a smaller learning rate)"
+             if saturated else "")
+    text += (f"; {dead} dead (the filter never fired: no gradient reached its dream)"
+             if dead else "")
     return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
 
 
@@ -569,24 +738,65 @@ def run_gallery(
     model_format: str = "keras",
     batch: int = DEFAULT_BATCH,
     resume: bool = False,
+    overwrite: bool = False,
     quiet: bool = False,
     strategy: Any = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
-    layer, 16 filters each), one grid per layer and `gallery.png` for several."""
+    layer, 16 filters each), one grid per layer and `gallery.png` for several.
+
+    Holds `out_dir`'s run lock throughout (`FolderInUse` if another run does).
+    """
     runs = gallery_runs(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
                         model_format=model_format, strategy=strategy)
-    for folder in (out_dir, models_dir):
-        io.remove_stale_temporaries(folder)
-    total = total_steps(runs, resume)
+    base = load_base(spec)
+    image_shape = image_shape_for(base, tuple(settings.size) if isinstance(settings.size, list)
+                                  else settings.size)
+    check_memory(min(batch, max(len(run.filters) for run in runs)), image_shape)
+    lock = RunLock(out_dir) if distribute.is_chief(strategy) else contextlib.nullcontext()
+    try:
+        with lock:
+            stale = lock.stale_message() if isinstance(lock, RunLock) else None
+            if stale:
+                log(stale)
+            for folder in (out_dir, models_dir):
+                io.remove_stale_temporaries(folder)
+            return _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy,
+                               log)
+    except signals.Interrupted as stop:
+        stop.saved = sum(run.saved for run in runs)
+        raise
+    except OSError as error:  # moving a file aside, taking the lock: on a full or read-only disk
+        failed = io.storage_error(error, out_dir)
+        if failed is None:
+            raise
+        raise failed from None
+
+
+def _run_layers(runs, base, out_dir, batch, resume, overwrite, quiet, strategy, log):
+    for run in runs:  # a refusal (resume with other settings) before anything is moved
+        run.survey(resume, overwrite, move=False)
+    surveys = [run.survey(resume, overwrite) for run in runs]
+    for run, survey in zip(runs, surveys):
+        for line in survey.moved:
+            log(line)
+        report = survey.report(run.layer)
+        if report:
+            log(report)
+    if any(run.writes for run in runs):
+        _check_damaged_metrics(runs, log)
+    steps = runs[0].settings.steps
+    total = sum(len(s.pending) * steps - sum(s.pending.values()) for s in surveys)
     if total == 0:
         log("Every dream is already done; nothing to train.")
     progress = None if quiet or total == 0 else progress_bar(total, unit_name="dream-step")
     results = {}
-    for run in runs:
-        results[run.layer] = run_layer(run, batch=batch, resume=resume, progress=progress, log=log)
+    for run, survey in zip(runs, surveys):
+        results[run.layer] = run_layer(run, batch=batch, resume=resume, overwrite=overwrite,
+                                       survey=survey, progress=progress, log=log)
     finish_gallery(runs, results, log)
+    signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
 
@@ -613,7 +823,7 @@ def gallery_runs(
     runs = []
     for layer in layers:
         channels = layer_channels(base, layer)
-        chosen = (parse_filters(filters, channels) if filters
+        chosen = (parse_filters(filters, channels) if filters is not None
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy))
@@ -632,11 +842,32 @@ def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResul
                    log: Callable[[str], None] = print) -> None:
     """`gallery.png` over several layers' grids, and one summary line per layer."""
     if len(runs) > 1 and runs[0].writes:
-        with profiling.stage("write"):
-            pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs]
+        pictures = [io.load_image(os.path.join(r.folder, "grid.png")) for r in runs
+                    if os.path.isfile(os.path.join(r.folder, "grid.png"))]
+        if pictures:
             io.save_png(os.path.join(runs[0].out_dir, "gallery.png"), io.stack(pictures))
     for layer, layer_results in results.items():
         log(summarize(layer, layer_results))
+
+
+def _check_damaged_metrics(runs, log) -> None:
+    """A `metrics.json` that is not a summary is moved aside; it is rebuilt from the records."""
+    for run in runs:
+        path = os.path.join(run.folder, METRICS_FILE)
+        if not os.path.exists(path):
+            continue
+        data = io.read_json(path)
+        if not (isinstance(data, dict) and isinstance(data.get("filters"), dict)):
+            records.move_aside(path, ".corrupt")
+            log(f"{run.layer}: moved aside {METRICS_FILE}.corrupt: it was damaged "
+                f"(not a summary of dreams); rebuilt from the dreams' records.")
+            _write_metrics(run)
+
+
+def all_failed(results: dict[str, list[FilterResult]]) -> bool:
+    """True when the run dreamed something and not one dream finished."""
+    statuses = [r.status for rs in results.values() for r in rs]
+    return bool(statuses) and not any(s in records.FINISHED for s in statuses)
 
 
 def write_index(out_dir: str, spec: BaseSpec, layers: Sequence[str]) -> str:

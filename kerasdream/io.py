@@ -7,8 +7,10 @@ place, so an interrupted run never leaves a partial PNG, JSON or model.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -17,26 +19,81 @@ import keras
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kerasdream.errors import DreamError
+from kerasdream.errors import DreamError, RunFailed
 from kerasdream.runlock import remove_dead_temporaries, temporary_prefix
 
-MODEL_FORMATS = ("keras", "h5")
+from kerasdream.defaults import MODEL_FORMATS  # noqa: E402
 FRAME_COLOUR = (160, 160, 160)
+
+
+# What a full or read-only disk raises, in any writer (PIL, h5py, zipfile, json).
+_STORAGE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                   errno.EPERM}
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def storage_error(error: BaseException, path: str) -> RunFailed | None:
+    """One line for a write that failed for lack of space or permission, else None.
+
+    Keras and h5py wrap the OSError in their own exceptions: the chain is searched.
+    """
+    seen = error
+    while seen is not None and not (isinstance(seen, OSError) and seen.errno in _STORAGE_ERRORS):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        if "No space left on device" not in str(error) and "Errno 28" not in str(error):
+            return None
+        reason = "No space left on device"
+    else:
+        reason = os.strerror(seen.errno)
+        path = seen.filename if isinstance(seen.filename, str) else path
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        free = f"{_amount(shutil.disk_usage(folder).free)} free there"
+    except OSError:
+        free = "free space unknown"
+    return RunFailed(f"Could not write {path} ({reason}; {free}). Finished files are intact: "
+                     f"free space or fix the permissions, then run the same command again.")
+
+
+def _amount(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
 
 
 @contextlib.contextmanager
 def atomic_path(path: str) -> Iterator[str]:
-    """A temporary path beside `path`; renamed onto `path` if the block succeeds."""
+    """A temporary path beside `path`; renamed onto `path` if the block succeeds.
+
+    The file gets the mode the umask gives new files (mkstemp's is 0600), and a
+    full or read-only disk is one `RunFailed` line naming the path.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = os.path.splitext(path)[1]
-    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(), suffix=suffix, dir=folder)
-    os.close(handle)
+    temporary = None
     try:
+        os.makedirs(folder, exist_ok=True)
+        suffix = os.path.splitext(path)[1]
+        handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(), suffix=suffix,
+                                             dir=folder)
+        os.close(handle)
         yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
+    except Exception as error:
+        failed = storage_error(error, path)
+        if failed is None:
+            raise
+        raise failed from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)
 
 
@@ -49,6 +106,8 @@ def check_writable(folder: str) -> None:
     except OSError as error:
         raise DreamError(f"Cannot write to this folder ({error.strerror}). "
                          f"Received: {folder!r}") from None
+    if not os.access(folder, os.W_OK):  # root passes TemporaryFile, not a read-only mount
+        raise DreamError(f"Cannot write to this folder (read-only). Received: {folder!r}")
 
 
 def remove_stale_temporaries(folder: str) -> None:
@@ -98,16 +157,33 @@ def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3
     try:
         with Image.open(path) as image:
             image.load()
-            image = image.convert("L" if channels == 1 else "RGB")
+            image = _eight_bit(image).convert("L" if channels == 1 else "RGB")
     except FileNotFoundError:
         raise DreamError(f"Image file not found. Received: image={path!r}") from None
-    except (OSError, SyntaxError) as error:
+    except Image.DecompressionBombError as error:
+        raise DreamError(f"The image is too large to open safely ({error}). Resize it "
+                         f"first. Received: image={path!r}") from None
+    except (OSError, SyntaxError, ValueError) as error:
         raise DreamError(f"Could not read the image ({error}). Expected a PNG or JPEG "
                          f"file. Received: image={path!r}") from None
     if size is not None and image.size != (size[1], size[0]):
         image = image.resize((size[1], size[0]), Image.BILINEAR)
     array = np.asarray(image, dtype="float32")
     return array[..., None] if array.ndim == 2 else array
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16- and 32-bit grey images scaled to 8 bits (PIL's convert would clip them)."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        array = np.asarray(image).astype("float64")
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() <= 65535 else 2**32 - 1
+        return Image.fromarray(np.round(array * (255.0 / top)).astype("uint8"), mode="L")
+    if image.mode == "F":
+        array = np.asarray(image, dtype="float64")
+        top = 1.0 if array.max() <= 1.0 else 255.0
+        return Image.fromarray(np.clip(np.round(array * 255.0 / top), 0, 255).astype("uint8"),
+                               mode="L")
+    return image
 
 
 def grid(images: np.ndarray, labels: Sequence[str] | None = None, columns: int | None = None,
@@ -200,9 +276,10 @@ def load_dream(path: str):
             path, custom_objects=_custom_objects(), compile=False, safe_mode=True
         )
     except Exception as error:
-        raise DreamError(f"Could not load a dream model from this file "
-                         f"({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
-                         f"Received: path={path!r}") from None
+        # Keras says "File not found" for a .keras file that is not a whole zip archive.
+        raise DreamError(f"Could not load a dream model from this file: it is damaged or "
+                         f"not a saved dream ({type(error).__name__}). Delete it, or rerun "
+                         f"the command that made it. Received: path={path!r}") from None
     if not isinstance(model, DreamGenerator):
         raise DreamError(f"The file holds a {type(model).__name__}, not a kerasdream "
                          f"DreamGenerator. Received: path={path!r}")

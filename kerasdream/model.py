@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import numbers
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,19 +48,19 @@ from kerasdream.maco import Maco, maco_transforms
 from kerasdream.objectives import IMAGE, Objective
 from kerasdream.transforms import Jitter, Pad, Rotate, Scale, derived_seed, paper_jitter
 
-DEFAULT_SIZE = 128
-DEFAULT_STEPS = 200
-DEFAULT_LEARNING_RATE = 0.05
+from kerasdream.defaults import (  # noqa: E402
+    FLOAT32_MAX,
+    MAX_SEED,
+    MAX_STEPS,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_PARAMETERIZATION,
+    DEFAULT_SIZE,
+    DEFAULT_STEPS,
+    DEFAULT_TRANSFORMS,
+    TRANSFORM_CHOICES,
+)
+
 GRADIENT_LIMIT = 1e15  # per element: its square stays finite in float32
-DEFAULT_PARAMETERIZATION = "fourier"
-DEFAULT_TRANSFORMS = "light"
-TRANSFORM_CHOICES = {
-    "light": "jitter 4, scale 0.9-1.1, rotate up to 8 degrees, jitter 2",
-    "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
-    "jitter": "the pre-images paper's jitter for the layer's stride",
-    "maco": "MACO's random crop of 60 to 100 percent of each side, then noise of 10 grey levels",
-    "none": "no transforms",
-}
 
 
 def _scaled(amount: int, size: int) -> int:
@@ -96,21 +98,68 @@ def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Op
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE
     check_learning_rate(learning_rate)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = float(learning_rate)  # Keras refuses numpy scalars
     return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
 
 
 def check_learning_rate(learning_rate) -> None:
+    """A positive number float32 can hold (numpy scalars too), or a schedule."""
     if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
         return
-    if not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool) \
-            or not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise DreamError(f"Learning rate must be a positive finite number. "
-                         f"Received: learning_rate={learning_rate!r}")
+    if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool) \
+            or not np.isfinite(learning_rate) or not 0 < learning_rate <= FLOAT32_MAX:
+        raise DreamError(f"Learning rate must be a positive finite number (at most "
+                         f"float32's {FLOAT32_MAX:.4g}). Received: learning_rate={learning_rate!r}")
 
 
-def check_positive_int(name: str, value) -> None:
+def check_seed(seed) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) \
+            or not 0 <= seed <= MAX_SEED:
+        raise DreamError(f"seed must be an integer from 0 to {MAX_SEED} (2**32 - 1). "
+                         f"Received: seed={seed!r}")
+    return int(seed)
+
+
+# The least a dream step holds per image pixel and channel, in float32 copies:
+# the image, its parameterization, the transformed and preprocessed views,
+# and the gradients of each. The network's activations come on top.
+COPIES_PER_PIXEL = 8
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux), or the machine's total."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(dreams: int, image_shape: Sequence[int]) -> None:
+    """Refuse sizes whose images alone would not fit in memory (not a many-GiB allocation)."""
+    need = int(dreams) * int(np.prod(image_shape, dtype="float64")) * 4 * COPIES_PER_PIXEL
+    have = available_memory()
+    if have is not None and need > have:
+        raise DreamError(
+            f"{dreams} dream{'s' * (dreams != 1)} of {image_shape[0]}x{image_shape[1]} pixels "
+            f"would need at least {need / 2**30:.1f} GiB of memory, more than the "
+            f"{have / 2**30:.1f} GiB available. Use a smaller size or fewer dreams per batch. "
+            f"Received: size={tuple(image_shape[:2])}")
+
+
+def check_positive_int(name: str, value, limit: int | None = None) -> None:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
         raise DreamError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    if limit is not None and value > limit:
+        raise DreamError(f"{name} must be a positive integer up to {limit}. "
+                         f"Received: {name}={value!r}")
 
 
 def one_step_per_call() -> str | None:
@@ -263,7 +312,7 @@ class DreamModel(keras.Model):
             self.spec, base_model = spec, load_base(spec)
             mode = spec.preprocess_mode
         self.network_name = display_name(base_model, self.spec)
-        self.seed, self.redirect_relu = int(seed), bool(redirect_relu)
+        self.seed, self.redirect_relu = check_seed(seed), bool(redirect_relu)
 
         if generator is not None:
             image_shape, dreams = generator.image_shape, generator.num_dreams
@@ -272,8 +321,9 @@ class DreamModel(keras.Model):
             if self.spec is not None and min(image_shape[:2]) < self.spec.min_size:
                 raise DreamError(f"{self.network_name} needs images of at least "
                                  f"{self.spec.min_size} pixels. Received: size={image_shape[:2]}")
-            dreams = num_dreams or objective.num_rows
+            dreams = objective.num_rows if num_dreams is None else num_dreams
         check_positive_int("num_dreams", dreams)
+        check_memory(dreams, image_shape)
         self._check_rows(objective, dreams)
         self.num_dreams, self.image_shape = int(dreams), tuple(image_shape)
 
@@ -697,7 +747,7 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
           jit_compile: bool | str = "auto",
           steps_per_execution: int | None = None) -> keras.callbacks.History:
     """`model.compile(...)` then `model.fit(steps)`: a fresh optimizer each call."""
-    check_positive_int("steps", steps)
+    check_positive_int("steps", steps, MAX_STEPS)
     if optimizer is None:
         optimizer = default_optimizer(learning_rate)
     model.compile(optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile)

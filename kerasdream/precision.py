@@ -23,14 +23,7 @@ import numpy as np
 
 from kerasdream.errors import DreamError
 
-PRECISIONS = {
-    "auto": "bfloat16 where it measured faster: large networks on AMX / AVX-512 bf16 "
-            "CPUs and on GPUs of compute capability 8 or newer; float32 elsewhere",
-    "float32": "full precision everywhere",
-    "bfloat16": "the network in bfloat16 (kernel, update and objective in float32)",
-    "float16": "the network in float16 (for GPUs; no loss scaling)",
-}
-DEFAULT_PRECISION = "auto"
+from kerasdream.defaults import DEFAULT_PRECISION, PRECISIONS  # noqa: E402
 # `auto` takes bfloat16 for networks of at least this many multiply-adds per
 # image at the dream's size: VGG16 block5_conv3 at 128 px has 5.0e9 (4.4x
 # faster in bfloat16 here) and ResNet50 conv4_block6_out 1.3e9 (1.5x); the

@@ -17,25 +17,22 @@ import os
 import keras
 import numpy as np
 
-from kerasdream import io
+from kerasdream import io, signals
 from kerasdream import evaluation
 from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress, progress_bar
-from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate
+from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate, check_memory
+from kerasdream.runlock import RunLock
 from kerasdream.errors import DreamError
 from kerasdream.objectives import Caricature, Inversion, Objective
 from kerasdream.priors import AlphaNorm, TotalVariation
 
 KINDS = {"invert": Inversion, "caricature": Caricature}
-# The data term's weight C against the paper's priors (weight 1). The paper
-# tries C in 1..300 with its SGD; with Adam, C = 1e4 reconstructs to a
-# relative error of 0.04-0.05 at 128 px while the priors still smooth the
-# image (without them it speckles), and 1e3 keeps a caricature recognisable.
-DEFAULT_WEIGHTS = {"invert": 1e4, "caricature": 1e3}
-# What pre-images train with unless told otherwise: Fourier, no jitter (the
-# error is measured on the unjittered image, and jitter doubles it).
-PREIMAGE_DEFAULTS = {"steps": 300, "parameterization": "fourier", "transforms": "none"}
-DEFAULT_PREIMAGE_LEARNING_RATE = 0.15
+from kerasdream.defaults import (  # noqa: E402
+    DEFAULT_PREIMAGE_LEARNING_RATE,
+    DEFAULT_WEIGHTS,
+    PREIMAGE_DEFAULTS,
+)
 
 
 def preimage_optimizer(steps: int, learning_rate: float | None = None) -> keras.optimizers.Adam:
@@ -101,7 +98,21 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
     """The `invert` / `caricature` commands: result, photo and error on disk."""
     base = load_base(spec)
     height, width, channels = image_shape_for(base, size)
+    check_memory(1, (height, width, channels))
     photo = io.load_image(image_path, size=(height, width), channels=channels)
+    io.check_writable(out_dir)
+    with RunLock(out_dir) as lock:
+        if lock.stale_message():
+            print(lock.stale_message())
+        io.remove_stale_temporaries(out_dir)
+        return _write_preimage(kind, spec, layer, image_path, out_dir, photo, steps=steps,
+                               learning_rate=learning_rate, seed=seed,
+                               parameterization=parameterization, transforms=transforms,
+                               weight=weight, quiet=quiet, precision=precision)
+
+
+def _write_preimage(kind, spec, layer, image_path, out_dir, photo, *, steps, learning_rate,
+                    seed, parameterization, transforms, weight, quiet, precision) -> float:
     bar = None if quiet else progress_bar(steps, unit_name="step")
     image, error = preimage(
         kind, photo, layer, spec, steps=steps, learning_rate=learning_rate, weight=weight,
@@ -109,6 +120,23 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
         transforms=transforms, precision=precision,
         callbacks=[DreamProgress(bar, dreams=1)],
     )
+    try:
+        with signals.deferred():  # the three files are written whole
+            _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error,
+                           steps=steps, learning_rate=learning_rate, seed=seed,
+                           parameterization=parameterization, transforms=transforms,
+                           weight=weight)
+    except signals.Interrupted as stop:
+        stop.saved = 1  # the signal came while the files were written: they were finished
+        raise
+    print(f"{kind} at {layer}: relative feature error {error:.3f} "
+          f"(wrote {os.path.join(out_dir, kind + '.png')})")
+    return error
+
+
+def _save_preimage(kind, spec, layer, image_path, out_dir, photo, image, error, *, steps,
+                   learning_rate, seed, parameterization, transforms, weight) -> None:
+    height, width = photo.shape[:2]
     io.save_png(os.path.join(out_dir, f"{kind}.png"), image)
     io.save_png(os.path.join(out_dir, "photo.png"), photo)
     io.write_json(os.path.join(out_dir, f"{kind}.json"), {
@@ -118,6 +146,3 @@ def run_preimage(kind, spec, layer, image_path, out_dir, *, size, steps, learnin
         "parameterization": parameterization, "transforms": transforms,
         "network": spec.get_config(), "photo": os.path.abspath(image_path),
     })
-    print(f"{kind} at {layer}: relative feature error {error:.3f} "
-          f"(wrote {os.path.join(out_dir, kind + '.png')})")
-    return error

@@ -46,11 +46,14 @@ def _relative(out_dir: str, path: str) -> str:
 
 def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
     """One layer of the manifest, from the files in its folder."""
-    metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE)) or {}
+    metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE))
+    metrics = metrics if isinstance(metrics, dict) else {}  # a damaged one: shown empty
+    if not isinstance(metrics.get("filters"), dict):
+        metrics["filters"] = {}
     examples = io.read_json(os.path.join(out_dir, folder, EXAMPLES_FILE)) or {}
     found = examples.get("filters", {})
     filters = []
-    for key in sorted(metrics.get("filters", {}), key=int):
+    for key in sorted(metrics["filters"], key=int):
         entry = metrics["filters"][key]
         dream = os.path.join(out_dir, folder, f"filter_{key}.png")
         diverse = sorted(glob.glob(os.path.join(out_dir, folder, f"filter_{key}_diverse_*.png")))

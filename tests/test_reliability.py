@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -13,14 +12,27 @@ import pytest
 
 import kerasdream as kd
 from kerasdream.callbacks import NonFiniteError
+from kerasdream.cli import main
 from kerasdream.gallery import DreamSettings, run_gallery
 from kerasdream.io import load_dream, load_image
 
 
 def filters_command(model, out, models):
-    return [sys.executable, "-m", "kerasdream", "filters", "--model", model, "--layer", "relu2",
-            "--filters", "0-5", "--batch", "2", "--size", "16", "--steps", "300",
-            "--out", str(out), "--models-dir", str(models), "--quiet"]
+    return ["filters", "--model", model, "--layer", "relu2", "--filters", "0-5", "--batch", "2",
+            "--size", "16", "--steps", "30", "--out", str(out), "--models-dir", str(models),
+            "--quiet"]
+
+
+CHILD = os.path.join(os.path.dirname(__file__), "signal_child.py")
+
+
+def child_at(phase, args):
+    """`kerasdream args` in a child that waits at `phase` (see signal_child.py)."""
+    child = subprocess.Popen([sys.executable, CHILD, phase, *args], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    assert line.strip() == f"ready {phase}", (line, child.communicate())
+    return child
 
 
 def check_every_file(out, models):
@@ -34,7 +46,8 @@ def check_every_file(out, models):
     for k in range(6):
         png = out / "relu2" / f"filter_{k}.png"
         model = models / "tiny" / "relu2" / f"filter_{k}.keras"
-        assert png.exists() == model.exists() == (k in finished)
+        record = out / "relu2" / f"filter_{k}.json"
+        assert png.exists() == model.exists() == record.exists() == (k in finished)
         if k in finished:
             assert load_image(str(png)).shape == (16, 16, 3)
             np.testing.assert_array_equal(load_dream(str(model)).render()[0],
@@ -50,41 +63,65 @@ def clean_run(tmp_path_factory):
 
     model = str(root / "tiny.keras")
     tiny_cnn().save(model)
-    subprocess.run(filters_command(model, root / "out", root / "models"), check=True)
+    assert main(filters_command(model, root / "out", root / "models")) == 0
     return model, {k: (root / "out" / "relu2" / f"filter_{k}.png").read_bytes() for k in range(6)}
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["SIGINT", "SIGTERM", "SIGKILL"])
 @pytest.mark.slow
-def test_killed_gallery_leaves_only_whole_files_and_rerun_finishes(sig, clean_run, tmp_path):
+def test_stopped_gallery_leaves_only_whole_files_locks_out_others_and_rerun_finishes(
+        sig, clean_run, tmp_path, capsys):
     model, clean_pngs = clean_run
     out, models = tmp_path / "out", tmp_path / "models"
-    process = subprocess.Popen(filters_command(model, out, models),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "relu2" / "metrics.json").exists() and time.time() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(sig)
-    _, err = process.communicate(timeout=60)
-    if sig == signal.SIGINT:
-        assert process.returncode == 130 and "run the same command again" in err
+    # The child waits in the second chunk, its first two dreams committed.
+    child = child_at("train", filters_command(model, out, models))
+    try:
+        # A second run on the folder meanwhile is refused, naming the first.
+        assert main(filters_command(model, out, tmp_path / "other-models")) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"pid {child.pid} on host" in err, err
+        assert "Another kerasdream run is writing to this folder" in err
+        child.send_signal(sig)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert check_every_file(out, models) == [0, 1]
+    if sig == signal.SIGKILL:
+        assert child.returncode == -signal.SIGKILL
     else:
-        assert process.returncode == -signal.SIGKILL
+        assert child.returncode == 128 + sig  # 130, 143
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert lines == [f"Interrupted by {signal.Signals(sig).name}: the 2 dreams finished "
+                         f"in this run are saved; run the same command again to finish the "
+                         f"rest."], err
 
-    finished = check_every_file(out, models)
-    assert 2 <= len(finished) < 6, "killed after the first chunk, before the last"
-
-    subprocess.run(filters_command(model, out, models), check=True)
+    assert main(filters_command(model, out, models)) == 0
+    said = capsys.readouterr().out
+    assert ("Cleared a stale lock" in said) == (sig == signal.SIGKILL)
+    assert "relu2: skipped 2 finished dreams, repaired 0, redid 0." in said
     assert check_every_file(out, models) == list(range(6))
     for k in range(6):
         assert (out / "relu2" / f"filter_{k}.png").read_bytes() == clean_pngs[k]
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_tensorflow_import_is_one_line_and_its_status(sig, tmp_path):
+    child = child_at("import", filters_command("tiny.keras", tmp_path / "out", tmp_path / "m"))
+    child.send_signal(sig)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + sig
+    assert [line for line in err.splitlines() if line.strip()] == [
+        f"Interrupted by {signal.Signals(sig).name} before anything was written; run the "
+        f"same command again."], err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.slow
 def test_same_command_same_seed_gives_byte_identical_pngs(clean_run, tmp_path):
     model, clean_pngs = clean_run
-    subprocess.run(filters_command(model, tmp_path / "out", tmp_path / "models"), check=True)
+    subprocess.run([sys.executable, "-m", "kerasdream",
+                    *filters_command(model, tmp_path / "out", tmp_path / "models")], check=True)
     for k in range(6):
         assert (tmp_path / "out" / "relu2" / f"filter_{k}.png").read_bytes() == clean_pngs[k]
 
@@ -181,10 +218,10 @@ def test_a_stopped_dream_is_not_done_and_resume_continues_it(tiny_cnn_path, tmp_
                    quiet=True, log=lambda line: None)
     settings = DreamSettings(size=8, steps=6, transforms="none")
     run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings, **folders)
-    metrics_path = tmp_path / "out" / "relu2" / "metrics.json"
-    metrics = json.loads(metrics_path.read_text())
-    metrics["filters"]["1"].update(status="stopped at step 4 (...)", steps=4)
-    metrics_path.write_text(json.dumps(metrics))
+    record_path = tmp_path / "out" / "relu2" / "filter_1.json"  # the dream's commit record
+    record = json.loads(record_path.read_text())
+    record.update(status="stopped at step 4 (...)", steps=4)
+    record_path.write_text(json.dumps(record))
 
     from kerasdream.gallery import LayerRun
 

@@ -1,0 +1,73 @@
+"""The defaults and choices the command line offers, with no keras import.
+
+`kerasdream --help` and a bad option answer from these alone, in a fraction
+of a second, without starting TensorFlow. The modules that use them import
+them from here (and re-export them under their old names).
+"""
+
+DEFAULT_MODEL = "mobilenet"
+PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+STRATEGIES = ("default", "mirrored")
+MODEL_FORMATS = ("keras", "h5")
+
+PRECISIONS = {
+    "auto": "bfloat16 where it measured faster: large networks on AMX / AVX-512 bf16 "
+            "CPUs and on GPUs of compute capability 8 or newer; float32 elsewhere",
+    "float32": "full precision everywhere",
+    "bfloat16": "the network in bfloat16 (kernel, update and objective in float32)",
+    "float16": "the network in float16 (for GPUs; no loss scaling)",
+}
+DEFAULT_PRECISION = "auto"
+
+DEFAULT_SIZE = 128
+DEFAULT_STEPS = 200
+DEFAULT_LEARNING_RATE = 0.05
+DEFAULT_PARAMETERIZATION = "fourier"
+PARAMETERIZATION_NAMES = ("bounded", "fourier", "maco", "pixels")
+DEFAULT_TRANSFORMS = "light"
+TRANSFORM_CHOICES = {
+    "light": "jitter 4, scale 0.9-1.1, rotate up to 8 degrees, jitter 2",
+    "lucid": "Lucid's pad 12, jitter 8, scale 0.9-1.1, rotate up to 10 degrees, jitter 4",
+    "jitter": "the pre-images paper's jitter for the layer's stride",
+    "maco": "MACO's random crop of 60 to 100 percent of each side, then noise of 10 grey levels",
+    "none": "no transforms",
+}
+
+DEFAULT_BATCH = 16
+DEFAULT_FILTERS = 16
+OBJECTIVE_NAMES = ("channel", "neuron")
+ACTIVATIONS = {
+    "pre": "a ReLU layer's value before its gate and cap (Lucid's _pre_relu)",
+    "post": "the layer's output as it is",
+}
+DEFAULT_ACTIVATION = "pre"
+# How much of the other channels' soft maximum a channel dream subtracts
+# (`Rivals`): measured by `benchmarks/quality.py`; 0 is the plain channel.
+DEFAULT_SELECTIVITY = 2.0
+# ... on layers whose units see at least this many pixels between
+# neighbours (the layer's total stride). Shallower layers hold colour and
+# edge detectors: there the yardstick found the plain channel as selective
+# and more natural (the selective one turns most of them the same green).
+SELECTIVE_STRIDE = 16
+
+# Pre-images: the data term's weight C against the paper's priors (weight 1).
+# The paper tries C in 1..300 with its SGD; with Adam, C = 1e4 reconstructs to
+# a relative error of 0.04-0.05 at 128 px while the priors still smooth the
+# image (without them it speckles), and 1e3 keeps a caricature recognisable.
+DEFAULT_WEIGHTS = {"invert": 1e4, "caricature": 1e3}
+# What pre-images train with unless told otherwise: Fourier, no jitter (the
+# error is measured on the unjittered image, and jitter doubles it).
+PREIMAGE_DEFAULTS = {"steps": 300, "parameterization": "fourier", "transforms": "none"}
+DEFAULT_PREIMAGE_LEARNING_RATE = 0.15
+
+# Limits that turn absurd values into one clear line instead of a hang, an
+# overflow or an allocation of many GiB.
+MAX_SEED = 2**32 - 1  # numpy's and the transforms' seed range
+MAX_STEPS = 10_000_000
+MAX_CPU_DEVICES = 256
+FLOAT32_MAX = 3.4028234663852886e38
+
+# Feature accentuation (`kerasdream accentuate`).
+DEFAULT_STRENGTH = 1.0
+ACCENTUATE_WEIGHTS = {"pixels": 30.0, "features": 3.0}
+ACCENTUATE_DEFAULTS = {"steps": 100, "parameterization": "fourier", "transforms": "light"}
