@@ -22,7 +22,10 @@ setup(
         "pillow",
     ],
     extras_require={
-        "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel"],
+        # Everything the test suite runs: the cluster tests need Dask and the
+        # atlas viewer's browser test Playwright (plus a system Chromium).
+        "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel",
+                 "dask[distributed]", "playwright>=1.40"],
         # Keras' other backends. PyTorch: install the CPU-only wheel yourself
         # (pip install torch --index-url https://download.pytorch.org/whl/cpu);
         # PyPI's default one brings several GB of CUDA libraries.

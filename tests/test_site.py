@@ -108,6 +108,12 @@ def test_an_empty_examples_folder_fails_before_any_dream(command, tiny_cnn_path,
     assert not (tmp_path / "out").exists()
 
 
+def _wait_for_route(page, route: str) -> None:
+    """The page's address ends with `route` (navigation is asynchronous: wait for it)."""
+    page.wait_for_function("route => location.hash === route", arg=route)
+    assert page.url.endswith(route)
+
+
 @pytest.mark.slow
 def test_the_page_in_headless_chromium(site):
     # .ci/run installs both and sets KERASDREAM_REQUIRE_BROWSER, so CI fails
@@ -117,6 +123,7 @@ def test_the_page_in_headless_chromium(site):
         missing(f"No Chromium on this machine. Install one: {INSTALL}")
     try:
         from playwright import sync_api
+        from playwright.sync_api import expect
     except ImportError:
         missing(f"No Playwright. Install it: {INSTALL}")
 
@@ -131,26 +138,26 @@ def test_the_page_in_headless_chromium(site):
 
         assert page.locator("#layers a").all_inner_texts() == ["relu1", "relu2"]
         page.click("#layers a >> text=relu2")
-        assert page.locator(".tile").count() == 6
+        expect(page.locator(".tile")).to_have_count(6)
         page.click(".tile >> nth=3")
         page.wait_for_selector("#dream")
-        assert page.url.endswith("#/relu2/3")
-        assert page.locator("h1").inner_text() == "relu2 · filter 3"
+        _wait_for_route(page, "#/relu2/3")
+        expect(page.locator("h1")).to_have_text("relu2 · filter 3")
         assert page.locator("#dream").get_attribute("src") == "relu2/filter_3.png"
-        assert page.locator(".example img.photo").count() == 5
-        assert page.locator(".example img.heat").count() == 5
+        expect(page.locator(".example img.photo")).to_have_count(5)
+        expect(page.locator(".example img.heat")).to_have_count(5)
         assert "natural ratio" in page.locator("table.metrics").inner_text()
 
         page.click("#next")
-        assert page.url.endswith("#/relu2/4")
+        _wait_for_route(page, "#/relu2/4")
         page.keyboard.press("ArrowLeft")
-        assert page.url.endswith("#/relu2/3")
+        _wait_for_route(page, "#/relu2/3")
         page.fill("#search-number", "5")
         page.click("#search button")
-        assert page.url.endswith("#/relu2/5")
+        _wait_for_route(page, "#/relu2/5")
         page.fill("#search-number", "99")
         page.click("#search button")
-        assert page.locator("#search-message").inner_text() == "no filter 99 in relu2"
+        expect(page.locator("#search-message")).to_have_text("no filter 99 in relu2")
 
         # Every picture of every view resolves (lazy ones once scrolled to).
         for route in ("#/relu1", "#/relu2", "#/relu1/0", "#/relu2/5"):
@@ -172,7 +179,7 @@ def test_the_page_in_headless_chromium(site):
         with static_server(site) as address:
             page.goto(f"{address}/index.html#/relu1/7")
             page.wait_for_selector("#dream")
-            assert page.locator(".example img.photo").count() == 5
+            expect(page.locator(".example img.photo")).to_have_count(5)
             assert page.evaluate("""async () => {
                 await Promise.all([...document.images].map((i) => i.decode().catch(() => {})));
                 return [...document.images].every((i) => i.naturalWidth > 0);
