@@ -87,6 +87,7 @@ def test_resume_trains_saved_dreams_further(tiny_cnn_path, tmp_path):
     assert (models / "tiny" / "relu2" / "filter_1.h5").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extension", ["keras", "h5"])
 def test_resumed_steps_train_exactly_like_one_longer_run(tiny_cnn_path, tmp_path, extension):
     # 10 + 20 steps with --resume equal 30 steps at once: the per-filter

@@ -27,6 +27,7 @@ def test_eight_filters_of_a_middle_layer_each_excite_their_own_filter_most():
     assert np.median(activations[np.arange(8), filters]) > 5.5
 
 
+@pytest.mark.slow
 def test_a_flat_start_of_a_shallow_filter_does_not_stay_flat():
     # The old complaint: at conv_pw_2_relu a dream of the layer's mean ends as
     # one flat colour. From a perfectly flat grey start, the gallery's own

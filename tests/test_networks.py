@@ -182,6 +182,7 @@ def test_a_subclassed_model_kerasdream_cannot_trace_is_refused_clearly(tmp_path)
 # ---------------------------------------------------------------- nested models
 
 
+@pytest.mark.slow
 def test_a_layer_inside_a_nested_mobilenet_dreams_and_matches_its_own_output(tmp_path):
     # A user's transfer-learning classifier: its own Rescaling, then the
     # ImageNet MobileNet (the weights kerasdream ships) used as a layer.
@@ -287,6 +288,7 @@ def test_fixed_input_size_refuses_another_size(tmp_path):
 # ------------------------------------------------------------ non-ReLU networks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, layer, activation, min_gain", [
     ("efficientnetb0", "stem_activation", "silu", 0.1),
     ("convnext_tiny", "convnext_tiny_stage_0_block_0_gelu", "gelu", 1.0),

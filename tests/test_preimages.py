@@ -55,6 +55,7 @@ def test_caricature_starts_from_the_photo_and_exaggerates_its_features(astronaut
     assert np.corrcoef(image.ravel(), astronaut_64.ravel())[0, 1] > 0.3
 
 
+@pytest.mark.slow
 def test_invert_command_shows_progress_unless_quiet(astronaut_64, tmp_path, capsys):
     photo = tmp_path / "astronaut.png"
     Image.fromarray(astronaut_64.astype("uint8")).save(photo)
