@@ -48,11 +48,18 @@ def test_a_signal_while_writing_waits_for_the_end_of_the_block(handlers):
     assert written == ["png", "record"]
 
 
-def test_restore_puts_the_old_handlers_back_and_forgets(handlers):
+def test_restore_puts_the_old_handlers_back_and_forgets():
+    # Whatever was there before: Python's default_int_handler, or SIG_IGN when
+    # the test run itself was started in the background by a shell.
+    before = {sig: signal.getsignal(sig) for sig in signals.HANDLED}
+    signals.install()
     try:
-        os.kill(os.getpid(), signal.SIGINT)
-    except KeyboardInterrupt:
-        pass
-    signals.restore()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            pass
+    finally:
+        signals.restore()
+    assert {sig: signal.getsignal(sig) for sig in signals.HANDLED} == before
+    assert before[signal.SIGINT] is not signals._handle
     signals.check()  # nothing pending any more
