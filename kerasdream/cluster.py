@@ -344,7 +344,7 @@ def run_gallery(
             ChunkTask(dataclasses.replace(run, spec=_absolute(run.spec)), tuple(group),
                       done_steps, strategy)
             for run in runs
-            for group, done_steps in gallery.chunks(run.pending(metrics[run.layer], resume),
+            for group, done_steps in gallery.chunks(run.pending(resume),
                                                     batch)
         ]
         left = {run.layer: sum(t.run.layer == run.layer for t in tasks) for run in runs}

@@ -147,8 +147,7 @@ def evolve(
         filters = parse_filters(filters, layer_channels(reference, path_of_layer))
     filters = [int(k) for k in filters]
     objective = settings.objective_for(path_of_layer, filters, reference)
-    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
-    dream = DreamModel(objective, reference, size=size,
+    dream = DreamModel(objective, reference, size=settings.image_size,
                        parameterization=settings.parameterization_for(reference),
                        transforms=settings.transforms, seed=settings.seed, row_keys=filters)
     dream.compile(default_optimizer(settings.learning_rate))

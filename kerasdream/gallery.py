@@ -86,6 +86,11 @@ class DreamSettings:
     precision: str = DEFAULT_PRECISION
     spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
 
+    @property
+    def image_size(self) -> int | tuple[int, int]:
+        """`size` as `DreamModel` takes it (JSON gives a [height, width] list back)."""
+        return tuple(self.size) if isinstance(self.size, list) else self.size
+
     def parameterization_for(self, base: keras.Model):
         """The parameterization name, or a MACO layer with the `spectrum` folder's."""
         if self.spectrum is None:
@@ -95,8 +100,7 @@ class DreamSettings:
                              f"Received: parameterization={self.parameterization!r}")
         from kerasdream.maco import Maco, folder_spectrum
 
-        shape = image_shape_for(base, tuple(self.size) if isinstance(self.size, list)
-                                else self.size)
+        shape = image_shape_for(base, self.image_size)
         return Maco(shape, magnitude=folder_spectrum(self.spectrum, shape[:2], shape[2]))
 
     def objective_for(self, layer: str, filters: list[int], base: keras.Model):
@@ -427,7 +431,7 @@ class LayerRun:
         if names:
             found.moved.append(f"{self.layer}: moved aside {', '.join(names)}: {why}.")
 
-    def pending(self, metrics: dict | None = None, resume: bool = False) -> dict[int, int]:
+    def pending(self, resume: bool = False) -> dict[int, int]:
         """Filters still to train, each with the steps it already has (resume);
         looks only, moves nothing."""
         return self.survey(resume, move=False).pending
@@ -509,7 +513,7 @@ def _model_for(run: LayerRun, filters: list[int], models: dict) -> DreamModel:
         with distribute.scope(run.strategy), profiling.stage("build"):
             model = DreamModel(
                 objective, run.spec,
-                size=tuple(settings.size) if isinstance(settings.size, list) else settings.size,
+                size=settings.image_size,
                 parameterization=settings.parameterization_for(load_base(run.spec)),
                 transforms=settings.transforms,
                 seed=settings.seed,
@@ -751,8 +755,7 @@ def run_gallery(
     runs = gallery_runs(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
                         model_format=model_format, strategy=strategy)
     base = load_base(spec)
-    image_shape = image_shape_for(base, tuple(settings.size) if isinstance(settings.size, list)
-                                  else settings.size)
+    image_shape = image_shape_for(base, settings.image_size)
     check_memory(min(batch, max(len(run.filters) for run in runs)), image_shape)
     lock = RunLock(out_dir) if distribute.is_chief(strategy) else contextlib.nullcontext()
     try:
@@ -815,8 +818,7 @@ def gallery_runs(
     with profiling.stage("load"):
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    size = tuple(settings.size) if isinstance(settings.size, list) else settings.size
-    image_shape_for(base, size)  # validates the size early
+    image_shape_for(base, settings.image_size)  # validates the size early
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
@@ -828,14 +830,6 @@ def gallery_runs(
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy))
     return runs
-
-
-def total_steps(runs: Sequence[LayerRun], resume: bool) -> int:
-    """Dream-steps still to train over `runs` (what the progress bar counts)."""
-    return sum(
-        len(pending) * run.settings.steps - sum(pending.values())
-        for run in runs for pending in [run.pending(run.load_metrics(), resume)]
-    )
 
 
 def finish_gallery(runs: Sequence[LayerRun], results: dict[str, list[FilterResult]],
