@@ -51,8 +51,13 @@ NATURAL_CROPS = (
 )
 FLAT_STD = 2.0
 BATCH = 32
+# Channel means run in batches of at most this many pixels (images x H x W),
+# and of at least BATCH images: all 8 views of 16 dreams at 128 px in one
+# batch, while the activations of a wide network at a large size stay bounded.
+BATCH_PIXELS = 128 * 128 * 128
 
 _EXTRACTORS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
+_MEANS_MODELS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
 _NATURAL_MEANS: dict[tuple, tuple[keras.Model, np.ndarray]] = {}
 
 
@@ -120,11 +125,56 @@ def _key(base: keras.Model, layer: str, pre_activation: bool) -> str:
     return pre_activation_key(base, layer) if pre_activation else resolve_layer(base, layer)
 
 
+def _means_model(base: keras.Model, keys: tuple[str, ...], image_shape: tuple[int, ...],
+                 preprocess: str) -> keras.Model:
+    """A cached model from pixels (0..255) to each key's channel means.
+
+    Preprocessing, the network and the spatial means all run in one compiled
+    graph (`predict_on_batch`), so the large early-layer maps never leave it.
+    A 4-D feature is averaged over height and width; any other is returned
+    as it is, as `channel_means` does.
+    """
+    cache_key = (id(base), keys, tuple(image_shape), preprocess)
+    cached = _MEANS_MODELS.get(cache_key)
+    if cached is None or cached[0] is not base:  # the id of a freed base may be reused
+        extractor = feature_model(base, list(keys), tuple(image_shape))
+        inputs = keras.Input(tuple(image_shape))
+        values = extractor(Preprocess(preprocess)(inputs))
+        outputs = {key: ops.mean(values[key], axis=(1, 2)) if len(values[key].shape) == 4
+                   else values[key] for key in keys}
+        cached = (base, keras.Model(inputs, outputs, name=f"{base.name}_channel_means"))
+        _MEANS_MODELS[cache_key] = cached
+    return cached[1]
+
+
+def _batches(count: int, height: int, width: int) -> list[slice]:
+    """Even slices of `count` images, each at most max(BATCH, BATCH_PIXELS / (H x W))."""
+    limit = max(BATCH, BATCH_PIXELS // max(1, height * width))
+    parts = -(-count // limit)
+    step = -(-count // max(1, parts))
+    return [slice(i, i + step) for i in range(0, count, step)]
+
+
+def key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
+              preprocess: str) -> dict[str, np.ndarray]:
+    """Each image's channel means of every feature key at once: {key: (N, C)}.
+
+    One network pass serves all keys (e.g. a layer's output and its
+    pre-activation), batch by batch (`BATCH_PIXELS`).
+    """
+    images = np.asarray(images, "float32")
+    keys = tuple(dict.fromkeys(keys))
+    model = _means_model(base, keys, images.shape[1:], preprocess)
+    parts = [model.predict_on_batch(images[part])
+             for part in _batches(len(images), *images.shape[1:3])]
+    return {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in keys}
+
+
 def channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
                   pre_activation: bool = False) -> np.ndarray:
     """Each image's mean activation of every channel of `layer`, shape (N, C)."""
-    values = features(base, _key(base, layer, pre_activation), images, preprocess)
-    return values.mean(axis=(1, 2)) if values.ndim == 4 else values
+    key = _key(base, layer, pre_activation)
+    return key_means(base, [key], images, preprocess)[key]
 
 
 def rank_of(activations_row: np.ndarray, channel: int, tolerance: float = 1e-3) -> int:
@@ -188,10 +238,18 @@ def robust_channel_means(base: keras.Model, layer: str, images: np.ndarray, prep
                          pre_activation: bool = False, views: int = 8,
                          seed: int = 0) -> np.ndarray:
     """Channel means (N, C) averaged over `robust_views` of each image."""
+    key = _key(base, layer, pre_activation)
+    return robust_key_means(base, [key], images, preprocess, views, seed)[key]
+
+
+def robust_key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
+                     preprocess: str, views: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
+    """`robust_channel_means` of every key, from one pass over all the views."""
     stack = robust_views(images, views=views, seed=seed)
     flat = stack.reshape(-1, *stack.shape[2:])
-    means = channel_means(base, layer, flat, preprocess, pre_activation)
-    return means.reshape(views, len(images), -1).mean(axis=0)
+    means = key_means(base, keys, flat, preprocess)
+    return {key: value.reshape(views, len(images), -1).mean(axis=0)
+            for key, value in means.items()}
 
 
 # ------------------------------------------------------------------ natural photos
@@ -243,14 +301,22 @@ def natural_means(base: keras.Model, layer: str, preprocess: str,
 
     Computed once per (base, layer, preprocessing, size) and kept in memory.
     """
-    key = (id(base), _key(base, layer, pre_activation), preprocess, _size_pair(size))
-    cached = _NATURAL_MEANS.get(key)
-    if cached is None or cached[0] is not base:
+    key = _key(base, layer, pre_activation)
+    return natural_key_means(base, [key], preprocess, size)[key]
+
+
+def natural_key_means(base: keras.Model, keys: Sequence[str], preprocess: str,
+                      size: int | tuple[int, int]) -> dict[str, np.ndarray]:
+    """`natural_means` of every feature key; the keys not yet cached run in one pass."""
+    size = _size_pair(size)
+    cache = {key: _NATURAL_MEANS.get((id(base), key, preprocess, size)) for key in keys}
+    missing = [key for key, cached in cache.items() if cached is None or cached[0] is not base]
+    if missing:
         channels = int(base.inputs[0].shape[-1] or 3)
-        crops = natural_crops(_size_pair(size), channels)
-        cached = (base, channel_means(base, layer, crops, preprocess, pre_activation))
-        _NATURAL_MEANS[key] = cached
-    return cached[1]
+        means = key_means(base, missing, natural_crops(size, channels), preprocess)
+        for key in missing:
+            cache[key] = _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key])
+    return {key: cache[key][1] for key in keys}
 
 
 def natural_maxima(base: keras.Model, layer: str, preprocess: str,
@@ -372,15 +438,21 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     cap = relu_cap(base, layer)
     use_pre = cap is not None if pre_activation is None else bool(pre_activation)
 
-    def measures(pre: bool):
-        acts = channel_means(base, layer, images, preprocess, pre)
-        robust = robust_channel_means(base, layer, images, preprocess, pre, views, seed)
-        maxima = natural_maxima(base, layer, preprocess, size, pre)
-        return acts, robust, maxima
+    # One pass each over the dreams, their views and the natural crops reads
+    # the output and (when needed) the pre-activation together.
+    post_key, pre_key = _key(base, layer, False), _key(base, layer, True)
+    keys = [post_key, pre_key] if use_pre else [post_key]
+    dream_means = key_means(base, keys, images, preprocess)
+    robust_means = robust_key_means(base, keys, images, preprocess, views, seed)
+    natural_key_means(base, [post_key, pre_key], preprocess, size)  # both: constant reads pre
 
-    acts, robust, maxima = measures(False)
+    def measures(key: str, pre: bool):
+        maxima = natural_maxima(base, layer, preprocess, size, pre)
+        return dream_means[key], robust_means[key], maxima
+
+    acts, robust, maxima = measures(post_key, False)
     constant = constant_channels(base, layer, preprocess, size)
-    pre = measures(True) if use_pre else None
+    pre = measures(pre_key, True) if use_pre else None
     selective = column_selective(acts, targets)
     stds, clipped, noise = pixel_std(images), clipped_fraction(images), high_frequency(images)
 

@@ -261,3 +261,63 @@ def test_score_dreams_on_hand_made_dreams_of_the_colour_picker():
     maxima = ev.natural_maxima(base, "pick", "unit", 16)
     assert red["natural_ratio"] == pytest.approx(1.0 / maxima[0], rel=1e-5)
     assert red["clipped_fraction"] == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ one pass for both keys
+
+
+def capped_cnn(size=16):
+    """A 3x3 conv then ReLU6 (seeded weights; channel 3 has zero weights and bias, so
+    it is constant)."""
+    inputs = keras.Input((size, size, 3))
+    conv = keras.layers.Conv2D(4, 3, padding="same", name="conv")
+    outputs = keras.layers.ReLU(max_value=6.0, name="relu6")(conv(inputs))
+    model = keras.Model(inputs, outputs, name="capped_cnn")
+    rng = np.random.default_rng(4)
+    kernel = rng.normal(0, 2.0, (3, 3, 3, 4)).astype("float32")
+    bias = np.array([-1.0, 0.5, 0.0, 0.0], "float32")
+    kernel[..., 0] = np.abs(kernel[..., 0])  # drives channel 0 past the cap
+    kernel[..., 3] = 0.0
+    conv.set_weights([kernel, bias])
+    return model
+
+
+def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypatch):
+    calls = []
+    real = ev.feature_model
+    monkeypatch.setattr(ev, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    base = capped_cnn()
+    images = np.random.default_rng(5).integers(0, 256, (3, 16, 16, 3)).astype("uint8")
+    targets = [0, 1, 3]
+    records = ev.score_dreams(base, "relu6", images, targets, "unit")
+    assert ev.score_dreams(base, "relu6", images, targets, "unit") == records
+    # Dreams, views and crops share the shape: one model reads the output and pre-activation.
+    assert calls == [["relu6", "conv"]]
+
+    crops = ev.natural_crops(16).astype("float32")
+    views = ev.robust_views(images).reshape(-1, 16, 16, 3)
+
+    def reference(key):  # features() to numpy, numpy means: the per-key path of before
+        acts = ev.features(base, key, images, "unit").mean(axis=(1, 2))
+        robust = ev.features(base, key, views, "unit").mean(axis=(1, 2))
+        natural = ev.features(base, key, crops, "unit").mean(axis=(1, 2))
+        return acts, robust.reshape(8, 3, -1).mean(axis=0), natural
+
+    acts, robust, natural = reference("relu6")
+    pre_acts, pre_robust, pre_natural = reference("conv")
+    assert np.any(pre_acts > 6) and np.any(pre_acts < 0)  # the cap and the floor both act
+    for i, (k, record) in enumerate(zip(targets, records)):
+        for prefix, a, r, n in (("", acts, robust, natural),
+                                ("pre_", pre_acts, pre_robust, pre_natural)):
+            assert record[prefix + "activation"] == pytest.approx(a[i, k], rel=1e-5, abs=1e-5)
+            assert record[prefix + "robust_activation"] == pytest.approx(r[i, k], rel=1e-5,
+                                                                         abs=1e-5)
+            assert record[prefix + "natural_max"] == pytest.approx(n[:, k].max(), rel=1e-5)
+            assert record[prefix + "rank"] == ev.rank_of(a[i], k)
+            assert record[prefix + "robust_rank"] == ev.rank_of(r[i], k)
+        ratio = None if k == 3 else pytest.approx(pre_acts[i, k] / pre_natural[:, k].max(),
+                                                  rel=1e-5)  # 3: the photos never drive it
+        assert record["natural_ratio"] == ratio
+        assert record["constant_channel"] is (k == 3)
+    assert [r["column_selective"] for r in records] == \
+        ev.column_selective(acts, targets).tolist()
