@@ -2,6 +2,7 @@
 
     python benchmarks/scoring.py                 # MobileNet, 3 layers, 16 dreams, 128 px
     python benchmarks/scoring.py --vgg           # and one VGG16 (weights=None) row at 224 px
+    python benchmarks/scoring.py --vgg --layers ""   # only that row (~4 min on 2 cores)
     python benchmarks/scoring.py --repeats 3 --out benchmarks/results/scoring.md
 
 In one process, interleaved per layer (old first call, new first call, then
@@ -12,7 +13,9 @@ further chunk of the gallery pays. `old_score_dreams` below is the previous
 implementation (one eager single-output feature model per key, numpy means
 over the full maps, the pre-activation measured in a second set of passes),
 kept here only as the reference. The script also checks that both give the
-same records: ints, bools and strings equal, floats within relative 1e-5.
+same records: ints, bools and strings equal, floats within relative 1e-5
+(or absolute 1e-5, for a mean near 0 that cancels terms of order 1-10: the
+compiled graph fuses the network's float32 ops differently from eager).
 """
 
 from __future__ import annotations
@@ -102,8 +105,9 @@ def old_score_dreams(base, layer, images, targets, preprocess, views=8, seed=0):
 
 
 def compare(old: list[dict], new: list[dict]) -> tuple[float, list[str]]:
-    """The largest relative float difference, and every field that is not equal."""
-    worst, bad = 0.0, []
+    """The largest relative and absolute float differences, and every field that is
+    not equal (floats: beyond relative 1e-5 and absolute 1e-5)."""
+    worst, worst_abs, bad = 0.0, 0.0, []
     for i, (a, b) in enumerate(zip(old, new, strict=True)):
         if set(a) != set(b):
             bad.append(f"dream {i}: keys {sorted(set(a) ^ set(b))}")
@@ -111,12 +115,12 @@ def compare(old: list[dict], new: list[dict]) -> tuple[float, list[str]]:
             x, y = a[key], b.get(key)
             if isinstance(x, float) and isinstance(y, float):
                 rel = abs(x - y) / max(abs(x), abs(y), 1e-12)
-                worst = max(worst, rel)
-                if rel > 1e-5:
+                worst, worst_abs = max(worst, rel), max(worst_abs, abs(x - y))
+                if rel > 1e-5 and abs(x - y) > 1e-5:
                     bad.append(f"dream {i} {key}: {x!r} vs {y!r}")
             elif x != y or type(x) is not type(y):
                 bad.append(f"dream {i} {key}: {x!r} vs {y!r}")
-    return worst, bad
+    return worst, worst_abs, bad
 
 
 def dreams(count: int, size: int, seed: int) -> np.ndarray:
@@ -146,18 +150,20 @@ def measure(base, layer, preprocess, size, repeats, seed):
     ev.robust_views(images[:1])  # the backend's first affine_transform
     old_first, old = timed(old_score_dreams, *args)
     new_first, new = timed(ev.score_dreams, *args)
-    worst, bad = compare(old, new)
+    worst, worst_abs, bad = compare(old, new)
     old_later, new_later = [], []
     for _ in range(repeats):
         seconds, again_old = timed(old_score_dreams, *args)
         old_later.append(seconds)
         seconds, again_new = timed(ev.score_dreams, *args)
         new_later.append(seconds)
-        more_worst, more_bad = compare(again_old, again_new)
-        worst, bad = max(worst, more_worst), bad + more_bad
+        more_worst, more_abs, more_bad = compare(again_old, again_new)
+        worst, worst_abs = max(worst, more_worst), max(worst_abs, more_abs)
+        bad += more_bad
     return {"layer": layer, "size": size, "old_first": old_first, "new_first": new_first,
             "old_later": statistics.median(old_later),
-            "new_later": statistics.median(new_later), "worst": worst, "bad": bad}
+            "new_later": statistics.median(new_later), "worst": worst,
+            "worst_abs": worst_abs, "bad": bad}
 
 
 def row(name, r):
@@ -166,7 +172,7 @@ def row(name, r):
             f"{r['new_first']:.2f} | {r['old_first'] / r['new_first']:.1f}x | "
             f"{r['old_later']:.2f} | {r['new_later']:.2f} | "
             f"{r['old_later'] / r['new_later']:.1f}x | "
-            f"{verdict} ({r['worst']:.1e}) |")
+            f"{verdict} ({r['worst']:.1e} rel., {r['worst_abs']:.1e} abs.) |")
 
 
 def main(argv=None) -> int:
@@ -180,15 +186,15 @@ def main(argv=None) -> int:
     spec = as_spec("mobilenet")
     base = load_base(spec)
     results = [("mobilenet", measure(base, layer, spec.preprocess_mode, 128, args.repeats, i))
-               for i, layer in enumerate(args.layers.split(","))]
+               for i, layer in enumerate(args.layers.split(",")) if layer]
     if args.vgg:
         vgg = dataclasses.replace(as_spec("vgg16"), weights=None)
         vgg_base = load_base(vgg)
         results.append(("vgg16 (weights=None)",
-                        measure(vgg_base, "block5_conv3", vgg.preprocess_mode, 224, 1, 9)))
+                        measure(vgg_base, "block5_conv3", vgg.preprocess_mode, 224, 2, 9)))
     lines = [
         "| network | layer | px | old first (s) | new first (s) | ratio | old later (s) | "
-        "new later (s) | ratio | records (max rel. diff) |",
+        "new later (s) | ratio | records (max diff) |",
         "|---|---|---|---|---|---|---|---|---|---|",
         *[row(name, r) for name, r in results],
     ]

@@ -28,7 +28,7 @@ and takes the NATURAL RATIOS from it; `pre_*` keys hold those values.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -57,7 +57,7 @@ BATCH = 32
 BATCH_PIXELS = 128 * 128 * 128
 
 _EXTRACTORS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
-_MEANS_MODELS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
+_MEANS_MODELS: dict[tuple, tuple[keras.Model, Callable]] = {}
 _NATURAL_MEANS: dict[tuple, tuple[keras.Model, np.ndarray]] = {}
 
 
@@ -126,13 +126,15 @@ def _key(base: keras.Model, layer: str, pre_activation: bool) -> str:
 
 
 def _means_model(base: keras.Model, keys: tuple[str, ...], image_shape: tuple[int, ...],
-                 preprocess: str) -> keras.Model:
-    """A cached model from pixels (0..255) to each key's channel means.
+                 preprocess: str) -> Callable:
+    """A cached callable from a float32 batch of pixels (0..255) to each key's
+    channel means, {key: (n, C) numpy}.
 
-    Preprocessing, the network and the spatial means all run in one compiled
-    graph (`predict_on_batch`), so the large early-layer maps never leave it.
-    A 4-D feature is averaged over height and width; any other is returned
-    as it is, as `channel_means` does.
+    Preprocessing, the network and the spatial means run in one compiled
+    graph, so the large early-layer maps never leave it: on TensorFlow a
+    `tf.function` traced once for any batch size, elsewhere Keras'
+    `predict_on_batch`. A 4-D feature is averaged over height and width; any
+    other is returned as it is, as `channel_means` does.
     """
     cache_key = (id(base), keys, tuple(image_shape), preprocess)
     cached = _MEANS_MODELS.get(cache_key)
@@ -140,11 +142,31 @@ def _means_model(base: keras.Model, keys: tuple[str, ...], image_shape: tuple[in
         extractor = feature_model(base, list(keys), tuple(image_shape))
         inputs = keras.Input(tuple(image_shape))
         values = extractor(Preprocess(preprocess)(inputs))
-        outputs = {key: ops.mean(values[key], axis=(1, 2)) if len(values[key].shape) == 4
-                   else values[key] for key in keys}
-        cached = (base, keras.Model(inputs, outputs, name=f"{base.name}_channel_means"))
+        outputs = {key: ops.mean(ops.cast(values[key], "float32"), axis=(1, 2))
+                   if len(values[key].shape) == 4 else values[key] for key in keys}
+        model = keras.Model(inputs, outputs, name=f"{base.name}_channel_means")
+        cached = (base, _compiled(model, tuple(image_shape)))
         _MEANS_MODELS[cache_key] = cached
     return cached[1]
+
+
+def _compiled(model: keras.Model, image_shape: tuple[int, ...]) -> Callable:
+    """`model` on a numpy batch, compiled, returning numpy."""
+    if keras.backend.backend() != "tensorflow":
+        return model.predict_on_batch
+    import tensorflow as tf
+
+    def call(batch):
+        return model(batch, training=False)
+
+    # One trace for every batch size (predict_on_batch would trace twice).
+    graph = tf.function(call, autograph=False, input_signature=[
+        tf.TensorSpec((None, *image_shape), tf.float32)])
+
+    def run(batch: np.ndarray) -> dict[str, np.ndarray]:
+        return {key: value.numpy() for key, value in graph(batch).items()}
+
+    return run
 
 
 def _batches(count: int, height: int, width: int) -> list[slice]:
@@ -165,7 +187,7 @@ def key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
     images = np.asarray(images, "float32")
     keys = tuple(dict.fromkeys(keys))
     model = _means_model(base, keys, images.shape[1:], preprocess)
-    parts = [model.predict_on_batch(images[part])
+    parts = [model(images[part])
              for part in _batches(len(images), *images.shape[1:3])]
     return {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in keys}
 
@@ -417,6 +439,29 @@ def _activation_record(acts: np.ndarray, robust: np.ndarray, maxima: np.ndarray,
     }
 
 
+def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray,
+                          preprocess: str, views: int, seed: int):
+    """`key_means` and `robust_key_means` of `images`, and the natural crops'
+    means when not cached yet, from ONE `key_means` pass over all of them
+    (one model, one compiled graph, evenly split batches)."""
+    size = _size_pair(images.shape[1:3])
+    missing = [key for key in keys
+               if (_NATURAL_MEANS.get((id(base), key, preprocess, size)) or (None,))[0] is not base]
+    stack = robust_views(images, views=views, seed=seed)
+    parts = [np.asarray(images, "float32"), stack.reshape(-1, *stack.shape[2:])]
+    if missing:
+        channels = int(base.inputs[0].shape[-1] or 3)
+        parts.append(natural_crops(size, channels).astype("float32"))
+    means = key_means(base, keys, np.concatenate(parts), preprocess)
+    n, n_views = len(images), len(parts[1])
+    dreams = {key: value[:n] for key, value in means.items()}
+    robust = {key: value[n:n + n_views].reshape(views, n, -1).mean(axis=0)
+              for key, value in means.items()}
+    for key in missing:
+        _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key][n + n_views:])
+    return dreams, robust
+
+
 def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
                  preprocess: str, pre_activation: bool | None = None, views: int = 8,
                  seed: int = 0) -> list[dict[str, Any]]:
@@ -438,13 +483,9 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     cap = relu_cap(base, layer)
     use_pre = cap is not None if pre_activation is None else bool(pre_activation)
 
-    # One pass each over the dreams, their views and the natural crops reads
-    # the output and (when needed) the pre-activation together.
     post_key, pre_key = _key(base, layer, False), _key(base, layer, True)
-    keys = [post_key, pre_key] if use_pre else [post_key]
-    dream_means = key_means(base, keys, images, preprocess)
-    robust_means = robust_key_means(base, keys, images, preprocess, views, seed)
-    natural_key_means(base, [post_key, pre_key], preprocess, size)  # both: constant reads pre
+    dream_means, robust_means = _dream_and_view_means(base, [post_key, pre_key], images,
+                                                      preprocess, views, seed)
 
     def measures(key: str, pre: bool):
         maxima = natural_maxima(base, layer, preprocess, size, pre)
