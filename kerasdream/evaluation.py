@@ -192,6 +192,20 @@ def key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
     return {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in keys}
 
 
+def scoring_keys(base: keras.Model, layer: str) -> list[str]:
+    """The feature keys `score_dreams` reads together: `layer`'s output and
+    its pre-activation (`constant_channels` reads it for every layer)."""
+    return [_key(base, layer, False), _key(base, layer, True)]
+
+
+def layer_means(base: keras.Model, layer: str, images: np.ndarray,
+                preprocess: str) -> np.ndarray:
+    """`channel_means` of `layer`'s output through the model `score_dreams`
+    uses, so that scoring the same images' shape later builds and traces nothing."""
+    keys = scoring_keys(base, layer)
+    return key_means(base, keys, images, preprocess)[keys[0]]
+
+
 def channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
                   pre_activation: bool = False) -> np.ndarray:
     """Each image's mean activation of every channel of `layer`, shape (N, C)."""
@@ -483,7 +497,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     cap = relu_cap(base, layer)
     use_pre = cap is not None if pre_activation is None else bool(pre_activation)
 
-    post_key, pre_key = _key(base, layer, False), _key(base, layer, True)
+    post_key, pre_key = scoring_keys(base, layer)
     dream_means, robust_means = _dream_and_view_means(base, [post_key, pre_key], images,
                                                       preprocess, views, seed)
 

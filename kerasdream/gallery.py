@@ -283,7 +283,7 @@ def channel_activations(
     base: keras.Model, layer: str, images: np.ndarray, preprocess: str
 ) -> np.ndarray:
     """Each image's mean activation of every channel of `layer`, shape (N, C)."""
-    return evaluation.channel_means(base, layer, images, preprocess)
+    return evaluation.layer_means(base, layer, images, preprocess)  # score_dreams' model
 
 
 rank_of = evaluation.rank_of

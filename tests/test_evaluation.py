@@ -289,10 +289,13 @@ def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypa
     base = capped_cnn()
     images = np.random.default_rng(5).integers(0, 256, (3, 16, 16, 3)).astype("uint8")
     targets = [0, 1, 3]
+    start = ev.layer_means(base, "relu6", images, "unit")  # the gallery's starting activations
     records = ev.score_dreams(base, "relu6", images, targets, "unit")
     assert ev.score_dreams(base, "relu6", images, targets, "unit") == records
     # Dreams, views and crops share the shape: one model reads the output and pre-activation.
     assert calls == [["relu6", "conv"]]
+    assert [r["activation"] for r in records] == [float(start[i, k]) for i, k in
+                                                  enumerate(targets)]
 
     crops = ev.natural_crops(16).astype("float32")
     views = ev.robust_views(images).reshape(-1, 16, 16, 3)
