@@ -5,11 +5,18 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
 - `Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
   into pixels by the real part of an inverse DFT (as in Lucid), which favours
   natural, low-frequency images and helps networks whose ReLUs block a grey
-  start. Up to `MATMUL_DFT_MAX_SIDE` pixels a side the DFT is two small
-  matrix products (`inverse_dft_matrices`), which run on the network's fast
-  matmul kernels where TensorFlow's CPU FFT is slow (2x at 128 px, 1.25x at
-  64 px, measured here); larger images take the FFT, whose cost grows more
-  slowly (at 224 px it was 1.16x faster than the matrices);
+  start. Up to `MATMUL_DFT_MAX_SIDE` pixels a side the DFT is three real
+  matrix products on the spectrum's rows folded in pairs u, H - u
+  (`real_inverse_dft`: the real image sees only the Hermitian part, so half
+  the multiply-adds of the full complex product). They run on the network's
+  fast matmul kernels where TensorFlow's CPU FFT is slow. Fwd + bwd of 16
+  dreams, the full complex matrices used before over the folded rows: 1.19x
+  at 64 px, 1.86x at 128, 2.65x at 160; the FFT over the folded rows: 2.30x
+  at 160, 1.89x at 192, 1.73x at 224, 1.47x at 256, then 1.27x at 320 and
+  1.21x at 384 (`python benchmarks/fourier_cost.py`, the last two with
+  `--rounds 5 --calls 3 --crossover 256 320 384`; a shared 2-core machine
+  at load ~4). Larger images take the
+  FFT, whose cost grows more slowly;
 - `BoundedPixels`: the pre-images paper's bounded range: pixels around a
   centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
 
@@ -32,7 +39,7 @@ COLOR_MIX = COLOR_CORRELATION_SVD_SQRT / np.max(
     np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)
 )
 _EPS = 1e-4
-MATMUL_DFT_MAX_SIDE = 160
+MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.21x faster than the FFT here
 
 
 class Parameterization(keras.layers.Layer):
@@ -147,12 +154,12 @@ def fold_rows(spectrum, height: int):
     pairs = (height - 1) // 2
     if height % 2:
         first, upper, lower = ops.split(spectrum, [1, 1 + pairs], axis=-2)
-        alone = first
-    else:
+        alone = [first]
+    else:  # row H/2 pairs with itself too
         first, upper, nyquist, lower = ops.split(spectrum, [1, 1 + pairs, 2 + pairs], axis=-2)
-        alone = ops.concatenate([first, nyquist], axis=-2)
+        alone = [first, nyquist]
     lower = ops.flip(lower, axis=-2)  # row H - u beside row u
-    return ops.concatenate([alone, upper + lower], axis=-2), upper - lower
+    return ops.concatenate([*alone, upper + lower], axis=-2), upper - lower
 
 
 def real_inverse_dft(spectrum, matrices):
