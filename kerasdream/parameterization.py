@@ -113,34 +113,31 @@ class BoundedPixels(Parameterization):
 
 def real_inverse_dft_matrices(height: int, width: int,
                               dtype: str = "float32") -> tuple[np.ndarray, ...]:
-    """`(plus, minus, left)`: `real(ifft2(A + iB))` from the rows folded by `fold_rows`.
+    """`(cos_x, sin_x, left)`: `real(ifft2(A + iB))` from the rows folded by `fold_rows`.
 
     The real part of the inverse DFT sees only the Hermitian part of the
-    spectrum. Pairing row u with row -u mod H (the width transform Q[u] of
-    each row, then Re sum_u Q[u] e^{2 pi i u y / H}):
+    spectrum. With Q[u] the inverse DFT of row u along the width and
+    phi = 2 pi u y / H, rows u and -u mod H give
     Re(Q[u] e^{i phi} + Q[-u] e^{-i phi}) = Re(Q[u] + Q[-u]) cos phi
-    - Im(Q[u] - Q[-u]) sin phi. So only the sums and differences of paired
-    rows are needed, and only the real part of the sums' width transform
-    (A+ C_x - B+ S_x: `plus[k, v, x]`) and the imaginary part of the
-    differences' (A- S_x + B- C_x: `minus`). Rows 0 and H/2 (H even) pair with
-    themselves and count once. `left[y, r]` then takes the cosine of the
-    summed rows and minus the sine of the differenced ones along the height:
-    an H x H real matrix, 1 / (height * width) of the inverse transform
-    included. 2 W^2 H + H^2 W multiply-adds an image channel instead of the
-    full complex product's 4 W^2 H + 2 H^2 W. Computed in float64, stored as `dtype`.
+    - Im(Q[u] - Q[-u]) sin phi. So only the sums of paired rows (A+, B+) and
+    their differences (A-, B-) are needed, and of their width transforms only
+    Re = A+ C_x - B+ S_x and Im = A- S_x + B- C_x (`cos_x[v, x]`, `sin_x`).
+    Rows 0 and H/2 (H even) pair with themselves and count once.
+    `left[y, r]` then takes the cosine of the summed rows and minus the sine
+    of the differenced ones along the height: an H x H real matrix, with the
+    1 / (height * width) of the inverse transform. 2 W^2 H + H^2 W
+    multiply-adds an image channel instead of the full complex product's
+    4 W^2 H + 2 H^2 W. Computed in float64, stored as `dtype`.
     """
     pairs = (height - 1) // 2
     summed = [0] + ([height // 2] if height % 2 == 0 else []) + list(range(1, pairs + 1))
     differenced = np.arange(1, pairs + 1)
     angle_x = 2.0 * np.pi * np.outer(np.arange(width), np.arange(width)) / width
-    cos_x, sin_x = np.cos(angle_x), np.sin(angle_x)
-    plus = np.stack([cos_x, -sin_x])[:, None]  # (2, 1, W, W): k, -, v, x
-    minus = np.stack([sin_x, cos_x])[:, None]
     y = np.arange(height)
     left = np.concatenate([np.cos(2.0 * np.pi * np.outer(y, summed) / height),
                            -np.sin(2.0 * np.pi * np.outer(y, differenced) / height)],
                           axis=1) / (height * width)  # (H, H): y, folded row
-    return tuple(m.astype(dtype) for m in (plus, minus, left))
+    return tuple(m.astype(dtype) for m in (np.cos(angle_x), np.sin(angle_x), left))
 
 
 def fold_rows(spectrum, height: int):
@@ -165,10 +162,12 @@ def fold_rows(spectrum, height: int):
 def real_inverse_dft(spectrum, matrices):
     """`real(ifft2(A + iB))` (N, C, H, W) of `spectrum` (N, 2, C, H, W) = (A, B),
     with `matrices` from `real_inverse_dft_matrices(H, W)`."""
-    plus, minus, left = (ops.convert_to_tensor(m) for m in matrices)
+    cos_x, sin_x, left = (ops.convert_to_tensor(m) for m in matrices)
     sums, differences = fold_rows(spectrum, left.shape[0])
-    real = ops.sum(ops.matmul(sums, plus), axis=1)  # (N, C, H // 2 + 1, W)
-    imag = ops.sum(ops.matmul(differences, minus), axis=1)  # (N, C, (H - 1) // 2, W)
+    sum_a, sum_b = ops.unstack(sums, axis=1)  # (N, C, H // 2 + 1, W)
+    diff_a, diff_b = ops.unstack(differences, axis=1)  # (N, C, (H - 1) // 2, W)
+    real = ops.matmul(sum_a, cos_x) - ops.matmul(sum_b, sin_x)
+    imag = ops.matmul(diff_a, sin_x) + ops.matmul(diff_b, cos_x)
     return ops.matmul(left, ops.concatenate([real, imag], axis=-2))
 
 
