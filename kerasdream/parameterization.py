@@ -5,18 +5,20 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
 - `Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
   into pixels by the real part of an inverse DFT (as in Lucid), which favours
   natural, low-frequency images and helps networks whose ReLUs block a grey
-  start. Up to `MATMUL_DFT_MAX_SIDE` pixels a side the DFT is three real
-  matrix products on the spectrum's rows folded in pairs u, H - u
-  (`real_inverse_dft`: the real image sees only the Hermitian part, so half
-  the multiply-adds of the full complex product). They run on the network's
-  fast matmul kernels where TensorFlow's CPU FFT is slow. Fwd + bwd of 16
-  dreams, the full complex matrices used before over the folded rows: 1.19x
-  at 64 px, 1.86x at 128, 2.65x at 160; the FFT over the folded rows: 2.30x
-  at 160, 1.89x at 192, 1.73x at 224, 1.47x at 256, then 1.27x at 320 and
-  1.21x at 384 (`python benchmarks/fourier_cost.py`, the last two with
-  `--rounds 5 --calls 3 --crossover 256 320 384`; a shared 2-core machine
-  at load ~4). Larger images take the
-  FFT, whose cost grows more slowly;
+  start. On TensorFlow, up to `MATMUL_DFT_MAX_SIDE` pixels a side, the DFT
+  is three real matrix products on the spectrum's rows folded in pairs
+  u, H - u (`real_inverse_dft`: the real image sees only the Hermitian
+  part, so half the multiply-adds of a full complex product), which run on
+  the network's fast matmul kernels where TensorFlow's CPU FFT is slow.
+  Fwd + bwd of 16 dreams (scale, DFT, colour, sigmoid), the full complex
+  matrices used before over the folded rows: 1.11x at 64 px, 1.24x at
+  128, 1.47x at 160 (both pay the scale, transpose, colour mix and
+  sigmoid, and the new one the fold); the FFT over the folded rows: 1.56x at 160,
+  1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320, 1.14x at 384
+  (`python benchmarks/fourier_cost.py --crossover 160 192 224 256 320 384`
+  on a shared 2-core machine at load 1.4-2.5). Larger images take the FFT,
+  whose cost grows more slowly. JAX and PyTorch always take the FFT: theirs
+  was faster than either matrix form at 64, 128 and 160 px;
 - `BoundedPixels`: the pre-images paper's bounded range: pixels around a
   centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
 
@@ -39,7 +41,7 @@ COLOR_MIX = COLOR_CORRELATION_SVD_SQRT / np.max(
     np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)
 )
 _EPS = 1e-4
-MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.21x faster than the FFT here
+MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.14x faster than the FFT here
 
 
 class Parameterization(keras.layers.Layer):
@@ -190,7 +192,8 @@ class Fourier(Parameterization):
         scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** self.decay
         scale *= height * width / np.sqrt(np.sum(scale**2))
         self.spectrum_scale = scale.astype("float32")
-        self._matmul = max(height, width) <= MATMUL_DFT_MAX_SIDE
+        self._matmul = (keras.backend.backend() == "tensorflow"
+                        and max(height, width) <= MATMUL_DFT_MAX_SIDE)
         self._dft = real_inverse_dft_matrices(height, width) if self._matmul else None
 
     @property
