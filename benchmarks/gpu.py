@@ -5,9 +5,8 @@
 
 Written before a GPU was here, for a short device session. Where no GPU is
 visible it says so and exits 0. On a GPU, `jit_compile="auto"` lets Keras
-compile the training step with XLA, except where a layer says it cannot
-(`Scale` and `Rotate` on TensorFlow, whose affine op has no XLA kernel), so
-each row notes whether the step was compiled. Rows, all dream-steps per
+compile the training step with XLA (every transform compiles: they resample
+with gathers), and each row notes whether the step was compiled. Rows, all dream-steps per
 second after the trace (batch `--batch`, `--size` px, `--network`'s
 `--layer`):
 

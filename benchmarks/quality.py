@@ -205,14 +205,19 @@ def train_recipe(recipe: Recipe, layer: str, filters: list[int], steps: int | No
     return kd.render(model)
 
 
+CLI_EXTRA: list[str] = []  # `--cli-extra`: options appended to the cli-defaults recipe
+
+
 def _train_with_cli(layer: str, filters: list[int], steps: int) -> np.ndarray:
-    """`kerasdream filters` with its defaults (and `--steps` only in --quick runs)."""
+    """`kerasdream filters` with its defaults (and `--steps` only in --quick
+    runs), plus any `--cli-extra` options."""
     with tempfile.TemporaryDirectory(prefix="kerasdream-quality-") as folder:
         argv = ["filters", "--layer", layer, "--filters", ",".join(map(str, filters)),
                 "--out", os.path.join(folder, "out"),
                 "--models-dir", os.path.join(folder, "models"), "--quiet"]
         if steps != cli_defaults()["steps"]:
             argv += ["--steps", str(steps)]
+        argv += CLI_EXTRA
         status = kd_cli().main(argv)
         if status:
             raise RuntimeError(f"kerasdream {' '.join(argv)} exited with {status}")
@@ -409,7 +414,11 @@ def main(argv=None) -> int:
                         help=f"comma-separated layers (default: {','.join(LAYERS)})")
     parser.add_argument("--out", default=None,
                         help="default: benchmarks/results (a temporary folder with --quick)")
+    parser.add_argument("--cli-extra", default="",
+                        help="options appended to the cli-defaults recipe's command, e.g. "
+                             "'--steps 100 --lr 0.1' (candidates for new defaults)")
     args = parser.parse_args(argv)
+    CLI_EXTRA[:] = args.cli_extra.split()
     table = recipes()
     names = args.recipes.split(",") if args.recipes else list(table)
     unknown = [n for n in names if n not in table]

@@ -42,7 +42,7 @@ from keras import ops
 
 from kerasdream.errors import DreamError
 from kerasdream.parameterization import COLOR_MIX, PARAMETERIZATIONS, Parameterization
-from kerasdream.transforms import _RandomTransform
+from kerasdream.transforms import GeometricTransform, _RandomTransform
 
 SPECTRUM_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
                              "maco_spectrum.npz")
@@ -339,7 +339,7 @@ def magnitude_of(images: np.ndarray, decorrelate: bool = True) -> np.ndarray:
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
-class Crop(_RandomTransform):
+class Crop(GeometricTransform):
     """A random square-ish crop of `min_fraction` to 1 of each side, resized back
     to the full image (MACO's random crops; one crop a step for the batch)."""
 
@@ -350,19 +350,16 @@ class Crop(_RandomTransform):
                              f"Received: min_fraction={min_fraction}")
         self.min_fraction = float(min_fraction)
 
-    def transform(self, images):
-        height, width = images.shape[1], images.shape[2]
+    def sampling_matrix(self, height, width):
         fraction, fy, fx = ops.unstack(
             keras.random.uniform((3,), 0.0, 1.0, seed=self.seed_generator), 3)
         fraction = self.min_fraction + (1.0 - self.min_fraction) * fraction
         top = fy * (1.0 - fraction) * (height - 1)
         left = fx * (1.0 - fraction) * (width - 1)
-        zero = ops.zeros_like(fraction)
+        zero, one = ops.zeros_like(fraction), ops.ones_like(fraction)
         # Output pixel (x, y) samples input (f x + left, f y + top).
-        transform = ops.stack([fraction, zero, left, zero, fraction, top, zero, zero])
-        transform = ops.tile(transform[None, :], [ops.shape(images)[0], 1])
-        return ops.image.affine_transform(images, transform, interpolation="bilinear",
-                                          fill_mode="reflect")
+        return ops.reshape(ops.stack([fraction, zero, left, zero, fraction, top,
+                                      zero, zero, one]), (3, 3))
 
     def get_config(self):
         return {**super().get_config(), "min_fraction": self.min_fraction}

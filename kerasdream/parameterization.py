@@ -5,11 +5,20 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
 - `Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
   into pixels by the real part of an inverse DFT (as in Lucid), which favours
   natural, low-frequency images and helps networks whose ReLUs block a grey
-  start. Up to `MATMUL_DFT_MAX_SIDE` pixels a side the DFT is two small
-  matrix products (`inverse_dft_matrices`), which run on the network's fast
-  matmul kernels where TensorFlow's CPU FFT is slow (2x at 128 px, 1.25x at
-  64 px, measured here); larger images take the FFT, whose cost grows more
-  slowly (at 224 px it was 1.16x faster than the matrices);
+  start. On TensorFlow, up to `MATMUL_DFT_MAX_SIDE` pixels a side, the DFT
+  is three real matrix products on the spectrum's rows folded in pairs
+  u, H - u (`real_inverse_dft`: the real image sees only the Hermitian
+  part, so half the multiply-adds of a full complex product), which run on
+  the network's fast matmul kernels where TensorFlow's CPU FFT is slow.
+  Fwd + bwd of 16 dreams (scale, DFT, colour, sigmoid), the full complex
+  matrices used before over the folded rows: 1.11x at 64 px, 1.24x at
+  128, 1.47x at 160 (both pay the scale, transpose, colour mix and
+  sigmoid, and the new one the fold); the FFT over the folded rows: 1.56x at 160,
+  1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320, 1.14x at 384
+  (`python benchmarks/fourier_cost.py --crossover 160 192 224 256 320 384`
+  on a shared 2-core machine at load 1.4-2.5). Larger images take the FFT,
+  whose cost grows more slowly. JAX and PyTorch always take the FFT: theirs
+  was faster than either matrix form at 64, 128 and 160 px;
 - `BoundedPixels`: the pre-images paper's bounded range: pixels around a
   centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
 
@@ -32,7 +41,7 @@ COLOR_MIX = COLOR_CORRELATION_SVD_SQRT / np.max(
     np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)
 )
 _EPS = 1e-4
-MATMUL_DFT_MAX_SIDE = 160
+MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.14x faster than the FFT here
 
 
 class Parameterization(keras.layers.Layer):
@@ -104,26 +113,64 @@ class BoundedPixels(Parameterization):
                 "scale": self.scale}
 
 
-def inverse_dft_matrices(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """`(left, right)` with `real(ifft2(A + iB)) = einsum(left, einsum([A, B], right))`.
+def real_inverse_dft_matrices(height: int, width: int,
+                              dtype: str = "float32") -> tuple[np.ndarray, ...]:
+    """`(cos_x, sin_x, left)`: `real(ifft2(A + iB))` from the rows folded by `fold_rows`.
 
-    With Z = (A + iB) F_x (the inverse DFT along the width, F_x = C_x + i S_x),
-    `right[k, v, j, x]` maps the stacked (A, B) to the stacked (Re Z, Im Z):
-    Re Z = A C_x - B S_x and Im Z = A S_x + B C_x. `left[y, j, u]` then takes
-    the real part of the inverse DFT along the height, C_y Re Z - S_y Im Z.
-    The 1 / (height * width) of the inverse transform is in the matrices.
-    Computed in float64, stored as float32.
+    The real part of the inverse DFT sees only the Hermitian part of the
+    spectrum. With Q[u] the inverse DFT of row u along the width and
+    phi = 2 pi u y / H, rows u and -u mod H give
+    Re(Q[u] e^{i phi} + Q[-u] e^{-i phi}) = Re(Q[u] + Q[-u]) cos phi
+    - Im(Q[u] - Q[-u]) sin phi. So only the sums of paired rows (A+, B+) and
+    their differences (A-, B-) are needed, and of their width transforms only
+    Re = A+ C_x - B+ S_x and Im = A- S_x + B- C_x (`cos_x[v, x]`, `sin_x`).
+    Rows 0 and H/2 (H even) pair with themselves and count once.
+    `left[y, r]` then takes the cosine of the summed rows and minus the sine
+    of the differenced ones along the height: an H x H real matrix, with the
+    1 / (height * width) of the inverse transform. 2 W^2 H + H^2 W
+    multiply-adds an image channel instead of the full complex product's
+    4 W^2 H + 2 H^2 W. Computed in float64, stored as `dtype`.
     """
-    def cos_sin(n):
-        angle = 2.0 * np.pi * np.outer(np.arange(n), np.arange(n)) / n
-        return np.cos(angle) / n, np.sin(angle) / n
+    pairs = (height - 1) // 2
+    summed = [0] + ([height // 2] if height % 2 == 0 else []) + list(range(1, pairs + 1))
+    differenced = np.arange(1, pairs + 1)
+    angle_x = 2.0 * np.pi * np.outer(np.arange(width), np.arange(width)) / width
+    y = np.arange(height)
+    left = np.concatenate([np.cos(2.0 * np.pi * np.outer(y, summed) / height),
+                           -np.sin(2.0 * np.pi * np.outer(y, differenced) / height)],
+                          axis=1) / (height * width)  # (H, H): y, folded row
+    return tuple(m.astype(dtype) for m in (np.cos(angle_x), np.sin(angle_x), left))
 
-    cos_x, sin_x = cos_sin(width)
-    cos_y, sin_y = cos_sin(height)
-    right = np.stack([np.stack([cos_x, sin_x], axis=1),
-                      np.stack([-sin_x, cos_x], axis=1)])  # (2, W, 2, W): k, v, j, x
-    left = np.stack([cos_y, -sin_y], axis=1)  # (H, 2, H): y, j, u
-    return left.astype("float32"), right.astype("float32")
+
+def fold_rows(spectrum, height: int):
+    """`(sums, differences)` of rows u and H - u of `spectrum` (..., H, W).
+
+    Sums: rows 0 and H/2 (H even) as they are, then row u + row H - u for
+    u = 1 .. (H - 1) // 2; differences: row u - row H - u. Splits and a flip
+    (not a gather or strided slices, whose TensorFlow gradients cost more
+    than the matrix products here).
+    """
+    pairs = (height - 1) // 2
+    if height % 2:
+        first, upper, lower = ops.split(spectrum, [1, 1 + pairs], axis=-2)
+        alone = [first]
+    else:  # row H/2 pairs with itself too
+        first, upper, nyquist, lower = ops.split(spectrum, [1, 1 + pairs, 2 + pairs], axis=-2)
+        alone = [first, nyquist]
+    lower = ops.flip(lower, axis=-2)  # row H - u beside row u
+    return ops.concatenate([*alone, upper + lower], axis=-2), upper - lower
+
+
+def real_inverse_dft(spectrum, matrices):
+    """`real(ifft2(A + iB))` (N, C, H, W) of `spectrum` (N, 2, C, H, W) = (A, B),
+    with `matrices` from `real_inverse_dft_matrices(H, W)`."""
+    cos_x, sin_x, left = (ops.convert_to_tensor(m) for m in matrices)
+    sums, differences = fold_rows(spectrum, left.shape[0])
+    sum_a, sum_b = ops.unstack(sums, axis=1)  # (N, C, H // 2 + 1, W)
+    diff_a, diff_b = ops.unstack(differences, axis=1)  # (N, C, (H - 1) // 2, W)
+    real = ops.matmul(sum_a, cos_x) - ops.matmul(sum_b, sin_x)
+    imag = ops.matmul(diff_a, sin_x) + ops.matmul(diff_b, cos_x)
+    return ops.matmul(left, ops.concatenate([real, imag], axis=-2))
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
@@ -145,9 +192,9 @@ class Fourier(Parameterization):
         scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** self.decay
         scale *= height * width / np.sqrt(np.sum(scale**2))
         self.spectrum_scale = scale.astype("float32")
-        self._matmul = max(height, width) <= MATMUL_DFT_MAX_SIDE
-        self._left, self._right = (inverse_dft_matrices(height, width) if self._matmul
-                                   else (None, None))
+        self._matmul = (keras.backend.backend() == "tensorflow"
+                        and max(height, width) <= MATMUL_DFT_MAX_SIDE)
+        self._dft = real_inverse_dft_matrices(height, width) if self._matmul else None
 
     @property
     def raw_shape(self):
@@ -157,8 +204,7 @@ class Fourier(Parameterization):
     def call(self, raw):
         spectrum = raw * ops.convert_to_tensor(self.spectrum_scale)  # (N, 2, C, H, W)
         if self._matmul:
-            rows = ops.einsum("nkcuv,kvjx->ncujx", spectrum, ops.convert_to_tensor(self._right))
-            logits = ops.einsum("yju,ncujx->nyxc", ops.convert_to_tensor(self._left), rows)
+            logits = ops.transpose(real_inverse_dft(spectrum, self._dft), (0, 2, 3, 1))
         else:
             real, _ = ops.ifft2((spectrum[:, 0], spectrum[:, 1]))  # (N, C, H, W)
             logits = ops.transpose(real, (0, 2, 3, 1))

@@ -118,7 +118,8 @@ def fft_fourier(layer, raw):
 
 @pytest.mark.parametrize("shape, kwargs", [
     ((16, 16, 3), {}), ((12, 20, 3), {"decay": 1.5}), ((7, 9, 1), {}),
-    ((128, 128, 3), {}), ((6, 170, 3), {}),  # the last one above MATMUL_DFT_MAX_SIDE: FFT
+    ((128, 128, 3), {}), ((5, 7, 3), {}), ((6, 4, 3), {}), ((9, 9, 3), {}), ((2, 1, 3), {}),
+    ((6, 390, 3), {}),  # the last one above MATMUL_DFT_MAX_SIDE: FFT
 ])
 def test_fourier_matmul_dft_gives_the_images_of_the_inverse_fft(shape, kwargs):
     layer = Fourier(shape, **kwargs)
@@ -126,12 +127,13 @@ def test_fourier_matmul_dft_gives_the_images_of_the_inverse_fft(shape, kwargs):
     np.testing.assert_allclose(run(layer, raw), fft_fourier(layer, raw), atol=2e-3)
 
 
-def test_fourier_gradient_is_the_inverse_fft_gradient():
+@pytest.mark.parametrize("height, width", [(10, 14), (5, 7), (6, 4), (9, 9)])
+def test_fourier_gradient_is_the_inverse_fft_gradient(height, width):
     """The kernel's gradient (what trains a dream) matches the FFT's adjoint:
     d sum(w * logits) / d raw = scale * (Re, Im) of conj(ifft2)^T w."""
-    layer = Fourier((10, 14, 1))
+    layer = Fourier((height, width, 1))
     raw = np.random.default_rng(4).normal(0, 1, (1, layer.raw_size)).astype("float32")
-    weights = np.random.default_rng(5).normal(0, 1, (1, 10, 14, 1))
+    weights = np.random.default_rng(5).normal(0, 1, (1, height, width, 1))
     import tensorflow as tf
 
     tensor = tf.constant(raw.reshape(-1, *layer.raw_shape))
@@ -142,9 +144,20 @@ def test_fourier_gradient_is_the_inverse_fft_gradient():
         total = tf.reduce_sum(logits * weights)
     gradient = tape.gradient(total, tensor).numpy()[0]
     # d Re(ifft2(X))[y, x] / d X[u, v] = exp(2 pi i (uy/H + vx/W)) / (H W)
-    adjoint = np.fft.fft2(weights[0, :, :, 0]).conj() / (10 * 14)
+    adjoint = np.fft.fft2(weights[0, :, :, 0]).conj() / (height * width)
     expected = np.stack([adjoint.real, -adjoint.imag])[:, None] * layer.spectrum_scale
     np.testing.assert_allclose(gradient, expected, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("height, width", [(5, 7), (6, 4), (9, 9), (4, 6), (1, 3), (2, 2)])
+def test_real_inverse_dft_is_the_real_part_of_ifft2_in_float64(height, width):
+    """The folded-rows products are exactly Re(ifft2(A + iB)), odd and even
+    sides alike (an odd height has no self-paired row H/2)."""
+    spectrum = np.random.default_rng(6).normal(0, 1, (2, 2, 3, height, width))
+    matrices = parameterization.real_inverse_dft_matrices(height, width, "float64")
+    images = np.asarray(parameterization.real_inverse_dft(spectrum, matrices))
+    expected = np.fft.ifft2(spectrum[:, 0] + 1j * spectrum[:, 1]).real
+    np.testing.assert_allclose(images, expected, rtol=0, atol=1e-12)
 
 
 def test_fourier_of_zeros_is_uniform_grey():

@@ -211,17 +211,115 @@ def test_pad_grows_the_image_with_grey_only_while_training():
     assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 8, 8, 3)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                    reason="TensorFlow's affine op has no XLA kernel; JAX's compiles")
-def test_scale_and_rotate_keep_xla_off_where_their_op_cannot_compile():
-    """`jit_compile=True` on a dream with Scale or Rotate would fail inside
-    fit (ImageProjectiveTransformV3 has no XLA kernel); Keras turns it off."""
+def test_scale_and_rotate_compile_under_xla():
+    """The warp is gathers and arithmetic, so a dream with every geometric
+    transform compiles (on a GPU, jit_compile="auto" picks XLA) and trains.
+    (TensorFlow's stateless random ops may pick another generator under XLA,
+    so the draws, and with them the images, are not those of the plain graph.)"""
     from conftest import colour_picker
-    from kerasdream.transforms import Jitter as J
 
-    assert not Scale().supports_jit and not Rotate().supports_jit and J(1).supports_jit
-    model = kd.DreamModel(kd.Channel("pick", [0]), colour_picker(8), size=8,
-                          transforms=[Rotate(5.0)], parameterization="pixels")
+    model = kd.DreamModel(kd.Channel("pick", [0, 1]), colour_picker(8), size=8, seed=1,
+                          transforms=[Jitter(1), Scale(0.2), Rotate(10.0)],
+                          parameterization="pixels")
+    start = model.images()
     model.compile(jit_compile=True)
-    assert model.jit_compile is False
+    assert model.jit_compile is True
     model.fit(2)
+    trained = model.images()
+    assert np.isfinite(trained).all() and np.abs(trained - start).max() > 0.1
+
+
+# ------------------------------------------------------------------ the warp
+
+
+def bilinear_matrix(matrix, height, width):
+    """The (H*W, H*W) matrix of `warp` built by hand: output pixel (x, y) takes
+    the 4 pixels around matrix @ (x, y, 1), its coordinates reflected into
+    [0, n - 1] about the edge pixels (-1 -> 1, n -> n - 2)."""
+    def fold(c, n):
+        period = 2 * (n - 1)
+        c = c % period
+        return period - c if c > n - 1 else c
+
+    dense = np.zeros((height * width, height * width))
+    for y in range(height):
+        for x in range(width):
+            sx, sy, _ = np.asarray(matrix, "float64") @ [x, y, 1]
+            sx, sy = fold(sx, width), fold(sy, height)
+            x0, y0 = int(np.floor(sx)), int(np.floor(sy))
+            fx, fy = sx - x0, sy - y0
+            for xi, yi, weight in [(x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
+                                   (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)]:
+                dense[y * width + x, min(yi, height - 1) * width + min(xi, width - 1)] += weight
+    return dense
+
+
+def test_warp_is_the_hand_built_bilinear_map_and_its_gradient_the_exact_adjoint():
+    from kerasdream.transforms import similarity_matrix, warp
+
+    height, width = 5, 6
+    matrix = keras.ops.convert_to_numpy(similarity_matrix(
+        keras.ops.convert_to_tensor(0.3), keras.ops.convert_to_tensor(1.2), height, width))
+    matrix[:2, 2] += [0.7, -1.4]
+    dense = bilinear_matrix(matrix, height, width)
+    x = images((2, height, width, 3))
+    out = keras.ops.convert_to_numpy(warp(x, matrix))
+    expected = np.einsum("pq,nqc->npc", dense, x.reshape(2, height * width, 3))
+    np.testing.assert_allclose(out.reshape(expected.shape), expected, rtol=1e-4, atol=1e-3)
+
+    import tensorflow as tf
+
+    cotangent = images((2, height, width, 3), seed=1)
+    x_tensor = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x_tensor)
+        total = tf.reduce_sum(warp(x_tensor, matrix) * cotangent)
+    gradient = tape.gradient(total, x_tensor).numpy()
+    adjoint = np.einsum("pq,npc->nqc", dense, cotangent.reshape(2, height * width, 3))
+    np.testing.assert_allclose(gradient.reshape(adjoint.shape), adjoint, rtol=1e-4, atol=1e-3)
+
+
+def test_warp_by_a_half_pixel_averages_neighbours_and_an_integer_shift_is_jitter():
+    from kerasdream.transforms import warp
+
+    x = images((1, 4, 5, 3))
+    half = np.array([[1, 0, 0.5], [0, 1, 0], [0, 0, 1]], "float32")
+    out = keras.ops.convert_to_numpy(warp(x, half))
+    np.testing.assert_allclose(out[:, :, :4], (x[:, :, :4] + x[:, :, 1:]) / 2, rtol=1e-6)
+    np.testing.assert_allclose(out[:, :, 4], (x[:, :, 4] + x[:, :, 3]) / 2, rtol=1e-6)  # reflected
+    padded = np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
+    for dy, dx in [(0, 0), (4, 1), (1, 3), (2, 2)]:
+        shift = np.array([[1, 0, dx - 2], [0, 1, dy - 2], [0, 0, 1]], "float32")
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(warp(x, shift)),
+                                      padded[:, dy:dy + 4, dx:dx + 5])
+
+
+def test_apply_transforms_resamples_a_geometric_run_once_with_the_same_draws():
+    from kerasdream.transforms import Pad, apply_transforms, warp
+
+    x = images((2, 12, 12, 3))
+    def fresh():
+        return [Jitter(2, seed=1), Scale(0.2, seed=2), Rotate(15.0, seed=3), Jitter(1, seed=4)]
+    # The fused pass is the product of the matrices each layer draws alone.
+    alone = fresh()
+    matrix = np.eye(3, dtype="float32")
+    for layer in alone:
+        matrix = matrix @ keras.ops.convert_to_numpy(layer.sampling_matrix(12, 12))
+    fused = keras.ops.convert_to_numpy(apply_transforms(fresh(), x, training=True))
+    np.testing.assert_allclose(fused, keras.ops.convert_to_numpy(warp(x, matrix)), atol=1e-3)
+    # ... which is the layer-by-layer result away from the borders.
+    layers, step = fresh(), x
+    for layer in layers:
+        step = keras.ops.convert_to_numpy(layer(step, training=True))
+    assert np.abs(fused - step)[:, 4:8, 4:8].max() < 0.35 * np.abs(x).max()
+    assert np.abs(fused - step).mean() < np.abs(x - step).mean()
+    # Jitters alone keep their exact pad-and-slice; a Pad splits the runs.
+    jitters = [Jitter(2, seed=5), Jitter(1, seed=6)]
+    expected = x
+    for layer in [Jitter(2, seed=5), Jitter(1, seed=6)]:
+        expected = keras.ops.convert_to_numpy(layer(expected, training=True))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(apply_transforms(jitters, x, training=True)), expected)
+    padded = apply_transforms([Pad(3), Rotate(5.0, seed=1)], x, training=True)
+    assert padded.shape == (2, 18, 18, 3)
+    np.testing.assert_array_equal(apply_transforms(fresh(), x, training=False), x)
