@@ -205,7 +205,8 @@ def main(argv=None) -> int:
             print(f"{name} {r['layer']}: {line}")
     if args.out:
         with open(args.out, "w") as handle:
-            handle.write(f"16 dreams per call; later = median of {args.repeats} calls; "
+            handle.write(f"`python benchmarks/scoring.py {' '.join(argv or sys.argv[1:])}`: "
+                         f"16 dreams per call; later = median of {args.repeats} calls; "
                          f"one process, interleaved; machine shared (2 cores).\n\n{text}\n")
     return 0 if all(not r["bad"] for _, r in results) else 1
 
