@@ -9,6 +9,7 @@ run can be finished by running the same command again.
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import re
@@ -596,6 +597,30 @@ def _import_quietly() -> None:
                 sys.stderr.write(rest)
 
 
+class _NoRetracingWarning(logging.Filter):
+    """Drops TensorFlow's "N out of the last M calls to <function ...>
+    triggered tf.function retracing" warning.
+
+    A gallery or atlas traces one training function and one scoring
+    function per layer, by design (each layer is another network). TensorFlow
+    counts those traces across layers, because it keys them on the Python
+    code object, so from the fifth layer on it warned about retracing that
+    is not happening.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _quiet_retracing_warnings() -> None:
+    """Install `_NoRetracingWarning` on TensorFlow's logger, once."""
+    if "tensorflow" not in sys.modules:
+        return
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NoRetracingWarning) for f in logger.filters):
+        logger.addFilter(_NoRetracingWarning())
+
+
 def _interrupted_line(stop: signals.Interrupted) -> str:
     name = signal_name(stop.signum)
     if stop.saved:
@@ -625,6 +650,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         try:
             _import_quietly()
+            _quiet_retracing_warnings()
             status = COMMANDS[args.command](args)
         except RunFailed as error:
             print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)

@@ -277,6 +277,31 @@ def test_help_imports_no_keras_or_tensorflow():
     assert result.stdout.strip() == "[]", result.stderr
 
 
+def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
+    """From a gallery's fifth layer on, TensorFlow warned of "retracing" that
+    is one new model a layer; the CLI drops that warning and nothing else."""
+    import logging
+
+    from kerasdream import cli
+
+    logger = logging.getLogger("tensorflow")
+    filters, seen = list(logger.filters), []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        cli._quiet_retracing_warnings()
+        cli._quiet_retracing_warnings()  # once only
+        assert sum(isinstance(f, cli._NoRetracingWarning) for f in logger.filters) == 1
+        logger.warning("5 out of the last 9 calls to <function _compiled.<locals>.call at "
+                       "0x7f> triggered tf.function retracing. Tracing is expensive")
+        logger.warning("Something else went wrong")
+        assert seen == ["Something else went wrong"]
+    finally:
+        logger.removeHandler(handler)
+        logger.filters[:] = filters
+
+
 def test_the_light_defaults_agree_with_the_modules():
     from kerasdream import defaults, gallery, parameterization
 
