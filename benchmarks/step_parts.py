@@ -26,6 +26,7 @@ from kerasdream.model import DreamModel  # noqa: E402
 from kerasdream.objectives import Channel  # noqa: E402
 
 RECIPES = (("pixels", "none"), ("pixels", "light"), ("fourier", "none"), ("fourier", "light"))
+LABELS = ("pixels", "pixels + light transforms", "Fourier", "Fourier + light transforms (defaults)")
 
 
 def main(argv=None) -> int:
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     base = load_base(as_spec("mobilenet"))
     print(f"ms a step, 16 dreams at 128 px, median of {args.rounds} calls of {args.steps} "
           f"steps, load {os.getloadavg()[0]:.1f}")
-    print("| layer | " + " | ".join(f"{p}, {t} transforms" for p, t in RECIPES) + " |")
+    print("| layer | " + " | ".join(LABELS) + " |")
     print("|---|" + "---:|" * len(RECIPES))
     for layer in args.layers.split(","):
         models = []

@@ -200,10 +200,9 @@ def default_steps_per_execution(steps: int) -> int:
 def dream_dataset(num_dreams: int):
     """`eye(N)` repeated forever, unshuffled, so row i always means dream i.
 
-    With tf.data's autotuning left on, ending each `fit` waited for its
-    background thread: 0.5-1.3 s a call, in steps of about 1.28 s (measured
-    with TensorFlow 2.21 on this 2-core CPU). One constant tensor needs no
-    tuning.
+    With tf.data's autotuning left on, the end of a `fit` call often waited
+    0.5-1.3 s for its background thread (TensorFlow 2.21 on a 2-core CPU,
+    `benchmarks/fit_end_wait.py`). One constant tensor needs no tuning.
     """
     import tensorflow as tf
 

@@ -376,3 +376,14 @@ def test_a_kernel_gone_non_finite_after_the_last_loss_is_caught_and_restored(tin
         model.fit(12, callbacks=[Spoil()])
     assert error.value.rows == [1]
     assert np.all(np.isfinite(keras.ops.convert_to_numpy(model.generator.kernel)))
+
+
+def test_the_one_hot_dataset_repeats_the_identity_without_tf_data_autotuning():
+    """Autotuning made the end of a `fit` call wait 0.5-1.3 s for its thread
+    (benchmarks/fit_end_wait.py); one constant tensor needs no tuning."""
+    from kerasdream.model import dream_dataset
+
+    dataset = dream_dataset(3)
+    assert dataset.options().autotune.enabled is False
+    for rows in dataset.take(2):
+        np.testing.assert_array_equal(rows.numpy(), np.eye(3, dtype="float32"))
