@@ -89,6 +89,10 @@ def lucid_transforms(size: int = DEFAULT_SIZE, pad: bool = True) -> list[keras.l
     layers = [Pad(_scaled(12, size))] if pad else []
     return layers + [Jitter(_scaled(8, size)), Scale(0.1), Rotate(10.0), Jitter(_scaled(4, size))]
 MAX_STEPS_PER_EXECUTION = 25  # fit's steps per call: fewer Python round trips per step
+# ... but only for runs of at least this many steps: on the shipped MobileNet
+# Keras' multi-step loop took 0.2 s longer to trace and saved 1-2 ms a step
+# (`benchmarks/steps_per_call.py`), so it pays from about 100 steps.
+MIN_STEPS_FOR_SEVERAL_PER_CALL = 100
 
 
 def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Optimizer:
@@ -188,11 +192,14 @@ def one_step_per_call() -> str | None:
 
 
 def default_steps_per_execution(steps: int) -> int:
-    """How many steps `fit` runs per call: the largest divisor of `steps` up to
-    `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps (Keras
-    runs whole calls). One where Keras can run no more (`one_step_per_call`).
+    """How many steps `fit` runs per call: for a run of at least
+    `MIN_STEPS_FOR_SEVERAL_PER_CALL` steps, the largest divisor of `steps` up
+    to `MAX_STEPS_PER_EXECUTION`, so the run has exactly `steps` steps (Keras
+    runs whole calls). One for shorter runs, whose tracing the multi-step
+    loop would slow more than it saves, and where Keras can run no more
+    (`one_step_per_call`).
     """
-    if one_step_per_call():
+    if one_step_per_call() or steps < MIN_STEPS_FOR_SEVERAL_PER_CALL:
         return 1
     return max(d for d in range(1, min(steps, MAX_STEPS_PER_EXECUTION) + 1) if steps % d == 0)
 

@@ -59,15 +59,16 @@ class _RandomTransform(keras.layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
-def _reflect(coordinate, size: int):
-    """Coordinates folded into [0, size - 1] by reflection about the edge pixels'
-    centres (NumPy's "reflect", as `ops.pad`: -1 -> 1), so an integer shift
-    resamples exactly what `Jitter`'s pad-and-slice gives."""
-    if size == 1:
-        return ops.zeros_like(coordinate)
-    period = 2.0 * (size - 1)
-    coordinate = ops.mod(coordinate, period)
-    return ops.where(coordinate > size - 1, period - coordinate, coordinate)
+def _reflect(points, sizes: np.ndarray):
+    """Points folded into [0, size - 1] along each axis by reflection about the
+    edge pixels' centres (NumPy's "reflect", as `ops.pad`: -1 -> 1), so an
+    integer shift resamples exactly what `Jitter`'s pad-and-slice gives.
+    `points` is (P, 2) of (x, y), `sizes` the (width, height)."""
+    last = np.maximum(sizes - 1, 0).astype("float32")
+    period = ops.convert_to_tensor(np.maximum(2.0 * last, 1.0).astype("float32"))
+    points = ops.mod(points, period)
+    keep = ops.convert_to_tensor((last > 0).astype("float32"))  # a 1-pixel side: all 0
+    return ops.minimum(points, period - points) * keep
 
 
 def warp(images, matrix):
@@ -75,54 +76,66 @@ def warp(images, matrix):
     `matrix @ (x, y, 1)`: bilinear, reflected border, one 3x3 `matrix` for
     the whole batch.
 
-    Four gathers (one a corner) from an (H * W, N * C) view of the batch. Its
-    gradient is the exact adjoint (a scatter-add), and it compiles under XLA.
-    On this 2-core CPU it measured about a third of the cost of two
-    `ops.image.affine_transform` calls (TensorFlow's ImageProjectiveTransformV3,
-    whose gradient is only the inverse warp).
+    One gather of the four corners from an (H * W, N * C) view of the batch.
+    Its gradient is the exact adjoint (a scatter-add), and it compiles under
+    XLA. On this 2-core CPU the light transforms through it cost about 0.4
+    of two `ops.image.affine_transform` calls (TensorFlow's
+    ImageProjectiveTransformV3, whose gradient is only the inverse warp):
+    `benchmarks/transform_cost.py`.
     """
     height, width, channels = images.shape[1], images.shape[2], images.shape[3]
-    grid_y, grid_x = np.meshgrid(np.arange(height, dtype="float32"),
-                                 np.arange(width, dtype="float32"), indexing="ij")
-    grid_x = ops.convert_to_tensor(grid_x.ravel())
-    grid_y = ops.convert_to_tensor(grid_y.ravel())
-    matrix = ops.cast(matrix, "float32")
-    source_x = _reflect(matrix[0, 0] * grid_x + matrix[0, 1] * grid_y + matrix[0, 2], width)
-    source_y = _reflect(matrix[1, 0] * grid_x + matrix[1, 1] * grid_y + matrix[1, 2], height)
-    left, top = ops.floor(source_x), ops.floor(source_y)
-    right_weight, bottom_weight = source_x - left, source_y - top
-    left = ops.cast(left, "int32")
-    top = ops.cast(top, "int32")
-    right = ops.minimum(left + 1, width - 1)
-    bottom = ops.minimum(top + 1, height - 1)
-    corners = [
-        (top * width + left, (1.0 - right_weight) * (1.0 - bottom_weight)),
-        (top * width + right, right_weight * (1.0 - bottom_weight)),
-        (bottom * width + left, (1.0 - right_weight) * bottom_weight),
-        (bottom * width + right, right_weight * bottom_weight),
-    ]
+    grid_y, grid_x = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    grid = np.stack([grid_x.ravel(), grid_y.ravel(), np.ones(height * width)], axis=1)
+    sizes = np.array([width, height])
+    # Source points (x, y) of every output pixel, then the corner below-left of each.
+    points = ops.matmul(ops.convert_to_tensor(grid.astype("float32")),
+                        ops.transpose(ops.cast(matrix, "float32"))[:, :2])
+    points = _reflect(points, sizes)
+    low = ops.floor(points)
+    fraction = points - low
+    low = ops.cast(low, "int32")
+    high = ops.minimum(low + 1, ops.convert_to_tensor((sizes - 1).astype("int32")))
+    x_low, y_low = low[:, 0], low[:, 1]
+    x_high, y_high = high[:, 0], high[:, 1]
+    fx, fy = fraction[:, 0], fraction[:, 1]
+    index = ops.concatenate([y_low * width + x_low, y_low * width + x_high,
+                             y_high * width + x_low, y_high * width + x_high], axis=0)
+    weight = ops.concatenate([(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy),
+                              (1.0 - fx) * fy, fx * fy], axis=0)
     batch = ops.shape(images)[0]
     pixels = ops.reshape(ops.transpose(images, (1, 2, 0, 3)), (height * width, -1))
-    out = None
-    for index, weight in corners:
-        term = ops.take(pixels, index, axis=0) * ops.cast(weight, images.dtype)[:, None]
-        out = term if out is None else out + term
+    corners = ops.take(pixels, index, axis=0) * ops.cast(weight, images.dtype)[:, None]
+    out = ops.sum(ops.reshape(corners, (4, height * width, -1)), axis=0)
     out = ops.reshape(out, (height, width, batch, channels))
     return ops.transpose(out, (2, 0, 1, 3))
+
+
+def translation_matrix(offset_x, offset_y):
+    """The sampling matrix of a shift: output (x, y) samples input
+    (x + offset_x, y + offset_y)."""
+    along_x = np.zeros((3, 3), "float32")
+    along_x[0, 2] = 1.0
+    along_y = np.zeros((3, 3), "float32")
+    along_y[1, 2] = 1.0
+    return (ops.convert_to_tensor(np.eye(3, dtype="float32"))
+            + ops.cast(offset_x, "float32") * ops.convert_to_tensor(along_x)
+            + ops.cast(offset_y, "float32") * ops.convert_to_tensor(along_y))
 
 
 def similarity_matrix(angle, scale, height: int, width: int):
     """The sampling matrix that rotates by `angle` (radians) and zooms by
     `scale` about the image centre: output (x, y) samples input
-    (a0 x + a1 y + a2, b0 x + b1 y + b2)."""
+    (a0 x + a1 y + a2, b0 x + b1 y + b2), with a0 = b1 = cos / scale,
+    b0 = -a1 = sin / scale and the centre fixed. Built as
+    cos / scale * A + sin / scale * B + C from constant matrices (few ops
+    to trace)."""
     cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
-    cos, sin = ops.cos(angle) / scale, ops.sin(angle) / scale
-    zero, one = ops.zeros_like(cos), ops.ones_like(cos)
-    return ops.reshape(ops.stack([
-        cos, -sin, cx - cos * cx + sin * cy,
-        sin, cos, cy - sin * cx - cos * cy,
-        zero, zero, one,
-    ]), (3, 3))
+    cosine_part = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 0]], "float32")
+    sine_part = np.array([[0, -1, cy], [1, 0, -cx], [0, 0, 0]], "float32")
+    centre = np.array([[0, 0, cx], [0, 0, cy], [0, 0, 1]], "float32")
+    return (ops.cos(angle) / scale * ops.convert_to_tensor(cosine_part)
+            + ops.sin(angle) / scale * ops.convert_to_tensor(sine_part)
+            + ops.convert_to_tensor(centre))
 
 
 def _affine(images, angle, scale):
@@ -176,11 +189,7 @@ class Jitter(GeometricTransform):
         if self.max_shift == 0:
             return ops.eye(3)
         dy, dx = self._shift()
-        offset_x = ops.cast(dx - self.max_shift, "float32")
-        offset_y = ops.cast(dy - self.max_shift, "float32")
-        zero, one = ops.zeros_like(offset_x), ops.ones_like(offset_x)
-        return ops.reshape(ops.stack([one, zero, offset_x, zero, one, offset_y,
-                                      zero, zero, one]), (3, 3))
+        return translation_matrix(dx - self.max_shift, dy - self.max_shift)
 
     def transform(self, images):
         s = self.max_shift

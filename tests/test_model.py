@@ -49,8 +49,10 @@ def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
         np.testing.assert_array_equal(old, new)
 
 
-@pytest.mark.parametrize("steps, per_call", [(1, 1), (7, 7), (30, 15), (200, 25), (29, 1)])
+@pytest.mark.parametrize("steps, per_call", [(1, 1), (30, 1), (130, 13), (200, 25), (101, 1)])
 def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps, per_call):
+    # Below MIN_STEPS_FOR_SEVERAL_PER_CALL (100) one step a call; from there the
+    # largest divisor up to 25, so the run has exactly `steps` steps.
     assert kd.model.default_steps_per_execution(steps) == per_call
     model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
     calls = []
@@ -65,7 +67,8 @@ def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps,
 def test_progress_bar_counts_every_dream_step_with_several_steps_per_call(tiny_cnn_path):
     model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
     bar = keras.utils.Progbar(2 * 30, verbose=0)
-    kd.train(model, 30, callbacks=[kd.DreamProgress(bar, dreams=2)])  # 2 calls of 15
+    kd.train(model, 30, callbacks=[kd.DreamProgress(bar, dreams=2)],
+             steps_per_execution=15)  # 2 calls of 15
     assert bar._seen_so_far == 2 * 30
 
 
@@ -122,8 +125,9 @@ def test_same_seed_same_images_other_seed_other_images(tiny_cnn_path):
         kd.train(model, 10)
         return kd.render(model)
 
-    np.testing.assert_array_equal(run(1), run(1))
-    assert not np.array_equal(run(1), run(2))
+    first = run(1)
+    np.testing.assert_array_equal(run(1), first)
+    assert not np.array_equal(first, run(2))
 
 
 @pytest.mark.parametrize("extension", ["keras", "h5"])

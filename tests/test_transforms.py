@@ -211,6 +211,7 @@ def test_pad_grows_the_image_with_grey_only_while_training():
     assert layer.compute_output_shape((None, 4, 4, 3)) == (None, 8, 8, 3)
 
 
+@pytest.mark.slow
 def test_scale_and_rotate_compile_under_xla():
     """The warp is gathers and arithmetic, so a dream with every geometric
     transform compiles (on a GPU, jit_compile="auto" picks XLA) and trains.
