@@ -17,7 +17,9 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
   1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320, 1.14x at 384
   (`python benchmarks/fourier_cost.py --crossover 160 192 224 256 320 384`
   on a shared 2-core machine at load 1.4-2.5). Larger images take the FFT,
-  whose cost grows more slowly. JAX and PyTorch always take the FFT: theirs
+  whose cost grows more slowly, and images up to `EINSUM_DFT_MAX_SIDE` the
+  full complex products (as cheap there, and far fewer ops to trace). JAX
+  and PyTorch always take the FFT: theirs
   was faster than either matrix form at 64, 128 and 160 px;
 - `BoundedPixels`: the pre-images paper's bounded range: pixels around a
   centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
@@ -42,6 +44,10 @@ COLOR_MIX = COLOR_CORRELATION_SVD_SQRT / np.max(
 )
 _EPS = 1e-4
 MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.14x faster than the FFT here
+# Up to this side the full complex einsum pair: its extra multiply-adds cost
+# little there (the folded rows were 1.11x faster at 64 px), and it traces
+# with about 30 graph ops instead of about 130, 0.07 s less a model.
+EINSUM_DFT_MAX_SIDE = 64
 
 
 class Parameterization(keras.layers.Layer):
@@ -111,6 +117,31 @@ class BoundedPixels(Parameterization):
     def get_config(self):
         return {**super().get_config(), "bound": self.bound, "center": self.center,
                 "scale": self.scale}
+
+
+def complex_inverse_dft_matrices(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(left, right)` with `real(ifft2(A + iB)) = einsum(left, einsum([A, B], right))`,
+    for small images (`EINSUM_DFT_MAX_SIDE`): the full complex products, twice
+    the multiply-adds of `real_inverse_dft` but two ops to trace instead of
+    dozens.
+
+    With Z = (A + iB) F_x (the inverse DFT along the width, F_x = C_x + i S_x),
+    `right[k, v, j, x]` maps the stacked (A, B) to the stacked (Re Z, Im Z):
+    Re Z = A C_x - B S_x and Im Z = A S_x + B C_x. `left[y, j, u]` then takes
+    the real part of the inverse DFT along the height, C_y Re Z - S_y Im Z.
+    The 1 / (height * width) of the inverse transform is in the matrices.
+    Computed in float64, stored as float32.
+    """
+    def cos_sin(n):
+        angle = 2.0 * np.pi * np.outer(np.arange(n), np.arange(n)) / n
+        return np.cos(angle) / n, np.sin(angle) / n
+
+    cos_x, sin_x = cos_sin(width)
+    cos_y, sin_y = cos_sin(height)
+    right = np.stack([np.stack([cos_x, sin_x], axis=1),
+                      np.stack([-sin_x, cos_x], axis=1)])  # (2, W, 2, W): k, v, j, x
+    left = np.stack([cos_y, -sin_y], axis=1)  # (H, 2, H): y, j, u
+    return left.astype("float32"), right.astype("float32")
 
 
 def real_inverse_dft_matrices(height: int, width: int,
@@ -192,9 +223,13 @@ class Fourier(Parameterization):
         scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** self.decay
         scale *= height * width / np.sqrt(np.sum(scale**2))
         self.spectrum_scale = scale.astype("float32")
-        self._matmul = (keras.backend.backend() == "tensorflow"
-                        and max(height, width) <= MATMUL_DFT_MAX_SIDE)
-        self._dft = real_inverse_dft_matrices(height, width) if self._matmul else None
+        side = max(height, width)
+        self._dft_path = "fft"
+        if keras.backend.backend() == "tensorflow" and side <= MATMUL_DFT_MAX_SIDE:
+            self._dft_path = "einsum" if side <= EINSUM_DFT_MAX_SIDE else "folded"
+        self._dft = {"einsum": complex_inverse_dft_matrices,
+                     "folded": real_inverse_dft_matrices}.get(self._dft_path,
+                                                              lambda h, w: None)(height, width)
 
     @property
     def raw_shape(self):
@@ -203,7 +238,11 @@ class Fourier(Parameterization):
 
     def call(self, raw):
         spectrum = raw * ops.convert_to_tensor(self.spectrum_scale)  # (N, 2, C, H, W)
-        if self._matmul:
+        if self._dft_path == "einsum":
+            left, right = (ops.convert_to_tensor(m) for m in self._dft)
+            rows = ops.einsum("nkcuv,kvjx->ncujx", spectrum, right)
+            logits = ops.einsum("yju,ncujx->nyxc", left, rows)
+        elif self._dft_path == "folded":
             logits = ops.transpose(real_inverse_dft(spectrum, self._dft), (0, 2, 3, 1))
         else:
             real, _ = ops.ifft2((spectrum[:, 0], spectrum[:, 1]))  # (N, C, H, W)

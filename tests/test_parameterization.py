@@ -119,6 +119,7 @@ def fft_fourier(layer, raw):
 @pytest.mark.parametrize("shape, kwargs", [
     ((16, 16, 3), {}), ((12, 20, 3), {"decay": 1.5}), ((7, 9, 1), {}),
     ((128, 128, 3), {}), ((5, 7, 3), {}), ((6, 4, 3), {}), ((9, 9, 3), {}), ((2, 1, 3), {}),
+    ((5, 70, 3), {}), ((66, 9, 1), {}),  # above EINSUM_DFT_MAX_SIDE: the folded rows
     ((6, 390, 3), {}),  # the last one above MATMUL_DFT_MAX_SIDE: FFT
 ])
 def test_fourier_matmul_dft_gives_the_images_of_the_inverse_fft(shape, kwargs):
@@ -127,7 +128,14 @@ def test_fourier_matmul_dft_gives_the_images_of_the_inverse_fft(shape, kwargs):
     np.testing.assert_allclose(run(layer, raw), fft_fourier(layer, raw), atol=2e-3)
 
 
-@pytest.mark.parametrize("height, width", [(10, 14), (5, 7), (6, 4), (9, 9)])
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="JAX and PyTorch: the FFT")
+def test_fourier_picks_its_dft_by_size():
+    assert Fourier((64, 48, 3))._dft_path == "einsum"  # fewest ops to trace
+    assert Fourier((5, 65, 3))._dft_path == "folded"  # half the multiply-adds
+    assert Fourier((6, 390, 3))._dft_path == "fft"
+
+
+@pytest.mark.parametrize("height, width", [(10, 14), (5, 7), (6, 4), (9, 9), (5, 70)])
 def test_fourier_gradient_is_the_inverse_fft_gradient(height, width):
     """The kernel's gradient (what trains a dream) matches the FFT's adjoint:
     d sum(w * logits) / d raw = scale * (Re, Im) of conj(ifft2)^T w."""
