@@ -9,11 +9,11 @@ Forward and backward of raw values -> 16 images (scale, inverse DFT, colour
 mix, sigmoid) -> sum -> gradient, in a `tf.function` without XLA (what `fit`
 runs on a CPU-only TensorFlow), milliseconds a call: the median over rounds
 in which every variant runs `--calls` calls in turn, so load changes hit all
-alike (the order
-rotates each round). `old` is the einsum over the full complex spectrum that the package
-used before (kept here only, as the reference); `new` is the package's
-`real_inverse_dft`; `fft` is `ops.ifft2`, which `Fourier` takes above
-`MATMUL_DFT_MAX_SIDE`.
+alike (the order rotates each round). `old` is the einsum over the full
+complex spectrum (`complex_inverse_dft_matrices`), which `Fourier` used at
+every size before and now takes up to `EINSUM_DFT_MAX_SIDE`; `new` is
+`real_inverse_dft` (the folded rows); `fft` is `ops.ifft2`, which `Fourier`
+takes above `MATMUL_DFT_MAX_SIDE`.
 """
 
 from __future__ import annotations
@@ -31,28 +31,15 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 from kerasdream.parameterization import (  # noqa: E402
-    COLOR_MIX, Fourier, real_inverse_dft, real_inverse_dft_matrices)
+    COLOR_MIX, Fourier, complex_inverse_dft_matrices, real_inverse_dft,
+    real_inverse_dft_matrices)
 
 DREAMS = 16
 
 
-def inverse_dft_matrices(height, width):
-    """The old `(left, right)`: `real(ifft2(A + iB)) = einsum(left, einsum([A, B], right))`."""
-    def cos_sin(n):
-        angle = 2.0 * np.pi * np.outer(np.arange(n), np.arange(n)) / n
-        return np.cos(angle) / n, np.sin(angle) / n
-
-    cos_x, sin_x = cos_sin(width)
-    cos_y, sin_y = cos_sin(height)
-    right = np.stack([np.stack([cos_x, sin_x], axis=1),
-                      np.stack([-sin_x, cos_x], axis=1)])  # (2, W, 2, W): k, v, j, x
-    left = np.stack([cos_y, -sin_y], axis=1)  # (H, 2, H): y, j, u
-    return left.astype("float32"), right.astype("float32")
-
-
 def variants(size):
     """name -> spectrum (N, 2, C, H, W) -> logits (N, H, W, C)."""
-    left, right = (tf.constant(m) for m in inverse_dft_matrices(size, size))
+    left, right = (tf.constant(m) for m in complex_inverse_dft_matrices(size, size))
     matrices = real_inverse_dft_matrices(size, size)
 
     def old(spectrum):

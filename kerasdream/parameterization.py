@@ -5,22 +5,20 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
 - `Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
   into pixels by the real part of an inverse DFT (as in Lucid), which favours
   natural, low-frequency images and helps networks whose ReLUs block a grey
-  start. On TensorFlow, up to `MATMUL_DFT_MAX_SIDE` pixels a side, the DFT
-  is three real matrix products on the spectrum's rows folded in pairs
-  u, H - u (`real_inverse_dft`: the real image sees only the Hermitian
-  part, so half the multiply-adds of a full complex product), which run on
-  the network's fast matmul kernels where TensorFlow's CPU FFT is slow.
-  Fwd + bwd of 16 dreams (scale, DFT, colour, sigmoid), the full complex
-  matrices used before over the folded rows: 1.11x at 64 px, 1.24x at
-  128, 1.47x at 160 (both pay the scale, transpose, colour mix and
-  sigmoid, and the new one the fold); the FFT over the folded rows: 1.56x at 160,
-  1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320, 1.14x at 384
-  (`python benchmarks/fourier_cost.py --crossover 160 192 224 256 320 384`
-  on a shared 2-core machine at load 1.4-2.5). Larger images take the FFT,
-  whose cost grows more slowly, and images up to `EINSUM_DFT_MAX_SIDE` the
-  full complex products (as cheap there, and far fewer ops to trace). JAX
-  and PyTorch always take the FFT: theirs
-  was faster than either matrix form at 64, 128 and 160 px;
+  start. On TensorFlow the inverse DFT is matrix products, which run on the
+  network's fast matmul kernels where the CPU FFT is slow. Up to
+  `EINSUM_DFT_MAX_SIDE` pixels a side, the full complex products
+  (`complex_inverse_dft_matrices`): two ops to trace. Up to
+  `MATMUL_DFT_MAX_SIDE`, three real products on the spectrum's rows folded
+  in pairs u, H - u (`real_inverse_dft`: the real image sees only the
+  Hermitian part), half the multiply-adds. Fwd + bwd of 16 dreams (scale,
+  DFT, colour, sigmoid), the full complex products over the folded rows:
+  1.11x at 64 px, 1.24x at 128, 1.47x at 160; the FFT over the folded rows:
+  1.56x at 160, 1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320,
+  1.14x at 384 (`python benchmarks/fourier_cost.py --crossover 160 192 224
+  256 320 384`, shared 2-core machine, load 1.4-2.5). Larger images take the
+  FFT, whose cost grows more slowly. JAX and PyTorch always take the FFT:
+  theirs was faster than either matrix form at 64, 128 and 160 px;
 - `BoundedPixels`: the pre-images paper's bounded range: pixels around a
   centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
 
@@ -223,13 +221,12 @@ class Fourier(Parameterization):
         scale = 1.0 / np.maximum(freqs, 1.0 / max(height, width)) ** self.decay
         scale *= height * width / np.sqrt(np.sum(scale**2))
         self.spectrum_scale = scale.astype("float32")
-        side = max(height, width)
-        self._dft_path = "fft"
-        if keras.backend.backend() == "tensorflow" and side <= MATMUL_DFT_MAX_SIDE:
-            self._dft_path = "einsum" if side <= EINSUM_DFT_MAX_SIDE else "folded"
-        self._dft = {"einsum": complex_inverse_dft_matrices,
-                     "folded": real_inverse_dft_matrices}.get(self._dft_path,
-                                                              lambda h, w: None)(height, width)
+        side, on_tensorflow = max(height, width), keras.backend.backend() == "tensorflow"
+        self._dft_path, self._dft = "fft", None
+        if on_tensorflow and side <= EINSUM_DFT_MAX_SIDE:
+            self._dft_path, self._dft = "einsum", complex_inverse_dft_matrices(height, width)
+        elif on_tensorflow and side <= MATMUL_DFT_MAX_SIDE:
+            self._dft_path, self._dft = "folded", real_inverse_dft_matrices(height, width)
 
     @property
     def raw_shape(self):

@@ -18,6 +18,7 @@ consecutive ones and resamples the batch once (`warp`).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import keras
@@ -275,33 +276,22 @@ def apply_transforms(layers, images, training=None):
     the interpolation differ from resampling layer by layer."""
     if not training:
         return images
-    run = []
-
-    def flush(images):
-        if not run:
-            return images
-        if all(isinstance(layer, Jitter) for layer in run):
+    for geometric, run in itertools.groupby(
+            layers, key=lambda layer: isinstance(layer, GeometricTransform)):
+        run = list(run)
+        if not geometric or all(isinstance(layer, Jitter) for layer in run):
             for layer in run:
                 images = layer(images, training=True)
-        else:
-            height, width = images.shape[1], images.shape[2]
-            matrix = None
-            for layer in run:
-                if not layer.built:
-                    layer.build(images.shape)
-                step = layer.sampling_matrix(height, width)
-                matrix = step if matrix is None else ops.matmul(matrix, step)
-            images = warp(images, matrix)
-        run.clear()
-        return images
-
-    for layer in layers:
-        if isinstance(layer, GeometricTransform):
-            run.append(layer)
             continue
-        images = flush(images)
-        images = layer(images, training=True)
-    return flush(images)
+        height, width = images.shape[1], images.shape[2]
+        matrix = None
+        for layer in run:
+            if not layer.built:
+                layer.build(images.shape)
+            step = layer.sampling_matrix(height, width)
+            matrix = step if matrix is None else ops.matmul(matrix, step)
+        images = warp(images, matrix)
+    return images
 
 
 def paper_jitter(stride: int) -> int:
