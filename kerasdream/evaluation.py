@@ -133,10 +133,10 @@ def _means_model(base: keras.Model, keys: tuple[str, ...], image_shape: tuple[in
     """A cached callable from a float32 batch of pixels (0..255) to each key's
     channel means, {key: (n, C) numpy}.
 
-    Preprocessing, the network and the spatial means run in one compiled
-    graph, so the large early-layer maps never leave it: on TensorFlow a
+    Preprocessing, the network and the spatial means run in one graph, so
+    the large early-layer maps never leave it (`_compiled`: on TensorFlow a
     `tf.function` traced once for any batch size, elsewhere Keras'
-    `predict_on_batch`. A 4-D feature is averaged over height and width; any
+    `predict_on_batch`; small batches eagerly). A 4-D feature is averaged over height and width; any
     other is returned as it is, as `channel_means` does.
     """
     cache_key = (id(base), keys, tuple(image_shape), preprocess)
@@ -359,14 +359,26 @@ def natural_key_means(base: keras.Model, keys: Sequence[str], preprocess: str,
                       size: int | tuple[int, int]) -> dict[str, np.ndarray]:
     """`natural_means` of every feature key; the keys not yet cached run in one pass."""
     size = _size_pair(size)
-    cache = {key: _NATURAL_MEANS.get((id(base), key, preprocess, size)) for key in keys}
-    missing = [key for key, cached in cache.items() if cached is None or cached[0] is not base]
+    missing = _uncached_natural_keys(base, keys, preprocess, size)
     if missing:
-        channels = int(base.inputs[0].shape[-1] or 3)
-        means = key_means(base, missing, natural_crops(size, channels), preprocess)
+        means = key_means(base, missing, _natural_crops_for(base, size), preprocess)
         for key in missing:
-            cache[key] = _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key])
-    return {key: cache[key][1] for key in keys}
+            _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key])
+    return {key: _NATURAL_MEANS[(id(base), key, preprocess, size)][1] for key in keys}
+
+
+def _uncached_natural_keys(base: keras.Model, keys: Sequence[str], preprocess: str,
+                           size: tuple[int, int]) -> list[str]:
+    """The keys whose natural means for `base` are not in `_NATURAL_MEANS` yet
+    (an entry of a freed base whose id was reused does not count)."""
+    return [key for key in keys
+            if (_NATURAL_MEANS.get((id(base), key, preprocess, size)) or (None,))[0] is not base]
+
+
+def _natural_crops_for(base: keras.Model, size: tuple[int, int]) -> np.ndarray:
+    """The natural crops at `size` with `base`'s number of input channels, float32."""
+    channels = int(base.inputs[0].shape[-1] or 3)
+    return natural_crops(size, channels).astype("float32")
 
 
 def natural_maxima(base: keras.Model, layer: str, preprocess: str,
@@ -473,13 +485,11 @@ def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray
     means when not cached yet, from ONE `key_means` pass over all of them
     (one model, one compiled graph, evenly split batches)."""
     size = _size_pair(images.shape[1:3])
-    missing = [key for key in keys
-               if (_NATURAL_MEANS.get((id(base), key, preprocess, size)) or (None,))[0] is not base]
+    missing = _uncached_natural_keys(base, keys, preprocess, size)
     stack = robust_views(images, views=views, seed=seed)
     parts = [np.asarray(images, "float32"), stack.reshape(-1, *stack.shape[2:])]
     if missing:
-        channels = int(base.inputs[0].shape[-1] or 3)
-        parts.append(natural_crops(size, channels).astype("float32"))
+        parts.append(_natural_crops_for(base, size))
     means = key_means(base, keys, np.concatenate(parts), preprocess)
     n, n_views = len(images), len(parts[1])
     dreams = {key: value[:n] for key, value in means.items()}
