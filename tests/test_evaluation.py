@@ -46,6 +46,20 @@ def test_channel_means_of_known_images_equal_hand_values():
     np.testing.assert_allclose(means, [[10, 20, 30, -20], [100, 0, 0, 100]], atol=1e-4)
 
 
+def test_small_batches_eagerly_and_large_ones_compiled_give_the_hand_values():
+    """Batches under EAGER_PIXELS run eagerly, larger ones through the traced
+    graph: both must give every image's own colour means."""
+    base = colour_picker(64)
+    colours = np.random.default_rng(0).integers(0, 256, (64, 3))
+    images = np.stack([solid(colour, 64) for colour in colours])
+    assert len(images) * 64 * 64 >= ev.EAGER_PIXELS > 2 * 64 * 64
+    expected = np.column_stack([colours, colours[:, 0] - colours[:, 2]])
+    np.testing.assert_allclose(ev.channel_means(base, "pick", images, "none"), expected,
+                               atol=1e-3)
+    np.testing.assert_allclose(ev.channel_means(base, "pick", images[:2], "none"),
+                               expected[:2], atol=1e-3)
+
+
 def test_preprocessing_is_applied_before_the_network():
     means = ev.channel_means(colour_picker(), "pick", solid((255, 0, 51))[None], "unit")
     np.testing.assert_allclose(means, [[1.0, 0.0, 0.2, 0.8]], atol=1e-5)
