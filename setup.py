@@ -9,7 +9,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["kerasdream", "kerasdream.*"]),
-    package_data={"kerasdream": ["weights/*.h5", "site_template/*", "data/*.npz"]},
+    package_data={"kerasdream": ["network/weights/*.h5", "site/template/*", "param/data/*.npz"]},
     install_requires=[
         # The one TensorFlow distribution every platform has: on a machine
         # with TensorFlow (GPU) installed, pip keeps it. (`tensorflow-cpu` is
@@ -31,7 +31,7 @@ setup(
         # PyPI's default one brings several GB of CUDA libraries.
         "jax": ["jax"],
         # `--cluster`: galleries and atlases as tasks on a Dask cluster
-        # (kerasdream.cluster); pure Python, about 40 MB with its dependencies.
+        # (kerasdream.runs.cluster); pure Python, about 40 MB with its dependencies.
         "cluster": ["dask[distributed]"],
         "benchmarks": ["tf-keras-vis==0.8.7"],
         # The atlas viewer's browser test: Playwright drives the system's

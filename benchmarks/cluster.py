@@ -7,7 +7,7 @@ overhead per task, and a FLOP-count estimate of a VGG16 atlas on 8 GPUs.
 Both clusters are started first and warmed (each worker imports TensorFlow
 and traces each layer once, as any atlas pays per worker and layer); then
 the same gallery runs on 1 and on 2 workers, alternating, into fresh
-folders, through `kerasdream.cluster.run_gallery` (what `--cluster` runs).
+folders, through `kerasdream.runs.cluster.run_gallery` (what `--cluster` runs).
 The engine's overhead is timed on no-op tasks: one at a time (latency) and
 many at once (throughput). The VGG16 figure is an ESTIMATE on paper: the
 convolutions' multiply-adds up to each layer, x2 for a dream step (forward,
@@ -25,7 +25,8 @@ import tempfile
 import time
 
 import kerasdream as kd
-from kerasdream import cluster, gallery
+from kerasdream.runs import cluster
+from kerasdream.runs import gallery
 
 LAYERS = ["conv_pw_3_relu", "conv_pw_8_relu"]
 # Assumed sustained FP32 rates of one data-centre GPU on these small batches

@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 import kerasdream as kd
-from kerasdream.bases import load_base
+from kerasdream.network.bases import load_base
 from kerasdream.generator import one_hot
 
 SIZE = 128

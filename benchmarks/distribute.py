@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from kerasdream import distribute
+from kerasdream.network import distribute
 
 distribute.split_cpu(2)
 

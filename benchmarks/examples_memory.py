@@ -22,7 +22,7 @@ def write_photos(folder: str, count: int) -> None:
     from PIL import Image
     from skimage import data
 
-    from kerasdream.evaluation import NATURAL_PHOTOS
+    from kerasdream.evaluation.scoring import NATURAL_PHOTOS
 
     rng = np.random.default_rng(0)
     photos = [np.asarray(Image.fromarray(getattr(data, n)()).convert("RGB"))
@@ -39,9 +39,9 @@ def write_photos(folder: str, count: int) -> None:
 
 
 def run(count: int) -> None:
-    from kerasdream.bases import BaseSpec, layer_channels, load_base
+    from kerasdream.network.bases import BaseSpec, layer_channels, load_base
     from kerasdream.examples import layer_examples
-    from kerasdream.gallery import atlas_layers
+    from kerasdream.runs.gallery import atlas_layers
 
     with tempfile.TemporaryDirectory() as tmp:
         write_photos(os.path.join(tmp, "photos"), count)

@@ -22,9 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorflow as tf  # noqa: E402
 
 import kerasdream.model as model_module  # noqa: E402
-from kerasdream.bases import as_spec, load_base  # noqa: E402
+from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.generator import one_hot  # noqa: E402
-from kerasdream.objectives import Channel  # noqa: E402
+from kerasdream.objectives.terms import Channel  # noqa: E402
 
 
 def autotuned_dataset(num_dreams: int):

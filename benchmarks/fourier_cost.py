@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
-from kerasdream.parameterization import (  # noqa: E402
+from kerasdream.param.fourier import (  # noqa: E402
     COLOR_MIX, Fourier, complex_inverse_dft_matrices, real_inverse_dft,
     real_inverse_dft_matrices)
 

@@ -59,9 +59,9 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     import kerasdream as kd
-    from kerasdream.bases import BaseSpec, Preprocess, load_base
-    from kerasdream.features import feature_model
-    from kerasdream.precision import device_bfloat16
+    from kerasdream.network.bases import BaseSpec, Preprocess, load_base
+    from kerasdream.network.features import feature_model
+    from kerasdream.network.precision import device_bfloat16
 
     keras.utils.set_random_seed(0)
     details = tf.config.experimental.get_device_details(found[0]) if found else {}

@@ -23,8 +23,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from kerasdream import io  # noqa: E402
-from kerasdream.maco import Maco  # noqa: E402
-from kerasdream.parameterization import Fourier  # noqa: E402
+from kerasdream.param.maco import Maco  # noqa: E402
+from kerasdream.param.fourier import Fourier  # noqa: E402
 
 DREAMS, SIZE, CALLS, REPEATS = 16, 128, 20, 5
 

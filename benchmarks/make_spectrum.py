@@ -2,7 +2,7 @@
 
     python benchmarks/make_spectrum.py
 
-The mean magnitude spectrum (`kerasdream.maco.compute_spectrum`, decorrelated
+The mean magnitude spectrum (`kerasdream.param.maco.compute_spectrum`, decorrelated
 colour) of the colour photos of `skimage.data` among the yardstick's natural
 photos, six deterministic crops each, at the sizes in `maco.SHIPPED_SIZES`.
 Stored as float32 arrays `size_HxW` of shape (3, H, W // 2 + 1).
@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from kerasdream import evaluation, maco  # noqa: E402
+from kerasdream import maco  # noqa: E402
+from kerasdream.evaluation import scoring as evaluation
 
 
 def colour_photos() -> list[np.ndarray]:

@@ -25,8 +25,8 @@ from PIL import Image
 
 import kerasdream as kd
 from kerasdream import io
-from kerasdream.bases import load_base
-from kerasdream.gallery import channel_activations, rank_of
+from kerasdream.network.bases import load_base
+from kerasdream.runs.gallery import channel_activations, rank_of
 from kerasdream.preimages import preimage
 
 

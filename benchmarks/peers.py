@@ -160,7 +160,7 @@ class Setup:
 
         keras.utils.set_random_seed(0)  # VGG16 weights=None: same weights in every process
         import kerasdream as kd
-        from kerasdream.bases import load_base
+        from kerasdream.network.bases import load_base
 
         spec_kwargs, _, self.mode = NETWORKS[network]
         self.spec = kd.BaseSpec(**spec_kwargs)
@@ -175,7 +175,7 @@ class Setup:
 
 
 def features_of(setup: Setup, redirect_relu: bool = False):
-    from kerasdream.features import feature_model
+    from kerasdream.network.features import feature_model
 
     return feature_model(setup.base, [setup.layer], setup.shape, redirect_relu)
 
@@ -193,7 +193,7 @@ def run_tkv(s: Setup, steps: int, clock: dict, options: dict):
     from tf_keras_vis.activation_maximization.callbacks import Callback
     from tf_keras_vis.utils.scores import CategoricalScore
 
-    from kerasdream.bases import Preprocess
+    from kerasdream.network.bases import Preprocess
 
     warnings.filterwarnings("ignore", message="The structure of `inputs`")
     np.random.seed(0)  # tf-keras-vis' Jitter draws from numpy's global RNG
@@ -279,7 +279,7 @@ def run_floor(s: Setup, steps: int, clock: dict, options: dict, jit_compile=Fals
     import keras
     import tensorflow as tf
 
-    from kerasdream.bases import Preprocess
+    from kerasdream.network.bases import Preprocess
 
     features = features_of(s)
     preprocess = Preprocess(s.mode)
@@ -451,7 +451,7 @@ class Evaluator:
     def __init__(self, network: str, layer: str, size: int):
         import keras
 
-        from kerasdream.bases import Preprocess
+        from kerasdream.network.bases import Preprocess
 
         self.setup = Setup(network, layer, size, range(NUM_FILTERS))
         features = features_of(self.setup, redirect_relu=False)

@@ -7,7 +7,7 @@ For each case the same filters are dreamed three times with the gallery's
 objective (pre-ReLU channel, minus Rivals on deep layers): float32 with seed
 0, float32 with seed 1 (run-to-run noise: other starting images and
 transform draws) and bfloat16 with seed 0. Every final uint8 picture is
-judged by ONE float32 evaluation (`kerasdream.evaluation.channel_means`):
+judged by ONE float32 evaluation (`kerasdream.evaluation.scoring.channel_means`):
 the target filter's mean activation and its rank among the layer's
 channels. bfloat16 costs nothing if it differs from float32 by no more than
 the other seed does. Also prints each run's seconds per step (timed after
@@ -26,9 +26,9 @@ import keras
 import numpy as np
 
 import kerasdream as kd
-from kerasdream import evaluation
-from kerasdream.bases import BaseSpec, load_base
-from kerasdream.gallery import DreamSettings
+from kerasdream.evaluation import scoring as evaluation
+from kerasdream.network.bases import BaseSpec, load_base
+from kerasdream.runs.gallery import DreamSettings
 
 CASES = [
     # label, spec, layer, filters, size, steps

@@ -6,10 +6,10 @@
 
 For each recipe, 16 dreams (filters 0-15) at five layers of the shipped
 MobileNet (alpha 0.25, 128 px), shallow to deep, scored on their final uint8
-images with `kerasdream.evaluation.score_dreams`: rank 1 and robust rank 1
+images with `kerasdream.evaluation.scoring.score_dreams`: rank 1 and robust rank 1
 (8 fixed random views: shifts up to 6 px, scales 0.9-1.1, rotations up to 8
 degrees), the natural-photo ratio (pre-activation for ReLU6 layers, see
-`kerasdream.evaluation`), flat dreams, clipped pixels, high-frequency noise,
+`kerasdream.evaluation.scoring`), flat dreams, clipped pixels, high-frequency noise,
 column selectivity and seconds of training. Then the inversion error of two
 photos at three layers, and caricatures (picture only).
 
@@ -37,9 +37,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kerasdream as kd  # noqa: E402
-from kerasdream import evaluation, io  # noqa: E402
+from kerasdream import io  # noqa: E402
+from kerasdream.evaluation import scoring as evaluation
 from kerasdream import transforms as T  # noqa: E402
-from kerasdream.bases import as_spec, load_base  # noqa: E402
+from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.optimizers import RowNormalizedSGD  # noqa: E402
 
 RESULTS = os.path.join(_HERE, "results")
@@ -125,7 +126,7 @@ def cli_defaults() -> dict[str, Any]:
 
 
 def kd_cli():
-    from kerasdream import cli
+    from kerasdream.cli import commands as cli
 
     return cli
 
@@ -359,7 +360,7 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
         f"{keras.backend.backend()}). Total {total:.0f} s.",
         "",
         f"Shipped MobileNet alpha 0.25, {SIZE} px, filters {FILTERS[0]}-{FILTERS[-1]} a layer; "
-        "scored on the final uint8 images by `kerasdream.evaluation.score_dreams`.",
+        "scored on the final uint8 images by `kerasdream.evaluation.scoring.score_dreams`.",
         "",
         "- **rank 1**: the dream's own filter is the layer's most active channel (channel means; a "
         "tie at ReLU6's cap of 6 counts). **robust**: on the mean over 8 fixed random views "

@@ -38,8 +38,8 @@ if "KERAS_HOME" not in os.environ:
     shutil.copytree("/work/shared/keras-cache", home, dirs_exist_ok=True)
     os.environ["KERAS_HOME"] = home
 
-from kerasdream import evaluation as ev  # noqa: E402
-from kerasdream.bases import as_spec, load_base  # noqa: E402
+from kerasdream.evaluation import scoring as ev  # noqa: E402
+from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 
 # ------------------------------------------------------------------ the old implementation
 

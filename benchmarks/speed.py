@@ -137,9 +137,9 @@ def atlas_estimate(quick: bool) -> list[tuple]:
     import numpy as np
 
     import kerasdream as kd
-    from kerasdream import evaluation
-    from kerasdream.bases import BaseSpec, layer_channels, load_base
-    from kerasdream.gallery import DEFAULT_BATCH, DreamSettings, atlas_layers
+    from kerasdream.evaluation import scoring as evaluation
+    from kerasdream.network.bases import BaseSpec, layer_channels, load_base
+    from kerasdream.runs.gallery import DEFAULT_BATCH, DreamSettings, atlas_layers
 
     keras.utils.set_random_seed(0)
     spec = BaseSpec("vgg16", None, None)
@@ -184,9 +184,9 @@ def step_seconds(quick: bool, repeats: int = 4) -> dict[str, float]:
     from keras import ops
 
     import kerasdream as kd
-    from kerasdream.bases import BaseSpec, load_base
-    from kerasdream.gallery import DreamSettings
-    from kerasdream.parameterization import COLOR_MIX, Fourier
+    from kerasdream.network.bases import BaseSpec, load_base
+    from kerasdream.runs.gallery import DreamSettings
+    from kerasdream.param.fourier import COLOR_MIX, Fourier
 
     class FFTFourier(Fourier):
         """The Fourier layer before the matmul DFT: real part of a complex ifft2."""

@@ -21,9 +21,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kerasdream.bases import as_spec, load_base  # noqa: E402
+from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.model import DreamModel  # noqa: E402
-from kerasdream.objectives import Channel  # noqa: E402
+from kerasdream.objectives.terms import Channel  # noqa: E402
 
 RECIPES = (("pixels", "none"), ("pixels", "light"), ("fourier", "none"), ("fourier", "light"))
 LABELS = ("pixels", "pixels + light transforms", "Fourier", "Fourier + light transforms (defaults)")

@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import kerasdream as kd  # noqa: E402
-from kerasdream.bases import as_spec, load_base  # noqa: E402
+from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 
 
 def tiny_cnn() -> keras.Model:

@@ -21,17 +21,17 @@ __version__ = "0.1.0"
 
 # name -> the module that defines it
 _LAZY = {
-    "BaseSpec": "bases", "list_layers": "bases", "load_base": "bases",
+    "BaseSpec": "network.bases", "list_layers": "network.bases", "load_base": "network.bases",
     "DreamProgress": "callbacks", "NonFiniteError": "callbacks",
     "DreamGenerator": "generator",
     "DreamModel": "model", "build_dream_model": "model", "generator_of": "model",
     "rebuild": "model", "render": "model", "train": "model", "visualize": "model",
-    "Caricature": "objectives", "Channel": "objectives", "ClassLogit": "objectives",
-    "DeepDream": "objectives", "Diversity": "objectives", "Inversion": "objectives",
-    "Neuron": "objectives", "Objective": "objectives", "Rivals": "objectives",
-    "AlphaNorm": "priors", "TotalVariation": "priors",
+    "Caricature": "objectives.terms", "Channel": "objectives.terms", "ClassLogit": "objectives.terms",
+    "DeepDream": "objectives.terms", "Diversity": "objectives.terms", "Inversion": "objectives.terms",
+    "Neuron": "objectives.terms", "Objective": "objectives.terms", "Rivals": "objectives.terms",
+    "AlphaNorm": "objectives.priors", "TotalVariation": "objectives.priors",
     "DreamCallback": "dream_callback",
-    "Direction": "directions", "NeuronDirection": "directions",
+    "Direction": "objectives.directions", "NeuronDirection": "objectives.directions",
     "accentuate": "accentuate",
 }
 

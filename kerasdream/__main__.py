@@ -2,6 +2,6 @@
 
 import sys
 
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 
 sys.exit(main())

@@ -21,7 +21,7 @@ from keras import ops
 
 from kerasdream import io
 from kerasdream.errors import DreamError
-from kerasdream.objectives import IMAGE, Channel, Objective, _PhotoTerm
+from kerasdream.objectives.terms import IMAGE, Channel, Objective, _PhotoTerm
 
 # Pixel differences below half a grey level cost nothing: no 8-bit picture
 # shows them, and the start (the photo through the parameterization's
@@ -79,8 +79,8 @@ class Distance(_PhotoTerm):
 def _target_layer(base: keras.Model, layer: str) -> str:
     """A ReLU layer is read before its gate (as galleries do), so the filter
     is pushed up, not to its cap."""
-    from kerasdream.bases import get_layer
-    from kerasdream.features import PRE, relu_cap
+    from kerasdream.network.bases import get_layer
+    from kerasdream.network.features import PRE, relu_cap
 
     if layer.endswith(PRE):
         return layer
@@ -111,10 +111,10 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
                transforms=ACCENTUATE_DEFAULTS["transforms"], callbacks=()) -> np.ndarray:
     """`photo` (H, W, C in [0, 255]) accentuated for each filter of `layer`:
     uint8 (len(filters), H, W, C), all trained in one batch."""
-    from kerasdream.bases import as_spec, load_base
+    from kerasdream.network.bases import as_spec, load_base
     from kerasdream.model import DreamModel, default_optimizer
 
-    from kerasdream.maco import Maco
+    from kerasdream.param.maco import Maco
 
     if parameterization == "maco" or isinstance(parameterization, Maco):
         raise DreamError("Accentuation starts from the photo, which MACO's fixed magnitude "
@@ -143,9 +143,9 @@ def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
                    parameterization: str, transforms: str, strength: float, distance: str,
                    weight: float | None, quiet: bool) -> list[str]:
     """The `accentuate` command: one PNG per filter beside the photo (or in `out_dir`)."""
-    from kerasdream.bases import image_shape_for, layer_channels, load_base
+    from kerasdream.network.bases import image_shape_for, layer_channels, load_base
     from kerasdream.callbacks import DreamProgress
-    from kerasdream.gallery import parse_filters
+    from kerasdream.runs.gallery import parse_filters
 
     base = load_base(spec)
     filters = parse_filters(filters_text, layer_channels(base, layer))

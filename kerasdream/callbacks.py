@@ -9,7 +9,7 @@ import time
 import keras
 import numpy as np
 
-from kerasdream import signals
+from kerasdream.runs import signals
 from kerasdream.errors import DreamError
 
 

@@ -32,10 +32,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import objectives as objectives_lib
+from kerasdream.objectives import terms as objectives_lib
 from kerasdream.callbacks import NonFiniteError
 from kerasdream.errors import DreamError
-from kerasdream.features import sync_twins
+from kerasdream.network.features import sync_twins
 from kerasdream.generator import one_hot
 from kerasdream.io import check_writable
 from kerasdream.model import (

@@ -38,10 +38,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import evaluation, io
-from kerasdream.bases import BaseSpec, Preprocess, image_shape_for, load_base, resolve_layer
+from kerasdream import io
+from kerasdream.evaluation import scoring as evaluation
+from kerasdream.network.bases import BaseSpec, Preprocess, image_shape_for, load_base, resolve_layer
 from kerasdream.errors import DreamError
-from kerasdream.features import feature_model
+from kerasdream.network.features import feature_model
 
 TOP = 9
 BATCH = 16

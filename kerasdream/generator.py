@@ -16,8 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream import objectives as objectives_lib
-from kerasdream import parameterization as parameterization_lib
+from kerasdream.objectives import terms as objectives_lib
+from kerasdream.param import fourier as parameterization_lib
 from kerasdream.errors import DreamError
 
 GENERATOR_NAME = "dream_generator"

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kerasdream.errors import DreamError, RunFailed
-from kerasdream.runlock import remove_dead_temporaries, temporary_prefix
+from kerasdream.runs.runlock import remove_dead_temporaries, temporary_prefix
 
 from kerasdream.defaults import MODEL_FORMATS  # noqa: E402
 FRAME_COLOUR = (160, 160, 160)
@@ -235,10 +235,12 @@ def stack(pictures: Sequence[np.ndarray]) -> np.ndarray:
 
 def _custom_objects() -> dict[str, Any]:
     """kerasdream's serializable classes, for loaders that ignore registration."""
-    from kerasdream import (
-        features, generator, model, objectives, optimizers, parameterization, priors, transforms,
-    )
-    from kerasdream.bases import Preprocess
+    from kerasdream import generator, model, optimizers, transforms
+    from kerasdream.network import features
+    from kerasdream.objectives import terms as objectives
+    from kerasdream.param import fourier as parameterization
+    from kerasdream.objectives import priors
+    from kerasdream.network.bases import Preprocess
 
     found = {"Preprocess": Preprocess}
     for module in (features, generator, model, objectives, optimizers, parameterization,

@@ -28,9 +28,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasdream import objectives as objectives_lib
-from kerasdream import precision as precision_lib
-from kerasdream.bases import (
+from kerasdream.objectives import terms as objectives_lib
+from kerasdream.network import precision as precision_lib
+from kerasdream.network.bases import (
     BaseSpec,
     Preprocess,
     as_spec,
@@ -42,10 +42,10 @@ from kerasdream.bases import (
 )
 from kerasdream.callbacks import NonFiniteGuard
 from kerasdream.errors import DreamError
-from kerasdream.features import feature_model
+from kerasdream.network.features import feature_model
 from kerasdream.generator import DreamGenerator, one_hot
-from kerasdream.maco import Maco, maco_transforms
-from kerasdream.objectives import IMAGE, Objective
+from kerasdream.param.maco import Maco, maco_transforms
+from kerasdream.objectives.terms import IMAGE, Objective
 from kerasdream.transforms import (
     Jitter,
     Pad,
@@ -294,7 +294,7 @@ class DreamModel(keras.Model):
         generator: an existing generator to train further (resume).
         precision: what the network computes in: `"auto"` (default: bfloat16
             for large networks where that measured faster, see
-            `kerasdream.precision`), `"float32"`, `"bfloat16"` or
+            `kerasdream.network.precision`), `"float32"`, `"bfloat16"` or
             `"float16"`. The kernel, its update and the objective stay in
             float32, and the user's network is never changed (a copy of the
             layers read computes in the reduced type).

@@ -17,15 +17,16 @@ import os
 import keras
 import numpy as np
 
-from kerasdream import io, signals
-from kerasdream import evaluation
-from kerasdream.bases import BaseSpec, as_spec, image_shape_for, load_base
+from kerasdream import io
+from kerasdream.runs import signals
+from kerasdream.evaluation import scoring as evaluation
+from kerasdream.network.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress, progress_bar
 from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate, check_memory
-from kerasdream.runlock import RunLock
+from kerasdream.runs.runlock import RunLock
 from kerasdream.errors import DreamError
-from kerasdream.objectives import Caricature, Inversion, Objective
-from kerasdream.priors import AlphaNorm, TotalVariation
+from kerasdream.objectives.terms import Caricature, Inversion, Objective
+from kerasdream.objectives.priors import AlphaNorm, TotalVariation
 
 KINDS = {"invert": Inversion, "caricature": Caricature}
 from kerasdream.defaults import (  # noqa: E402

@@ -298,10 +298,10 @@ dream appear. Keras calls callbacks after each call of the compiled training
 step, and `fit` runs several steps per call for speed; for snapshots at
 exact steps we compile with `steps_per_execution=1`. Under each picture: the
 filter's mean activation, measured on the 8-bit image by the plain network
-(`kerasdream.evaluation.channel_means`).
+(`kerasdream.evaluation.scoring.channel_means`).
 '''),
     ("code", r'''
-from kerasdream.evaluation import channel_means
+from kerasdream.evaluation.scoring import channel_means
 
 
 class Snapshots(keras.callbacks.Callback):
@@ -440,7 +440,7 @@ show(dreams, [f"filter {k}: {acts[row, k]:.2f}" for row, k in enumerate(NEXT)],
 ## A gallery: shallow, middle, deep
 
 `kerasdream gallery` does all of this for several layers, 16 filters each
-(the same from Python: `kerasdream.gallery.run_gallery`), with one traced
+(the same from Python: `kerasdream.runs.gallery.run_gallery`), with one traced
 model per layer, and writes a PNG per dream, a grid per layer, per-filter
 dream models and a `metrics.json` per layer. Without `--layer` it picks a
 shallow, a middle and a deep layer by itself; here we name three pointwise
@@ -539,7 +539,7 @@ transforms during training, and natural-image priors.
 import skimage.data
 import skimage.transform
 
-from kerasdream.evaluation import channel_means, robust_channel_means
+from kerasdream.evaluation.scoring import channel_means, robust_channel_means
 
 base = kd.load_base()
 LAYER, FILTERS = "conv_pw_8_relu", [0, 2, 7, 13]
@@ -775,7 +775,7 @@ dream is untransformed.
 
 Under each picture: the filter's activation on the dream as it is, and in
 brackets its **robust** activation, the mean over fixed slightly shifted,
-scaled and rotated views (`kerasdream.evaluation.robust_channel_means`). A
+scaled and rotated views (`kerasdream.evaluation.scoring.robust_channel_means`). A
 dream tuned to one exact position tends to lose much of its activation when
 it moves.
 '''),
@@ -813,7 +813,7 @@ Under each picture: the filter's activation, and the image's total variation
 (TV, smaller is smoother) and standard deviation of pixel values (contrast).
 '''),
     ("code", r'''
-from kerasdream.priors import AlphaNorm, TotalVariation
+from kerasdream.objectives.priors import AlphaNorm, TotalVariation
 
 channel = kd.Channel(LAYER, FILTERS)
 variants = {
@@ -846,11 +846,11 @@ crops and noise (`transforms="maco"`). The image keeps the photos' power at
 every frequency, so it can never turn flat or grey, which helps most at deep
 layers. While it trains, the model adds up how strongly the objective's
 gradient reaches each pixel: the **transparency map** (`model.transparency()`).
-`kerasdream.maco.overlay` shows the dream through it, as Xplique's
+`kerasdream.param.maco.overlay` shows the dream through it, as Xplique's
 `plot_maco` does: where the filter did not care, the picture fades out.
 '''),
     ("code", r'''
-from kerasdream import maco
+from kerasdream.param import maco
 
 DEEP = "conv_pw_13_relu:pre"
 model = trained(kd.Channel(DEEP, FILTERS), parameterization="maco", transforms="maco")
@@ -868,7 +868,7 @@ photos, so "what this cat excites" and "cat minus coffee" can be dreamed,
 both in one batch (one vector per dream).
 '''),
     ("code", r'''
-from kerasdream.directions import Direction, mean_direction
+from kerasdream.objectives.directions import Direction, mean_direction
 
 cat, coffee = photo("chelsea"), photo("coffee")
 towards_cat = mean_direction(base, LAYER, cat)
@@ -933,7 +933,7 @@ measure of reconstruction quality (0 = the same features as the photo).
 import skimage.data
 import skimage.transform
 
-from kerasdream.evaluation import relative_error
+from kerasdream.evaluation.scoring import relative_error
 from kerasdream.preimages import (DEFAULT_WEIGHTS, PREIMAGE_DEFAULTS, preimage, preimage_objective,
                                   preimage_optimizer)
 
@@ -1220,7 +1220,7 @@ saturating); subtracting the priors of notebook 2 smooths them. Under each
 dream: what the classifier itself says it is, and how sure it is.
 '''),
     ("code", r'''
-from kerasdream.priors import AlphaNorm, TotalVariation
+from kerasdream.objectives.priors import AlphaNorm, TotalVariation
 
 weights_before = [w.copy() for w in classifier.get_weights()]
 flags_before = [layer.trainable for layer in classifier.layers]
@@ -1282,7 +1282,7 @@ network, objective and transforms it was trained with. So you can
 ## A short run to start from
 
 Four filters of a middle layer, trained for only half the steps, with the
-package's default settings. `kerasdream.gallery.run_gallery` is what the
+package's default settings. `kerasdream.runs.gallery.run_gallery` is what the
 command line runs; this cell is the same as
 
 ```
@@ -1291,8 +1291,8 @@ kerasdream filters --layer conv_pw_5_relu --filters 0-3 --size SIZE --steps HALF
 ```
 '''),
     ("code", r'''
-from kerasdream.bases import BaseSpec
-from kerasdream.gallery import DreamSettings, run_gallery
+from kerasdream.network.bases import BaseSpec
+from kerasdream.runs.gallery import DreamSettings, run_gallery
 
 HALF = max(STEPS // 2, 1)
 LAYER = "conv_pw_5_relu"
@@ -1368,7 +1368,7 @@ trained all the steps at once. Under each picture: the filter's mean
 activation.
 '''),
     ("code", r'''
-from kerasdream.evaluation import channel_means
+from kerasdream.evaluation.scoring import channel_means
 
 model = kd.rebuild(generator)
 k = generator.spec["objective"]["config"]["index"]
@@ -1601,12 +1601,12 @@ gets each checkpoint's weights in turn, and writes a strip per filter (one
 column per checkpoint), a GIF per filter and `grid.gif`. Quote the pattern,
 so the shell passes it on. Here: 8 filters of the last convolution, with
 the package's default dream settings (read before its ReLU, as `kerasdream
-filters` does). We run the command in-process with `kerasdream.cli.main`
+filters` does). We run the command in-process with `kerasdream.cli.commands.main`
 (the same words as on the command line, without a second TensorFlow
 start-up).
 """),
     ("code", r"""
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 
 CONV = [layer.name for layer in classifier.layers if isinstance(layer, keras.layers.Conv2D)][-1]
 command = ["evolve", "--model", f"{OUT}/ckpt/epoch_*.keras", "--layer", CONV, "--filters", "0-7",

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 import kerasdream as kd  # noqa: E402
 from kerasdream import transforms  # noqa: E402
-from kerasdream.bases import load_base  # noqa: E402
+from kerasdream.network.bases import load_base  # noqa: E402
 from kerasdream.io import load_dream, save_dream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -135,7 +135,7 @@ def _save_reload(extension, path, state, folder):
 
 
 def tf_distribute_refused(path, state):
-    from kerasdream import distribute
+    from kerasdream.network import distribute
 
     if keras.backend.backend() == "tensorflow":
         return {"skipped": "TensorFlow runs tf.distribute"}

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream import cli, evaluation, io
+from kerasdream import io
+from kerasdream.cli import commands as cli
+from kerasdream.evaluation import scoring as evaluation
 from kerasdream.accentuate import Distance, accentuate, accentuation_objective
 from kerasdream.errors import DreamError
-from kerasdream.objectives import IMAGE
+from kerasdream.objectives.terms import IMAGE
 
 from conftest import colour_picker, tiny_cnn
 

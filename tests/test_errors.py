@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import kerasdream as kd
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 
 from conftest import tiny_cnn
 
@@ -121,7 +121,7 @@ CLI_CASES = [
     ("unsupported alpha", lambda f: ["layers", "--alpha", "0.3"], "0.25"),
     ("weights for the wrong architecture", lambda f: [
         "layers", "--model", "vgg16", "--weights",
-        os.path.join(os.path.dirname(kd.__file__), "weights", "mobilenet_2_5_224_tf_no_top.h5")],
+        os.path.join(os.path.dirname(kd.__file__), "network", "weights", "mobilenet_2_5_224_tf_no_top.h5")],
      "does not fit vgg16"),
     ("missing weights file", lambda f: ["layers", "--weights", "/no/weights.h5"],
      "Weights file not found"),

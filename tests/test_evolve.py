@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import tiny_cnn
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 from kerasdream.errors import DreamError
 from kerasdream.evolve import checkpoint_paths, natural_key
 from kerasdream.series import read_gif

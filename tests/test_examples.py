@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kerasdream.bases import BaseSpec
+from kerasdream.network.bases import BaseSpec
 from kerasdream.errors import DreamError
 from kerasdream.examples import SHADE, find_images, heat_map, layer_examples
 

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import kerasdream as kd
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 from kerasdream.io import load_dream, load_image, save_dream
 
 from conftest import tiny_cnn
@@ -271,7 +271,7 @@ def test_argument_faults_answer_in_a_subprocess_without_tensorflow(case, tmp_pat
 
 def test_help_imports_no_keras_or_tensorflow():
     result = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom kerasdream.cli import build_parser\nbuild_parser().format_help()\n"
+        "import sys\nfrom kerasdream.cli.commands import build_parser\nbuild_parser().format_help()\n"
         "print(sorted({'keras', 'tensorflow', 'numpy'} & set(sys.modules)))")],
         capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
@@ -282,7 +282,7 @@ def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
     is one new model a layer; the CLI drops that warning and nothing else."""
     import logging
 
-    from kerasdream import cli
+    from kerasdream.cli import commands as cli
 
     logger = logging.getLogger("tensorflow")
     filters, seen = list(logger.filters), []
@@ -303,7 +303,9 @@ def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
 
 
 def test_the_light_defaults_agree_with_the_modules():
-    from kerasdream import defaults, gallery, parameterization
+    from kerasdream import defaults
+    from kerasdream.runs import gallery
+    from kerasdream.param import fourier as parameterization
 
     assert list(defaults.PARAMETERIZATION_NAMES) == sorted(parameterization.PARAMETERIZATIONS)
     assert list(defaults.OBJECTIVE_NAMES) == sorted(gallery.OBJECTIVES)
@@ -386,7 +388,7 @@ def test_a_dream_no_gradient_reaches_is_dead_and_counted(tmp_path):
     model = keras.Model(inputs, conv(inputs))
     conv.set_weights([kernel])
     model.save(str(tmp_path / "m.keras"))
-    from kerasdream.gallery import DreamSettings, run_gallery
+    from kerasdream.runs.gallery import DreamSettings, run_gallery
 
     lines = []
     results = run_gallery(
@@ -399,8 +401,8 @@ def test_a_dream_no_gradient_reaches_is_dead_and_counted(tmp_path):
 
 
 def test_the_interrupt_line_says_what_was_saved():
-    from kerasdream.cli import _interrupted_line
-    from kerasdream.signals import Interrupted
+    from kerasdream.cli.commands import _interrupted_line
+    from kerasdream.runs.signals import Interrupted
 
     stop = Interrupted(15)
     stop.saved = 0

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream.bases import load_base
-from kerasdream.gallery import channel_activations, rank_of
+from kerasdream.network.bases import load_base
+from kerasdream.runs.gallery import channel_activations, rank_of
 
 
 @pytest.mark.slow
@@ -33,8 +33,8 @@ def test_a_flat_start_of_a_shallow_filter_does_not_stay_flat():
     # one flat colour. From a perfectly flat grey start, the gallery's own
     # objective and the default optimizer grow a pattern (pixel std > 2),
     # where row-normalized SGD on the capped output stays flat.
-    from kerasdream.evaluation import pixel_std
-    from kerasdream.gallery import DreamSettings
+    from kerasdream.evaluation.scoring import pixel_std
+    from kerasdream.runs.gallery import DreamSettings
     from kerasdream.optimizers import RowNormalizedSGD
 
     base = load_base(None)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream.bases import load_base
+from kerasdream.network.bases import load_base
 from kerasdream.io import load_dream, save_dream
 
 from conftest import colour_picker, tiny_cnn

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 from kerasdream.io import load_image
 from kerasdream.preimages import preimage, relative_error
-from kerasdream.bases import Preprocess, load_base
-from kerasdream.features import feature_model
+from kerasdream.network.bases import Preprocess, load_base
+from kerasdream.network.features import feature_model
 import keras
 
 skimage_data = pytest.importorskip("skimage.data")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from kerasdream import profiling
-from kerasdream.cli import main
+from kerasdream.cli.commands import main
 
 
 def test_stage_adds_wall_time_and_report_lists_stages_in_order():

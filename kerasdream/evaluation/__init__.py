@@ -1,0 +1,1 @@
+"""Judging final 8-bit pictures: rank, robust rank, natural-photo ratio, flatness, noise."""

@@ -1,0 +1,429 @@
+"""Galleries and atlases past one machine: each chunk of filters is a Dask task.
+
+A dream atlas needs no synchronised gradients: every (layer, chunk of
+filters) is an independent job, and row keys make a dream the same whatever
+it was batched with. So the driver plans the chunks exactly as a local run
+does (`gallery.chunks`), submits each as one task to a Dask distributed
+cluster, and merges what comes back:
+
+- A task (`ChunkTask`, run by `run_chunk` on a worker) trains one chunk and
+  writes its PNGs and per-filter models with the atomic writes of
+  `kerasdream.io`, into folders every worker reaches (a shared path). It
+  returns its results; a worker keeps its last layers' traced models for
+  its next chunks of them.
+- The driver holds the output folder's `RunLock` (a second driver refuses),
+  writes each layer's `metrics.json` as its chunks come back (the only
+  writer of it), then the grids and the index, and shows one progress bar
+  over every task.
+- A worker that dies in a task: the scheduler runs the task again on
+  another worker (Dask's `allowed-failures`); a task that raises is retried
+  `retries` times. Files are renamed into place whole, so nothing
+  half-written is left, and the driver removes dead writers' temporaries.
+- A driver that dies: finished chunks are recorded in `metrics.json`, and
+  the same command skips them (the gallery's resume logic).
+
+`cluster` is a scheduler address (`tcp://host:8786`) or `local:N`, which
+starts N worker processes on this machine (loopback only). With GPUs, a task
+takes one `GPU` resource: workers started with `--resources GPU=1` take one
+device each; a local cluster pins worker i to GPU i. `--strategy mirrored`
+still spreads one task over the devices its worker sees.
+
+Why Dask and not Ray: a small pure-Python install, runs on the schedulers ML
+clusters already have (Kubernetes: dask-kubernetes, Slurm/PBS: dask-jobqueue,
+plain `dask scheduler` / `dask worker` over SSH), GPU labels through worker
+resources, and a `LocalCluster` of real worker processes that starts in
+seconds for tests.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kerasdream.errors import DreamError
+
+try:  # optional: `pip install 'kerasdream[cluster]'`
+    import distributed
+    from distributed import WorkerPlugin
+except ImportError:
+    distributed = None
+    WorkerPlugin = object
+
+LOCAL_PREFIX = "local:"
+PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
+# Seconds to reach a scheduler (and for it to have a worker) before giving up.
+CONNECT_TIMEOUT = 10.0
+# Times a task that raised is run again (a worker that dies is handled by the
+# scheduler itself: the task runs elsewhere, up to Dask's allowed-failures).
+DEFAULT_RETRIES = 2
+INSTALL_HINT = "pip install 'kerasdream[cluster]' (or: pip install 'dask[distributed]')"
+_ADDRESS = re.compile(r"^(?:(?P<protocol>[a-z]+)://)?(?P<host>\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+)"
+                      r":(?P<port>\d{1,5})$")
+
+
+def parse_cluster(text: str) -> str | int:
+    """`"local:N"` -> N (worker processes); a scheduler address -> the address.
+
+    An address without a protocol gets `tcp://`. Raises `DreamError` naming
+    the bad value and the forms that are valid.
+    """
+    text = text.strip()
+    expected = ("Expected 'local:N' (N worker processes on this machine) or a scheduler "
+                "address such as 'tcp://host:8786'")
+    if text.startswith(LOCAL_PREFIX):
+        count = text[len(LOCAL_PREFIX):]
+        if not count.isdigit() or int(count) < 1:
+            raise DreamError(f"Malformed local cluster: N must be a positive integer. "
+                             f"{expected}. Received: cluster={text!r}")
+        return int(count)
+    match = _ADDRESS.match(text)
+    if not match or not 0 < int(match["port"]) < 65536 or (
+            match["protocol"] and match["protocol"] not in PROTOCOLS):
+        raise DreamError(f"Malformed cluster address. {expected} (protocols: "
+                         f"{', '.join(PROTOCOLS)}). Received: cluster={text!r}")
+    return text if match["protocol"] else f"tcp://{text}"
+
+
+def require_dask():
+    """The `distributed` module, or a `DreamError` that says how to install it."""
+    if distributed is None:
+        raise DreamError(f"--cluster runs on Dask distributed, which is not installed: "
+                         f"{INSTALL_HINT}")
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(cluster: str, *, timeout: float | None = None,
+            log: Callable[[str], None] = print) -> Iterator[Any]:
+    """A `distributed.Client` on `cluster` for the block (a `local:N` cluster
+    is started for it and stopped after). Unreachable: a `DreamError`."""
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
+    target = parse_cluster(cluster)
+    require_dask()
+    with contextlib.ExitStack() as stack:
+        if isinstance(target, int):
+            gpus = _local_gpus()
+            local = stack.enter_context(distributed.LocalCluster(
+                n_workers=target, processes=True, threads_per_worker=1, host="127.0.0.1",
+                # No dashboard; the scheduler's health page on a free loopback port.
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                silence_logs=logging.ERROR, resources={"GPU": 1} if gpus else None,
+                env=_thread_env(target),
+            ))
+            client = stack.enter_context(distributed.Client(local))
+            if gpus:
+                client.register_plugin(PinDevice(gpus), name="kerasdream-pin-device")
+            log(f"Started a local Dask cluster of {target} worker "
+                f"process{'es' if target > 1 else ''} "
+                f"({local.scheduler_address}{f', {gpus} GPUs' if gpus else ''}).")
+        else:
+            try:
+                client = stack.enter_context(distributed.Client(target, timeout=timeout))
+            except (OSError, TimeoutError) as error:
+                raise DreamError(
+                    f"Cannot reach the Dask scheduler within {timeout:g} s "
+                    f"({type(error).__name__}: {str(error).splitlines()[0][:160]}). Start one "
+                    f"with `dask scheduler` and workers with `dask worker {target}`, or use "
+                    f"--cluster local:N. Received: cluster={cluster!r}") from None
+            try:
+                client.wait_for_workers(1, timeout=timeout)
+            except (OSError, TimeoutError):
+                raise DreamError(
+                    f"The Dask scheduler has no workers after {timeout:g} s: start some with "
+                    f"`dask worker {target}`. Received: cluster={cluster!r}") from None
+        yield client
+
+
+class PinDevice(WorkerPlugin):
+    """Worker i of a local cluster sees GPU i only (set before TensorFlow starts)."""
+
+    idempotent = True
+
+    def __init__(self, gpus: int):
+        self.gpus = gpus
+
+    def setup(self, worker):
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.gpus)
+
+
+def _thread_env(workers: int) -> dict[str, str]:
+    """TensorFlow's CPU threads per local worker: the cores shared out (unless
+    the user set them), so N workers do not each take every core."""
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    names = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
+    return {name: os.environ.get(name, threads) for name in names}
+
+
+def driver_off_gpus() -> None:
+    """Keep the driver's TensorFlow off the GPUs, which are the workers': the
+    driver only loads the network to plan, and TensorFlow would reserve most
+    of every GPU's memory. Does nothing once TensorFlow has started."""
+    try:
+        import tensorflow as tf
+
+        tf.config.set_visible_devices([], "GPU")
+    except (ImportError, RuntimeError, ValueError):
+        pass
+
+
+def _local_gpus() -> int:
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - TensorFlow is a requirement
+        return 0
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+# ------------------------------------------------------------------ tasks
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of one layer: what a worker needs to train it and write its files."""
+
+    run: Any  # gallery.LayerRun, with absolute paths and no strategy object
+    filters: tuple[int, ...]
+    done_steps: int
+    strategy: str = "default"
+
+    @property
+    def dream_steps(self) -> int:
+        return len(self.filters) * (self.run.settings.steps - self.done_steps)
+
+    def key(self) -> str:
+        """A readable, unique Dask key: layer, filters and a random tail."""
+        first, last = self.filters[0], self.filters[-1]
+        return f"kerasdream-{self.run.layer}-{first}-{last}-{uuid.uuid4().hex[:8]}"
+
+
+# Per worker process: the traced models of the layers it trained last.
+_worker_models: collections.OrderedDict = collections.OrderedDict()
+WORKER_LAYERS_KEPT = 4
+
+
+def run_chunk(task: ChunkTask) -> tuple[list[dict], list[str]]:
+    """On a worker: train `task`'s chunk, write its PNGs and models; return
+    its results (as `FilterResult` dicts) and any log lines."""
+    from kerasdream.runs import gallery
+    from kerasdream.network.bases import load_base
+
+    strategy = _worker_strategy(task.strategy)
+    run = dataclasses.replace(task.run, strategy=strategy)
+    key = repr((run.spec, run.layer, run.settings, task.strategy))  # settings hold lists
+    models = _worker_models.setdefault(key, {})  # {chunk size: traced DreamModel}
+    _worker_models.move_to_end(key)
+    while len(_worker_models) > WORKER_LAYERS_KEPT:
+        _worker_models.popitem(last=False)
+    logs: list[str] = []
+    results = gallery._train_chunk(run, load_base(run.spec), models, list(task.filters),
+                                   task.done_steps, None, logs.append)
+    return [r.as_dict() for r in results], logs
+
+
+_strategies: dict[str, Any] = {}
+
+
+def _worker_strategy(name: str):
+    from kerasdream.network import distribute
+
+    if name not in _strategies:
+        _strategies[name] = distribute.get_strategy(name)
+    return _strategies[name]
+
+
+def probe_worker(folders: Sequence[str], files: Sequence[str]) -> str | None:
+    """On a worker: None if it can write every folder and read every file, else why not."""
+    import socket
+
+    from kerasdream import io
+
+    host = socket.gethostname()
+    for folder in folders:
+        try:
+            io.check_writable(folder)
+        except DreamError as error:
+            return f"worker on {host!r}: {error}"
+    for path in files:
+        if not os.path.isfile(path):
+            return f"worker on {host!r} cannot find {path!r}"
+    return None
+
+
+def _absolute(spec):
+    """`spec` with its model and weights files as absolute paths (workers' cwd differ)."""
+    changes = {}
+    if spec.is_file:
+        changes["model"] = os.path.abspath(spec.model)
+    if spec.weights not in (None, "imagenet"):
+        changes["weights"] = os.path.abspath(spec.weights)
+    return dataclasses.replace(spec, **changes)
+
+
+def _files(spec) -> list[str]:
+    """The local files `spec` needs: its model file and its weights file, if any."""
+    return ([spec.model] if spec.is_file else []) + (
+        [spec.weights] if spec.weights not in (None, "imagenet") else [])
+
+
+def _check_workers(client, folders: Sequence[str], files: Sequence[str]) -> None:
+    try:
+        answers = client.run(probe_worker, list(folders), list(files))
+    except Exception as error:  # e.g. kerasdream not importable on a worker
+        raise DreamError(
+            f"The cluster's workers cannot run kerasdream ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200] if str(error) else ''}). Install the same "
+            f"kerasdream on every worker.") from None
+    problems = sorted({answer for answer in answers.values() if answer})
+    if problems:
+        raise DreamError(
+            f"Every worker must reach the output folders and the model (a shared path): "
+            f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+
+
+def _gpu_resources(client) -> dict[str, float] | None:
+    """`{"GPU": 1}` when the cluster's workers advertise GPUs, else None."""
+    workers = client.scheduler_info().get("workers", {}).values()
+    return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in workers) else None
+
+
+# ------------------------------------------------------------------ driver
+
+
+def run_gallery(
+    spec,
+    layers: Sequence[str] | None,
+    filters: str | None,
+    settings,
+    *,
+    cluster: str,
+    out_dir: str,
+    models_dir: str,
+    model_format: str = "keras",
+    batch: int | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    strategy: str = "default",
+    retries: int = DEFAULT_RETRIES,
+    index: bool = False,
+    timeout: float | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, list]:
+    """`gallery.run_gallery` with every chunk a task on the Dask `cluster`.
+
+    Same files, same pictures as a local run with the same settings; with
+    `index`, the atlas' `index.html` is rewritten as each layer finishes.
+    """
+    import keras
+
+    from kerasdream import io
+    from kerasdream.runs import gallery
+    from kerasdream.runs.runlock import RunLock
+
+    parse_cluster(cluster)
+    require_dask()
+    driver_off_gpus()
+    batch = batch or gallery.DEFAULT_BATCH
+    out_dir, models_dir = os.path.abspath(out_dir), os.path.abspath(models_dir)
+    runs = gallery.gallery_runs(spec, layers, filters, settings, out_dir=out_dir,
+                                models_dir=models_dir, model_format=model_format)
+    with RunLock(out_dir) as lock:
+        if lock.stale_message():
+            log(lock.stale_message())
+        for folder in (out_dir, models_dir):
+            io.remove_stale_temporaries(folder)
+        metrics = {run.layer: run.load_metrics() for run in runs}
+        tasks = [
+            ChunkTask(dataclasses.replace(run, spec=_absolute(run.spec)), tuple(group),
+                      done_steps, strategy)
+            for run in runs
+            for group, done_steps in gallery.chunks(run.pending(resume),
+                                                    batch)
+        ]
+        left = {run.layer: sum(t.run.layer == run.layer for t in tasks) for run in runs}
+        total = sum(t.dream_steps for t in tasks)
+        if not tasks:
+            log("Every dream is already done; nothing to train.")
+        else:
+            with connect(cluster, timeout=timeout, log=log) as client:
+                _check_workers(client, [out_dir, models_dir], _files(_absolute(spec)))
+                progress = None if quiet else keras.utils.Progbar(
+                    total, unit_name="dream-step", interval=0.5)
+                by_layer = {run.layer: run for run in runs}
+                _run_tasks(client, tasks, retries, progress, log, on_done=lambda task, out: (
+                    _merge(by_layer[task.run.layer], metrics[task.run.layer], out, left,
+                           runs if index else None)))
+        for folder in (out_dir, models_dir):
+            io.remove_stale_temporaries(folder)
+        results = {}
+        for run in runs:
+            gallery._write_grid(run)
+            results[run.layer] = gallery.layer_results(run, run.load_metrics())
+        if index:
+            gallery.write_index(out_dir, spec, [run.layer for run in runs])
+        gallery.finish_gallery(runs, results, log)
+    return results
+
+
+def _merge(run, metrics: dict, results: list[dict], left: dict, index_runs) -> None:
+    """Record one finished chunk in its layer's `metrics.json` (the driver
+    is its only writer); a layer's last chunk also writes its grid (and the index)."""
+    from kerasdream.runs import gallery
+
+    gallery.record(run, metrics, [gallery.FilterResult(**r) for r in results])
+    gallery._write_metrics(run, metrics)
+    left[run.layer] -= 1
+    if left[run.layer] == 0:
+        gallery._write_grid(run)
+        if index_runs:
+            gallery.write_index(run.out_dir, run.spec, [r.layer for r in index_runs])
+
+
+def _failure(task: ChunkTask, error: BaseException, retries: int) -> str:
+    """One line: which chunk failed for good, and why."""
+    where = f"layer {task.run.layer!r}, filters {list(task.filters)}"
+    if type(error).__name__ == "KilledWorker":
+        import dask
+
+        allowed = dask.config.get("distributed.scheduler.allowed-failures")
+        why = f"the workers running it died {allowed + 1} times"
+    else:
+        text = str(error).splitlines()[0][:200] if str(error) else ""
+        why = f"{type(error).__name__}: {text}; tried {retries + 1} times"
+    return (f"A chunk failed on the cluster ({why}): {where}. Finished dreams are saved; "
+            f"run the same command again to finish the rest.")
+
+
+def _run_tasks(client, tasks: Sequence[ChunkTask], retries: int, progress, log,
+               on_done: Callable[[ChunkTask, list[dict]], None]) -> None:
+    """Submit every task, handle each as it finishes; a task that failed for
+    good stops the run with a `DreamError` (finished chunks stay recorded)."""
+    resources = _gpu_resources(client)
+    futures = {}
+    for order, task in enumerate(tasks):
+        future = client.submit(run_chunk, task, key=task.key(), retries=retries,
+                               resources=resources, pure=False, priority=-order)
+        futures[future] = task
+    try:
+        for future in distributed.as_completed(list(futures)):
+            task = futures[future]
+            try:
+                results, logs = future.result()
+            except Exception as error:
+                raise DreamError(_failure(task, error, retries)) from None
+            for line in logs:
+                log(line)
+            on_done(task, results)
+            if progress is not None:
+                progress.add(task.dream_steps)
+    finally:
+        for future in futures:
+            future.release()

@@ -1,0 +1,1 @@
+"""The atlas as a static site: the manifest and the viewer."""

@@ -1,0 +1,113 @@
+"""The atlas as a static web site: `atlas.json`, `atlas.js` and the viewer.
+
+`write_site(out_dir, spec)` gathers every layer folder of `out_dir` (its
+`metrics.json`, and `examples.json` where dataset examples were made) into
+the manifest `atlas.json`, and copies the viewer (`template/`: one HTML
+page, one script, one style sheet; no CDN, nothing fetched). Paths in the
+manifest are relative to the site, so it opens from disk or any static host.
+
+A page opened from `file://` may not `fetch()` a JSON file, but it may load
+a script: `atlas.js` is the same manifest assigned to `window.ATLAS`.
+Layers dreamed by earlier runs into the same folder stay in the site, so
+`atlas` can add layers to an existing one.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from kerasdream import io
+from kerasdream.network.bases import BaseSpec, list_layers, load_base
+from kerasdream.examples import EXAMPLES_FILE
+from kerasdream.runs.gallery import METRICS_FILE, layer_folder
+
+MANIFEST = "atlas.json"
+MANIFEST_SCRIPT = "atlas.js"
+TEMPLATE = "template"
+TEMPLATE_FILES = ("index.html", "viewer.js", "viewer.css")
+METRIC_KEYS = ("final_activation", "start_activation", "rank", "robust_rank", "natural_ratio",
+               "robust_natural_ratio", "steps", "status")
+
+
+def _layer_folders(out_dir: str) -> list[str]:
+    return sorted(name for name in os.listdir(out_dir)
+                  if os.path.isfile(os.path.join(out_dir, name, METRICS_FILE)))
+
+
+def _relative(out_dir: str, path: str) -> str:
+    return os.path.relpath(path, out_dir).replace(os.sep, "/")
+
+
+def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
+    """One layer of the manifest, from the files in its folder."""
+    metrics = io.read_json(os.path.join(out_dir, folder, METRICS_FILE))
+    metrics = metrics if isinstance(metrics, dict) else {}  # a damaged one: shown empty
+    if not isinstance(metrics.get("filters"), dict):
+        metrics["filters"] = {}
+    examples = io.read_json(os.path.join(out_dir, folder, EXAMPLES_FILE)) or {}
+    found = examples.get("filters", {})
+    filters = []
+    for key in sorted(metrics["filters"], key=int):
+        entry = metrics["filters"][key]
+        dream = os.path.join(out_dir, folder, f"filter_{key}.png")
+        diverse = sorted(glob.glob(os.path.join(out_dir, folder, f"filter_{key}_diverse_*.png")))
+        filters.append({
+            "filter": int(key),
+            "dream": _relative(out_dir, dream) if os.path.isfile(dream) else None,
+            "diverse": [_relative(out_dir, p) for p in diverse],
+            "examples": found.get(key, []),
+            "page": f"index.html#/{folder}/{key}",
+            "metrics": {k: entry.get(k) for k in METRIC_KEYS},
+        })
+    grid = os.path.join(out_dir, folder, "grid.png")
+    return {
+        "name": metrics.get("layer", folder),
+        "folder": folder,
+        "channels": metrics.get("channels"),
+        "grid": _relative(out_dir, grid) if os.path.isfile(grid) else None,
+        "examples": ({k: examples.get(k) for k in ("folder", "images", "skipped")}
+                     if examples else None),
+        "filters": filters,
+    }
+
+
+def build_manifest(out_dir: str, spec: BaseSpec,
+                   layers: Sequence[str] | None = None) -> dict[str, Any]:
+    """The manifest of every layer folder in `out_dir`, in the network's order
+    (`layers`, if given, must be among them: they were just written)."""
+    folders = _layer_folders(out_dir)
+    for layer in layers or []:
+        if layer_folder(layer) not in folders:
+            folders.append(layer_folder(layer))
+    order = {layer_folder(info.path): i for i, info in enumerate(list_layers(load_base(spec)))}
+    folders.sort(key=lambda f: (order.get(f, len(order)), f))
+    return {
+        "format": 1,
+        "network": {**spec.get_config(), "describe": spec.describe()},
+        "layers": [layer_entry(out_dir, folder) for folder in folders
+                   if os.path.isfile(os.path.join(out_dir, folder, METRICS_FILE))],
+    }
+
+
+def write_site(out_dir: str, spec: BaseSpec, layers: Sequence[str] | None = None) -> str:
+    """Write `atlas.json`, `atlas.js` and the viewer into `out_dir`; return
+    the path of its `index.html`."""
+    manifest = build_manifest(out_dir, spec, layers)
+    io.write_json(os.path.join(out_dir, MANIFEST), manifest)
+    script = ("// The content of atlas.json, for pages opened from file://\n"
+              f"window.ATLAS = {json.dumps(manifest, sort_keys=True)};\n")
+    with io.atomic_path(os.path.join(out_dir, MANIFEST_SCRIPT)) as temporary:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(script)
+    template = resources.files("kerasdream.site").joinpath(TEMPLATE)
+    for name in TEMPLATE_FILES:
+        with resources.as_file(template.joinpath(name)) as source:
+            with io.atomic_path(os.path.join(out_dir, name)) as temporary:
+                shutil.copyfile(source, temporary)
+    return os.path.join(out_dir, "index.html")

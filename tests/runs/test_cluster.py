@@ -1,0 +1,249 @@
+"""Atlases on a Dask cluster: a local cluster of 2 worker processes, loopback only.
+
+The slow tests share one cluster (module fixture) whose workers drop a
+marker file `<key>@<pid>` as each task starts, so a test waits for a task
+to be running (never a sleep) and kills its worker process by that pid.
+The killed-worker test runs last: its worker's replacement starts cold.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from kerasdream.runs import cluster
+from kerasdream.cli.commands import main
+
+from conftest import tiny_cnn
+
+distributed = pytest.importorskip(
+    "distributed", reason="pip install 'kerasdream[cluster]' (or: pip install 'dask[distributed]')")
+
+from cluster_markers import TaskMarkers  # noqa: E402
+
+LAYERS = ("relu1", "relu2")
+
+
+def filters_args(model, out, *extra):
+    return ["filters", "--model", model, "--layer", "relu1", "--layer", "relu2",
+            "--filters", "0-3", "--size", "16", "--steps", "8", "--out", str(out),
+            "--models-dir", str(out / "models"), "--quiet", *extra]
+
+
+def pngs(out, layers=LAYERS):
+    return {f"{layer}/{name}": (out / layer / name).read_bytes()
+            for layer in layers for name in sorted(os.listdir(out / layer))
+            if name.startswith("filter_") and name.endswith(".png")}  # records: wall times
+
+
+def temporaries(*folders):
+    return [os.path.join(root, name) for folder in folders
+            for root, _, names in os.walk(folder) for name in names if name.startswith(".tmp-")]
+
+
+def wait_for(condition, what, timeout=120.0):
+    """Poll `condition` until it is true (a marker appears); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def markers(folder):
+    """[(key without its random tail, pid)] of every task started so far."""
+    found = []
+    for name in os.listdir(folder):
+        key, _, pid = name.partition("@")
+        found.append((key.rsplit("-", 1)[0], int(pid)))
+    return found
+
+
+# ------------------------------------------------------------ fast checks
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("local:2", 2), ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+    ("scheduler.example:8786", "tcp://scheduler.example:8786"),
+    ("tls://[::1]:8786", "tls://[::1]:8786"),
+])
+def test_parse_cluster(text, expected):
+    assert cluster.parse_cluster(text) == expected
+
+
+@pytest.mark.parametrize("text", ["local:0", "local:two", "tcp://host", "http://host:8786",
+                                  "host:99999", "tcp://host:8786/path"])
+def test_bad_cluster_is_one_line_naming_the_value_and_the_valid_forms(text, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["filters", "--model", "x.keras", "--layer", "relu2", "--out", str(tmp_path),
+              "--cluster", text])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert f"cluster={text!r}" in err and "local:N" in err and "tcp://host:8786" in err
+
+
+def test_engine_not_installed_says_the_pip_command(tiny_cnn_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cluster, "distributed", None)
+    assert main(filters_args(tiny_cnn_path, tmp_path, "--cluster", "local:2")) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "pip install 'kerasdream[cluster]'" in err
+
+
+def test_unreachable_scheduler_fails_fast_with_one_line(tiny_cnn_path, tmp_path, monkeypatch,
+                                                         capsys):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 0.5)
+    address = f"tcp://127.0.0.1:{port}"
+    assert main(filters_args(tiny_cnn_path, tmp_path, "--cluster", address)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "Cannot reach the Dask scheduler within 0.5 s" in err and address in err
+    assert not os.path.exists(tmp_path / ".kerasdream.lock")  # the lock was let go
+
+
+def test_a_worker_that_cannot_reach_the_folders_or_the_model_says_so(tmp_path):
+    (tmp_path / "file").write_text("")
+    assert cluster.probe_worker([str(tmp_path)], []) is None
+    not_a_folder = str(tmp_path / "file" / "out")
+    assert "Cannot write to this folder" in cluster.probe_worker([not_a_folder], [])
+    assert "cannot find '/no/model.keras'" in cluster.probe_worker([str(tmp_path)],
+                                                                   ["/no/model.keras"])
+
+
+# ------------------------------------------------------------ on a local cluster
+
+
+@pytest.fixture(scope="module")
+def local_cluster(tmp_path_factory):
+    """`--cluster local:2`'s own cluster (2 worker processes), shared by the slow
+    tests through its tcp:// address; with a task-start marker plugin."""
+    folder = str(tmp_path_factory.mktemp("markers"))
+    with cluster.connect("local:2", log=lambda line: None) as client:
+        client.register_plugin(TaskMarkers(folder), name="test-task-markers")
+        yield client.scheduler.address, folder
+
+
+@pytest.fixture(scope="module")
+def model_and_reference(tmp_path_factory):
+    """A tiny CNN file and its gallery trained in this process, without a cluster."""
+    root = tmp_path_factory.mktemp("reference")
+    model = str(root / "tiny.keras")
+    tiny_cnn().save(model)
+    assert main(filters_args(model, root / "out", "--batch", "4")) == 0
+    return model, root / "out"
+
+
+def clear(folder):
+    for name in os.listdir(folder):
+        os.remove(os.path.join(folder, name))
+
+
+@pytest.mark.slow
+def test_two_workers_give_byte_identical_pngs_and_metrics(local_cluster, model_and_reference,
+                                                          tmp_path):
+    address, marks = local_cluster
+    model, reference = model_and_reference
+    clear(marks)
+    out = tmp_path / "out"
+    assert main(filters_args(model, out, "--batch", "2", "--cluster", address)) == 0
+
+    assert pngs(out) == pngs(reference)
+    assert len({pid for _, pid in markers(marks)}) == 2  # both workers trained chunks
+    for layer in LAYERS:
+        ours = json.loads((out / layer / "metrics.json").read_text())["filters"]
+        theirs = json.loads((reference / layer / "metrics.json").read_text())["filters"]
+        for entry in (*ours.values(), *theirs.values()):
+            entry.pop("wall_seconds")
+            entry.pop("model_sha256")  # a .keras zip records when it was written
+        assert ours == theirs
+        assert (out / layer / "grid.png").read_bytes() == (reference / layer / "grid.png").read_bytes()
+    assert (out / "gallery.png").exists()
+    assert (out / "models" / "tiny" / "relu2" / "filter_3.keras").exists()
+    assert not os.path.exists(out / ".kerasdream.lock") and not temporaries(out)
+
+
+@pytest.mark.slow
+def test_a_second_driver_refuses_and_a_killed_driver_s_rerun_skips_finished_chunks(
+        local_cluster, model_and_reference, tmp_path, capsys):
+    address, marks = local_cluster
+    model, _ = model_and_reference
+    clear(marks)
+    out = tmp_path / "atlas"
+    command = ["atlas", "--model", model, "--size", "16", "--steps", "8", "--batch", "2",
+               "--out", str(out), "--models-dir", str(out / "models"), "--quiet",
+               "--cluster", address]
+    first = subprocess.Popen([sys.executable, "-m", "kerasdream", *command],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def recorded():
+            entries = {}
+            for layer in LAYERS:
+                data = json.loads((out / layer / "metrics.json").read_text()) \
+                    if (out / layer / "metrics.json").exists() else {"filters": {}}
+                entries.update({(layer, int(k)): v for k, v in data["filters"].items()})
+            return entries
+        wait_for(recorded, "the driver to record a finished chunk")
+
+        assert main(command) == 2  # the first driver holds the folder
+        err = capsys.readouterr().err
+        assert "Another kerasdream run is writing to this folder" in err
+        assert f"pid {first.pid}" in err
+
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        done_before = recorded()
+    finally:
+        first.kill()
+        first.wait()
+    assert 0 < len(done_before) < 14
+
+    assert main(command) == 0
+    capsys.readouterr()
+    after = recorded()
+    assert sorted(after) == [(layer, k) for layer, n in (("relu1", 8), ("relu2", 6))
+                             for k in range(n)]
+    assert all(e["status"] == "ok" for e in after.values())
+    for (layer, k), entry in done_before.items():
+        assert after[(layer, k)] == entry  # recorded once, never trained again
+    starts = [key for key, _ in markers(marks)]
+    for (layer, k) in done_before:
+        chunk = k - k % 2
+        assert starts.count(f"kerasdream-{layer}-{chunk}-{chunk + 1}") == 1
+    assert (out / "index.html").exists() and not temporaries(out)
+
+
+@pytest.mark.slow
+def test_a_killed_worker_s_chunk_runs_again_elsewhere_and_the_atlas_is_complete(
+        local_cluster, model_and_reference, tmp_path):
+    address, marks = local_cluster
+    model, reference = model_and_reference
+    clear(marks)
+    out = tmp_path / "out"
+    outcome = {}
+    driver = threading.Thread(target=lambda: outcome.setdefault(
+        "code", main(filters_args(model, out, "--batch", "4", "--cluster", address))))
+    driver.start()
+    key, pid = wait_for(lambda: markers(marks), "a task to start")[0]
+    os.kill(pid, signal.SIGKILL)  # its worker, mid-task: the task has only just begun
+    driver.join(timeout=180)
+
+    assert outcome.get("code") == 0
+    ran = [p for k, p in markers(marks) if k == key]
+    assert len(ran) == 2 and ran[0] != ran[1], markers(marks)  # again, in another process
+    assert pngs(out) == pngs(reference)
+    for layer in LAYERS:
+        entries = json.loads((out / layer / "metrics.json").read_text())["filters"]
+        assert sorted(entries, key=int) == ["0", "1", "2", "3"]
+        assert {e["status"] for e in entries.values()} == {"ok"}
+    assert not temporaries(out)  # the killed worker's, if any, are gone
