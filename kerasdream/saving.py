@@ -17,6 +17,8 @@ from kerasdream.defaults import MODEL_FORMATS
 from kerasdream.errors import DreamError
 from kerasdream.io import atomic_path
 
+PACKAGE = "kerasdream"  # the package every class registers under
+
 # The modules whose classes a saved dream holds: the generator, its
 # parameterizations, the objectives (terms, photo terms, directions, priors)
 # and transforms of its spec, the network's preprocessing, the optimizers.
@@ -31,10 +33,21 @@ REGISTERING_MODULES = (
 )
 
 
-def register_all() -> None:
-    """Import every module that registers a class a saved dream can hold."""
+def register_all() -> dict:
+    """Import every module that registers a class a saved dream can hold.
+
+    Returns:
+        kerasdream's registered classes by class name, read from Keras'
+        registry, for the legacy `.h5` loader, which looks classes up by
+        their bare names only.
+    """
+    import keras
+
     for name in REGISTERING_MODULES:
         importlib.import_module(name)
+    prefix = f"{PACKAGE}>"
+    return {name[len(prefix):]: value for name, value in keras.saving.get_custom_objects().items()
+            if name.startswith(prefix)}
 
 
 def save_dream(generator, path: str, *, row: int | None = None,
@@ -83,13 +96,14 @@ def load_dream(path: str):
     """
     import keras
 
-    register_all()
+    registered = register_all()
     from kerasdream.generator import DreamGenerator
 
     if not os.path.isfile(path):
         raise DreamError(f"Dream model file not found. Received: path={path!r}")
     try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
+        model = keras.models.load_model(path, custom_objects=registered, compile=False,
+                                        safe_mode=True)
     except Exception as error:
         # Keras says "File not found" for a .keras file that is not a whole zip archive.
         raise DreamError(f"Could not load a dream model from this file: it is damaged or "
