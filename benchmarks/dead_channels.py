@@ -96,7 +96,7 @@ def provably_dead(base: keras.Model) -> dict[str, np.ndarray]:
 def dead_channels(layer: str) -> tuple[np.ndarray, np.ndarray, int]:
     """(dead mask, mean activations, channel count) on the default starting image."""
     channels = load_base(None).get_layer(layer).output.shape[-1]
-    model = kd.build_dream_model(
+    model = kd.DreamModel(
         kd.Channel(layer, list(range(channels))), size=SIZE, transforms=None,
         row_keys=[0] * channels, redirect_relu=False)  # every row: the same image
     generator = kd.generator_of(model)
@@ -111,7 +111,7 @@ def dead_channels(layer: str) -> tuple[np.ndarray, np.ndarray, int]:
 
 def opens(layer: str, filters: list[int], redirect: bool, steps: int) -> np.ndarray:
     """Whether a `steps`-step default dream of each filter opens it."""
-    model = kd.build_dream_model(kd.Channel(layer, filters), size=SIZE, seed=0,
+    model = kd.DreamModel(kd.Channel(layer, filters), size=SIZE, seed=0,
                                  row_keys=[0] * len(filters), redirect_relu=redirect)
     kd.train(model, steps)
     features = probe(model)

@@ -53,7 +53,7 @@ def dreams_per_second(strategy, layer, size, dreams, steps, base=None) -> float:
     """
     clock = _StepClock()
     with distribute.scope(strategy):
-        model = kd.build_dream_model(kd.Channel(layer, list(range(dreams))), base, size=size)
+        model = kd.DreamModel(kd.Channel(layer, list(range(dreams))), base, size=size)
         kd.train(model, steps + 2, callbacks=[clock], steps_per_execution=1)
     return dreams * steps / (clock.times[-1] - clock.times[1])
 

@@ -54,7 +54,7 @@ def compare_parameterizations(layers, steps_at, out):
     for layer in layers:
         grids = []
         for name in ("pixels", "fourier"):
-            model = kd.build_dream_model(kd.Channel(layer, filters), size=128,
+            model = kd.DreamModel(kd.Channel(layer, filters), size=128,
                                          parameterization=name)
             checkpoints = _Checkpoints(layer, filters, steps_at)
             # Callbacks run once per call of the training step: a call ends at each checkpoint.

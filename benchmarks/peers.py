@@ -14,7 +14,7 @@ Same network, layer, 16 filters (0-15), image size and steps for every method:
                 filter at a time, L2-normalized gradient, learning rate 10 (below).
   floor         one compiled forward pass + input gradient of the truncated network at
                 batch N, no update: per image-step nothing can beat it.
-  kerasdream    `build_dream_model` + `train` + `render`, with its defaults, and with the
+  kerasdream    `DreamModel` + `train` + `render`, with its defaults, and with the
                 settings this benchmark found best (`KD_BEST`).
 
 Every method runs in its own subprocess (this script re-invoked with `--child`) so
@@ -339,7 +339,7 @@ def run_kerasdream(s: Setup, steps: int, clock: dict, options: dict, settings=No
     parts = []
     for start in range(0, s.n, chunk):
         rows = list(range(start, min(start + chunk, s.n)))
-        model = kd.build_dream_model(
+        model = kd.DreamModel(
             channel_objective(s.layer, [s.filters[r] for r in rows], settings), s.spec,
             size=s.size, seed=0, row_keys=rows, **settings.get("build", {}),
         )
@@ -501,7 +501,7 @@ def curve_main(s: Setup, options: dict) -> dict:
     for name, settings in CURVE_CONFIGS:
         if name not in configs:
             continue
-        model = kd.build_dream_model(channel_objective(s.layer, s.filters, settings), s.spec,
+        model = kd.DreamModel(channel_objective(s.layer, s.filters, settings), s.spec,
                                      size=s.size, seed=0, **settings.get("build", {}))
         snapshots = {}
 

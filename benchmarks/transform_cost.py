@@ -5,7 +5,7 @@ the layer-by-layer resampling it replaced (issue 16).
     python benchmarks/transform_cost.py --sizes 64,128 --rounds 5
 
 Forward + backward (the image gradient of a sum of squares) of
-`kerasdream.model.light_transforms` (jitter 4, scale 0.9-1.1, rotate 8
+`kerasdream.transforms.light_transforms` (jitter 4, scale 0.9-1.1, rotate 8
 degrees, jitter 2, pixel counts scaled with the size), each variant in one
 `tf.function`, interleaved round by round in one process; medians of the
 rounds. "before" is the code before the fusion, kept here as the reference:
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
-from kerasdream.model import light_transforms  # noqa: E402
+from kerasdream.transforms import light_transforms  # noqa: E402
 from kerasdream.transforms import Jitter, apply_transforms  # noqa: E402
 
 

@@ -32,20 +32,16 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream.objectives import terms as objectives_lib
+from kerasdream import objectives as objectives_lib
 from kerasdream.callbacks import NonFiniteError
 from kerasdream.errors import DreamError
 from kerasdream.network.features import sync_twins
 from kerasdream.generator import one_hot
 from kerasdream.io import check_writable
-from kerasdream.model import (
-    DEFAULT_PARAMETERIZATION,
-    DEFAULT_TRANSFORMS,
-    DreamModel,
-    check_learning_rate,
-    check_positive_int,
-    default_optimizer,
-)
+from kerasdream.defaults import DEFAULT_PARAMETERIZATION, DEFAULT_TRANSFORMS
+from kerasdream.model import DreamModel
+from kerasdream.optimizers import default_optimizer
+from kerasdream.validation import check_learning_rate, check_positive_int
 from kerasdream.series import DreamSeries
 from kerasdream.summaries import ImageSummaries, summaries_unavailable
 

@@ -29,7 +29,8 @@ from kerasdream.network.features import sync_twins
 from kerasdream.runs.gallery import DreamSettings, parse_filters
 from kerasdream.generator import one_hot
 from kerasdream.io import check_writable, remove_stale_temporaries
-from kerasdream.model import DreamModel, default_optimizer
+from kerasdream.model import DreamModel
+from kerasdream.optimizers import default_optimizer
 from kerasdream.series import DreamSeries
 
 

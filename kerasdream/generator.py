@@ -16,9 +16,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerasdream.objectives import terms as objectives_lib
-from kerasdream.param import fourier as parameterization_lib
 from kerasdream.errors import DreamError
+from kerasdream.objectives import get as get_objective
+from kerasdream.param import get as get_parameterization
 
 GENERATOR_NAME = "dream_generator"
 
@@ -108,7 +108,7 @@ class DreamGenerator(keras.Model):
             raise DreamError(f"row_keys needs one key per dream ({self.num_dreams}). "
                              f"Received: row_keys={self.row_keys!r}")
         self.spec = spec or {}
-        self.parameterization = parameterization_lib.get(parameterization, self.image_shape)
+        self.parameterization = get_parameterization(parameterization, self.image_shape)
         self.kernel_layer = keras.layers.Dense(
             self.parameterization.raw_size,
             use_bias=False,
@@ -182,29 +182,82 @@ class DreamGenerator(keras.Model):
 
     def select(self, rows: Sequence[int],
                training_state: tuple[np.ndarray, int] | None = None) -> DreamGenerator:
-        """A generator holding only `rows`, with their kernel rows and targets,
-        and their rows of `training_state` (a `DreamModel.training_state()`)."""
-        rows = list(rows)
-        spec = dict(self.spec)
-        if "objective" in spec:
-            objective = objectives_lib.get(spec["objective"]).select(rows)
-            spec["objective"] = keras.saving.serialize_keras_object(objective)
+        """A new generator holding only `rows`, with their kernel rows and targets,
+        and their rows of `training_state` (a `DreamModel.training_state()`).
+
+        Args:
+            rows: the rows to keep, in order.
+            training_state: the optimizer's `(slots, steps)`, or None.
+
+        Returns:
+            A `DreamGenerator` of `len(rows)` dreams, independent of this one.
+        """
+        rows = [int(r) for r in rows]
         part = DreamGenerator(
             len(rows),
             self.image_shape,
             keras.saving.serialize_keras_object(self.parameterization),
             seed=self.seed,
             row_keys=[self.row_keys[r] for r in rows],
-            spec=spec,
+            spec=self._spec_of(rows),
             state_slots=0 if training_state is None else len(training_state[0]),
         )
-        kernel = keras.ops.convert_to_numpy(self.kernel)
-        part.kernel.assign(kernel[rows])
+        self._fill(part, rows, training_state)
+        return part
+
+    def row(self, index: int,
+            training_state: tuple[np.ndarray, int] | None = None) -> DreamGenerator:
+        """The one-dream generator of row `index`, to save it (`save_dream`).
+
+        Unlike `select`, the generator is built once (parameterization, DFT
+        matrices, kernel) and refilled on every call: the one returned is
+        this generator's scratch copy, overwritten by the next `row` call.
+        Save it, or `select([index])` for one of your own.
+
+        Args:
+            index: the row (dream) to take.
+            training_state: the optimizer's `(slots, steps)`, or None.
+
+        Returns:
+            A one-dream `DreamGenerator` equal to `select([index], training_state)`.
+        """
+        index = int(index)
+        if not 0 <= index < self.num_dreams:
+            raise DreamError(f"Row out of range: this generator has {self.num_dreams} dreams. "
+                             f"Received: index={index}")
+        slots = 0 if training_state is None else len(training_state[0])
+        holder = self.__dict__.setdefault("_row_scratch", _Scratch())
+        part = holder.generators.get(slots)
+        if part is None:
+            part = holder.generators[slots] = self.select([index], training_state)
+            return part
+        part.row_keys = [self.row_keys[index]]
+        part.spec = self._spec_of([index])
+        self._fill(part, [index], training_state)
+        return part
+
+    def _spec_of(self, rows: list[int]) -> dict:
+        """The spec of a generator of `rows`: the objective's targets sliced."""
+        spec = dict(self.spec)
+        if "objective" in spec:
+            holder = self.__dict__.setdefault("_row_scratch", _Scratch())
+            if holder.objective_config is not spec["objective"]:  # deserialized once per spec
+                holder.objective_config = spec["objective"]
+                holder.objective = get_objective(spec["objective"])
+            spec["objective"] = keras.saving.serialize_keras_object(holder.objective.select(rows))
+        return spec
+
+    def _fill(self, part: DreamGenerator, rows: list[int],
+              training_state: tuple[np.ndarray, int] | None) -> None:
+        """Copy `rows` of the kernel (and of `training_state`) into `part`."""
+        if len(rows) == 1:
+            part.kernel.assign(keras.ops.convert_to_numpy(self.kernel[rows[0]:rows[0] + 1]))
+        else:
+            part.kernel.assign(keras.ops.convert_to_numpy(self.kernel)[rows])
         if training_state is not None:
             slots, steps = training_state
             part.state.slots.assign(np.asarray(slots)[:, rows])
             part.state.steps.assign(int(steps))
-        return part
 
     def get_config(self):
         return {
@@ -217,6 +270,15 @@ class DreamGenerator(keras.Model):
             "spec": _plain(self.spec),
             "state_slots": self.state_slots,
         }
+
+
+class _Scratch:
+    """What `DreamGenerator.row` reuses, in a plain object so that Keras
+    neither tracks nor saves the one-row generators as sublayers."""
+
+    def __init__(self):
+        self.generators: dict[int, DreamGenerator] = {}
+        self.objective_config, self.objective = None, None
 
 
 def _plain(value):

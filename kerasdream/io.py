@@ -1,4 +1,4 @@
-"""Files: atomic writes, PNGs and labelled grids, saving and loading dreams.
+"""Files: atomic writes, PNGs and labelled grids (saving dreams: `kerasdream.saving`).
 
 Every file is written to a temporary name in its folder and renamed into
 place, so an interrupted run never leaves a partial PNG, JSON or model.
@@ -15,14 +15,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import keras
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from kerasdream.errors import DreamError, RunFailed
 from kerasdream.runs.runlock import remove_dead_temporaries, temporary_prefix
 
-from kerasdream.defaults import MODEL_FORMATS  # noqa: E402
 FRAME_COLOUR = (160, 160, 160)
 
 
@@ -228,61 +226,3 @@ def stack(pictures: Sequence[np.ndarray]) -> np.ndarray:
         for p in pictures
     ]
     return np.concatenate(padded, axis=0)
-
-
-# ------------------------------------------------------------------ models
-
-
-def _custom_objects() -> dict[str, Any]:
-    """kerasdream's serializable classes, for loaders that ignore registration."""
-    from kerasdream import generator, model, optimizers, transforms
-    from kerasdream.network import features
-    from kerasdream.objectives import terms as objectives
-    from kerasdream.param import fourier as parameterization
-    from kerasdream.objectives import priors
-    from kerasdream.network.bases import Preprocess
-
-    found = {"Preprocess": Preprocess}
-    for module in (features, generator, model, objectives, optimizers, parameterization,
-                   priors, transforms):
-        for name, value in vars(module).items():
-            if isinstance(value, type) and value.__module__ == module.__name__:
-                found[name] = value
-    return found
-
-
-def save_dream(model: keras.Model, path: str) -> None:
-    """Save a dream's generator (not the base's weights) as `.keras` or `.h5`, atomically.
-
-    The generator records its base network, objective and transforms by
-    reference, so `load_dream` + `kerasdream.rebuild` give back a trainable model.
-    """
-    from kerasdream.model import generator_of
-
-    extension = os.path.splitext(path)[1].lstrip(".")
-    if extension not in MODEL_FORMATS:
-        raise DreamError(f"Unknown model format. Expected a path ending in "
-                         f"{['.' + f for f in MODEL_FORMATS]}. Received: path={path!r}")
-    with atomic_path(path) as temporary:
-        generator_of(model).save(temporary)
-
-
-def load_dream(path: str):
-    """A saved `DreamGenerator`; `.keras` and `.h5`, loaded with `safe_mode=True`."""
-    from kerasdream.generator import DreamGenerator
-
-    if not os.path.isfile(path):
-        raise DreamError(f"Dream model file not found. Received: path={path!r}")
-    try:
-        model = keras.models.load_model(
-            path, custom_objects=_custom_objects(), compile=False, safe_mode=True
-        )
-    except Exception as error:
-        # Keras says "File not found" for a .keras file that is not a whole zip archive.
-        raise DreamError(f"Could not load a dream model from this file: it is damaged or "
-                         f"not a saved dream ({type(error).__name__}). Delete it, or rerun "
-                         f"the command that made it. Received: path={path!r}") from None
-    if not isinstance(model, DreamGenerator):
-        raise DreamError(f"The file holds a {type(model).__name__}, not a kerasdream "
-                         f"DreamGenerator. Received: path={path!r}")
-    return model

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import numbers
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +26,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasdream.objectives import terms as objectives_lib
+from kerasdream import objectives as objectives_lib
+from kerasdream.callbacks import NonFiniteGuard
+from kerasdream.defaults import DEFAULT_PARAMETERIZATION, DEFAULT_STEPS, DEFAULT_TRANSFORMS
+from kerasdream.defaults import TRANSFORM_CHOICES
+from kerasdream.errors import DreamError
+from kerasdream.generator import DreamGenerator, one_hot
 from kerasdream.network import precision as precision_lib
 from kerasdream.network.bases import (
     BaseSpec,
@@ -40,138 +43,25 @@ from kerasdream.network.bases import (
     preprocess_for_model,
     readable,
 )
-from kerasdream.callbacks import NonFiniteGuard
-from kerasdream.errors import DreamError
 from kerasdream.network.features import feature_model
-from kerasdream.generator import DreamGenerator, one_hot
+from kerasdream.objectives.base import IMAGE, Objective
+from kerasdream.optimizers import default_optimizer
 from kerasdream.param.maco import Maco, maco_transforms
-from kerasdream.objectives.terms import IMAGE, Objective
 from kerasdream.transforms import (
     Jitter,
-    Pad,
-    Rotate,
-    Scale,
     apply_transforms,
     derived_seed,
+    light_transforms,
+    lucid_transforms,
     paper_jitter,
 )
+from kerasdream.validation import check_memory, check_positive_int, check_seed
 
-from kerasdream.defaults import (  # noqa: E402
-    FLOAT32_MAX,
-    MAX_SEED,
-    MAX_STEPS,
-    DEFAULT_LEARNING_RATE,
-    DEFAULT_PARAMETERIZATION,
-    DEFAULT_SIZE,
-    DEFAULT_STEPS,
-    DEFAULT_TRANSFORMS,
-    TRANSFORM_CHOICES,
-)
-
-GRADIENT_LIMIT = 1e15  # per element: its square stays finite in float32
-
-
-def _scaled(amount: int, size: int) -> int:
-    """A pixel count meant for 128-px images, for images of `size` (at least 1)."""
-    return max(1, round(amount * size / 128))
-
-
-def light_transforms(size: int = DEFAULT_SIZE) -> list[keras.layers.Layer]:
-    """The default: small shifts, scales and rotations, the views a robust
-    dream must survive (`benchmarks/quality.py` chose them over Lucid's)."""
-    return [Jitter(_scaled(4, size)), Scale(0.1), Rotate(8.0), Jitter(_scaled(2, size))]
-
-
-def lucid_transforms(size: int = DEFAULT_SIZE, pad: bool = True) -> list[keras.layers.Layer]:
-    """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate up to
-    10 degrees, jitter 4. Its pixel counts are for 128-px images, so they scale
-    with `size`; no padding for a network that takes one fixed size only."""
-    layers = [Pad(_scaled(12, size))] if pad else []
-    return layers + [Jitter(_scaled(8, size)), Scale(0.1), Rotate(10.0), Jitter(_scaled(4, size))]
 MAX_STEPS_PER_EXECUTION = 25  # fit's steps per call: fewer Python round trips per step
 # ... but only for runs of at least this many steps: on the shipped MobileNet
 # Keras' multi-step loop took 0.2 s longer to trace and saved 1-2 ms a step
 # (`benchmarks/steps_per_call.py`), so it pays from about 100 steps.
 MIN_STEPS_FOR_SEVERAL_PER_CALL = 100
-
-
-def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """The dream optimizer: Adam at `DEFAULT_LEARNING_RATE` (Lucid's recipe).
-
-    Adam moves every raw value by about the learning rate a step, whatever
-    its gradient's size: a Fourier coefficient of a fine detail moves as
-    readily as the mean colour, so a dream cannot settle into a flat colour
-    (`benchmarks/quality.py` measured the alternatives). It works per
-    element, so dreams trained together stay independent; so does its
-    `clipvalue`, which only keeps a squared gradient below float32's range
-    (a network whose activations explode would otherwise turn Adam's second
-    moment into inf, then NaN).
-    """
-    if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATE
-    check_learning_rate(learning_rate)
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = float(learning_rate)  # Keras refuses numpy scalars
-    return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
-
-
-def check_learning_rate(learning_rate) -> None:
-    """A positive number float32 can hold (numpy scalars too), or a schedule."""
-    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        return
-    if not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool) \
-            or not np.isfinite(learning_rate) or not 0 < learning_rate <= FLOAT32_MAX:
-        raise DreamError(f"Learning rate must be a positive finite number (at most "
-                         f"float32's {FLOAT32_MAX:.4g}). Received: learning_rate={learning_rate!r}")
-
-
-def check_seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) \
-            or not 0 <= seed <= MAX_SEED:
-        raise DreamError(f"seed must be an integer from 0 to {MAX_SEED} (2**32 - 1). "
-                         f"Received: seed={seed!r}")
-    return int(seed)
-
-
-# The least a dream step holds per image pixel and channel, in float32 copies:
-# the image, its parameterization, the transformed and preprocessed views,
-# and the gradients of each. The network's activations come on top.
-COPIES_PER_PIXEL = 8
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux), or the machine's total."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as file:
-            for line in file:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_memory(dreams: int, image_shape: Sequence[int]) -> None:
-    """Refuse sizes whose images alone would not fit in memory (not a many-GiB allocation)."""
-    need = int(dreams) * int(np.prod(image_shape, dtype="float64")) * 4 * COPIES_PER_PIXEL
-    have = available_memory()
-    if have is not None and need > have:
-        raise DreamError(
-            f"{dreams} dream{'s' * (dreams != 1)} of {image_shape[0]}x{image_shape[1]} pixels "
-            f"would need at least {need / 2**30:.1f} GiB of memory, more than the "
-            f"{have / 2**30:.1f} GiB available. Use a smaller size or fewer dreams per batch. "
-            f"Received: size={tuple(image_shape[:2])}")
-
-
-def check_positive_int(name: str, value, limit: int | None = None) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise DreamError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    if limit is not None and value > limit:
-        raise DreamError(f"{name} must be a positive integer up to {limit}. "
-                         f"Received: {name}={value!r}")
 
 
 def one_step_per_call() -> str | None:
@@ -683,7 +573,7 @@ class DreamModel(keras.Model):
         if self.spec is None:
             raise DreamError("This dream model was built on an in-memory network, which "
                              "it cannot refer to by name: save its generator "
-                             "(kerasdream.io.save_dream) instead.")
+                             "(kerasdream.saving.save_dream) instead.")
         return {
             "name": self.name,
             "objective": keras.saving.serialize_keras_object(self.objective),
@@ -729,63 +619,3 @@ def _wants_transparency(transparency: bool | None, generator: DreamGenerator) ->
                                  "tf.distribute strategy. Received: transparency=True")
             return False
     return wanted
-
-
-# ------------------------------------------------------------ short ways in
-
-
-def build_dream_model(objective: Objective, base=None, **kwargs) -> DreamModel:
-    """`DreamModel(objective, base, **kwargs)`, under its older name."""
-    return DreamModel(objective, base, **kwargs)
-
-
-def rebuild(generator: DreamGenerator) -> DreamModel:
-    """The full trainable dream model around a (reloaded) generator."""
-    spec = generator.spec
-    if not spec.get("base"):
-        raise DreamError("This generator does not record its base network (it was "
-                         "built on an in-memory model), so it cannot be rebuilt.")
-    return DreamModel(
-        objectives_lib.get(spec["objective"]),
-        BaseSpec.from_config(spec["base"]),
-        transforms=spec.get("transforms") or None,
-        preprocess=spec.get("preprocess"),
-        redirect_relu=spec.get("redirect_relu", True),
-        seed=generator.seed,
-        generator=generator,
-    )
-
-
-def generator_of(model: keras.Model) -> DreamGenerator:
-    """The `DreamGenerator` of a dream model (or the generator itself)."""
-    return model if isinstance(model, DreamGenerator) else model.generator
-
-
-def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
-          learning_rate: float | None = None, optimizer=None,
-          callbacks: Sequence[keras.callbacks.Callback] = (), verbose: int | str = 0,
-          jit_compile: bool | str = "auto",
-          steps_per_execution: int | None = None) -> keras.callbacks.History:
-    """`model.compile(...)` then `model.fit(steps)`: a fresh optimizer each call."""
-    check_positive_int("steps", steps, MAX_STEPS)
-    if optimizer is None:
-        optimizer = default_optimizer(learning_rate)
-    model.compile(optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile)
-    return model.fit(steps, callbacks=callbacks, verbose=verbose)
-
-
-def render(model: keras.Model) -> np.ndarray:
-    """The dreams of a dream model (or generator) as uint8 images (N, H, W, C)."""
-    return generator_of(model).render()
-
-
-def visualize(objective: Objective, base=None, *, steps: int | None = None,
-              optimizer=None, **kwargs) -> np.ndarray:
-    """Build, train and render in one call: the three-line way to a dream.
-
-    `steps` defaults to `DEFAULT_STEPS`, read when called.
-    """
-    model = DreamModel(objective, base, **kwargs)
-    model.compile(optimizer)
-    model.fit(DEFAULT_STEPS if steps is None else steps)
-    return model.render()

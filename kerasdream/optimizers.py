@@ -1,4 +1,6 @@
-"""SGD for dream kernels: each dream's gradient is normalized on its own.
+"""The dream optimizer (`default_optimizer`: Adam) and SGD with per-dream normalization.
+
+`RowNormalizedSGD`: each dream's gradient is normalized on its own.
 
 The gradient of "mean activation of one filter" with respect to the pixels
 differs by orders of magnitude between networks and layers, so plain SGD
@@ -13,6 +15,41 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+
+from kerasdream.defaults import DEFAULT_LEARNING_RATE
+from kerasdream.validation import check_learning_rate
+
+GRADIENT_LIMIT = 1e15  # per element: its square stays finite in float32
+
+
+def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    """The dream optimizer: Adam at `DEFAULT_LEARNING_RATE` (Lucid's recipe).
+
+    Adam moves every raw value by about the learning rate a step, whatever
+    its gradient's size: a Fourier coefficient of a fine detail moves as
+    readily as the mean colour, so a dream cannot settle into a flat colour
+    (`benchmarks/quality.py` measured the alternatives). It works per
+    element, so dreams trained together stay independent; so does its
+    `clipvalue`, which only keeps a squared gradient below float32's range
+    (a network whose activations explode would otherwise turn Adam's second
+    moment into inf, then NaN).
+
+    Args:
+        learning_rate: a positive number or a schedule; default
+            `DEFAULT_LEARNING_RATE`.
+
+    Returns:
+        A fresh `keras.optimizers.Adam`.
+
+    Raises:
+        DreamError: for a learning rate that is not positive and finite.
+    """
+    if learning_rate is None:
+        learning_rate = DEFAULT_LEARNING_RATE
+    check_learning_rate(learning_rate)
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = float(learning_rate)  # Keras refuses numpy scalars
+    return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")

@@ -22,10 +22,13 @@ from kerasdream.runs import signals
 from kerasdream.evaluation import scoring as evaluation
 from kerasdream.network.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress, progress_bar
-from kerasdream.model import GRADIENT_LIMIT, DreamModel, check_learning_rate, check_memory
+from kerasdream.model import DreamModel
+from kerasdream.optimizers import GRADIENT_LIMIT
+from kerasdream.validation import check_learning_rate, check_memory
 from kerasdream.runs.runlock import RunLock
 from kerasdream.errors import DreamError
-from kerasdream.objectives.terms import Caricature, Inversion, Objective
+from kerasdream.objectives.base import Objective
+from kerasdream.objectives.photo import Caricature, Inversion
 from kerasdream.objectives.priors import AlphaNorm, TotalVariation
 
 KINDS = {"invert": Inversion, "caricature": Caricature}

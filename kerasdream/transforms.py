@@ -14,6 +14,8 @@ draw independent values and the same run seed gives the same pictures.
 Jitter, scale and rotation only move pixels (`GeometricTransform`): inside a
 `DreamModel`, `apply_transforms` multiplies the sampling matrices of
 consecutive ones and resamples the batch once (`warp`).
+
+Presets: `light_transforms` (the default) and `lucid_transforms`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdream.defaults import DEFAULT_SIZE
 from kerasdream.errors import DreamError
 
 
@@ -297,3 +300,37 @@ def apply_transforms(layers, images, training=None):
 def paper_jitter(stride: int) -> int:
     """The pre-images paper's jitter for a layer of total `stride`: max(round(stride/4), 1)."""
     return max(int(round(stride / 4)), 1)
+
+
+def _scaled(amount: int, size: int) -> int:
+    """A pixel count meant for 128-px images, for images of `size` (at least 1)."""
+    return max(1, round(amount * size / 128))
+
+
+def light_transforms(size: int = DEFAULT_SIZE) -> list[keras.layers.Layer]:
+    """The default: small shifts, scales and rotations, the views a robust
+    dream must survive (`benchmarks/quality.py` chose them over Lucid's).
+
+    Args:
+        size: the image side the shifts are scaled to (4 and 2 px at 128).
+
+    Returns:
+        `[Jitter, Scale(0.1), Rotate(8), Jitter]`, unseeded.
+    """
+    return [Jitter(_scaled(4, size)), Scale(0.1), Rotate(8.0), Jitter(_scaled(2, size))]
+
+
+def lucid_transforms(size: int = DEFAULT_SIZE, pad: bool = True) -> list[keras.layers.Layer]:
+    """Lucid's standard transforms: pad 12, jitter 8, scale 0.9-1.1, rotate up to
+    10 degrees, jitter 4. Its pixel counts are for 128-px images, so they scale
+    with `size`; no padding for a network that takes one fixed size only.
+
+    Args:
+        size: the image side the pixel counts are scaled to.
+        pad: whether to start with `Pad` (not for a fixed-size network).
+
+    Returns:
+        The transform layers, unseeded.
+    """
+    layers = [Pad(_scaled(12, size))] if pad else []
+    return layers + [Jitter(_scaled(8, size)), Scale(0.1), Rotate(10.0), Jitter(_scaled(4, size))]

@@ -10,12 +10,12 @@ regenerate: edit the cells here, not in the .ipynb files.
 Every notebook reads one switch in its first code cell, the environment
 variable `KERASDREAM_NOTEBOOK_BUDGET`: "full" (the default) for the pictures
 worth looking at, at the package's default steps and size
-(`kerasdream.model.DEFAULT_STEPS`, `DEFAULT_SIZE`), "small" for a smoke run
+(`kerasdream.defaults.DEFAULT_STEPS`, `DEFAULT_SIZE`), "small" for a smoke run
 in a few seconds (what tests/test_notebooks.py uses).
 
 The prose never states the package's dream defaults (parameterization,
 transforms, optimizer, steps) as literals: the cells read and print them
-from `kerasdream.model`, so the notebooks stay true when the defaults change. Execution happens in a temporary working
+from `kerasdream.defaults`, so the notebooks stay true when the defaults change. Execution happens in a temporary working
 directory, so the files a notebook writes (dreams, models) never land in the
 repository.
 """
@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import kerasdream as kd
-from kerasdream.model import DEFAULT_SIZE, DEFAULT_STEPS
+from kerasdream.defaults import DEFAULT_SIZE, DEFAULT_STEPS
 
 # "full": the package's own default steps and size; "small": a few steps on small images.
 STEPS, SIZE = (DEFAULT_STEPS, DEFAULT_SIZE) if BUDGET == "full" else (5, 48)
@@ -289,7 +289,7 @@ print("loss = -sum(values):     ", -values.sum())
 ## Step 6: compile and fit
 
 `model.compile()` with no arguments uses the dream optimizer,
-`kerasdream.model.default_optimizer()` (printed below); any Keras optimizer
+`kerasdream.optimizers.default_optimizer()` (printed below); any Keras optimizer
 works too, e.g. `model.compile(keras.optimizers.SGD(0.1, momentum=0.9))`. `model.fit(steps)` takes **no data**: it feeds its
 own rows `eye(N)` from a repeated `tf.data` dataset.
 
@@ -456,7 +456,7 @@ activation with the filter's strongest response to crops of real photos
 (for a capped ReLU, on the pre-activation).
 '''),
     ("code", r'''
-from kerasdream.model import DEFAULT_PARAMETERIZATION, DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
+from kerasdream.defaults import DEFAULT_PARAMETERIZATION, DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
 
 print(f"defaults: parameterization {DEFAULT_PARAMETERIZATION!r}, transforms {DEFAULT_TRANSFORMS!r} "
       f"({TRANSFORM_CHOICES[DEFAULT_TRANSFORMS]}), {DEFAULT_STEPS} steps at {DEFAULT_SIZE} px")
@@ -503,7 +503,7 @@ parts, is what the depth of a CNN buys; the dreams show it without a single
 training image.
 
 The short ways in still exist: `kd.visualize(objective, base, steps=...)`
-builds, compiles, fits and renders in one call, and `kd.build_dream_model`,
+builds, compiles, fits and renders in one call, and
 `kd.train(model, steps)`, `kd.render(model)` and `kd.generator_of(model)`
 are thin wrappers around what this notebook did by hand.
 '''),
@@ -609,7 +609,8 @@ layer detects in the photo: a middle layer paints its textures over the
 cat, a deep layer its larger shapes.
 '''),
     ("code", r'''
-from kerasdream.model import DEFAULT_LEARNING_RATE, default_optimizer
+from kerasdream.defaults import DEFAULT_LEARNING_RATE
+from kerasdream.optimizers import default_optimizer
 
 cat = photo("chelsea")
 DREAM_STEPS = max(STEPS // 3, 1) if BUDGET == "full" else 3
@@ -638,7 +639,7 @@ within a ball around grey.) All train with the same optimizer,
 parameterization is printed below.
 '''),
     ("code", r'''
-from kerasdream.model import DEFAULT_PARAMETERIZATION
+from kerasdream.defaults import DEFAULT_PARAMETERIZATION
 
 print(f"default parameterization: {DEFAULT_PARAMETERIZATION!r}")
 timings, rows = {}, {}
@@ -780,7 +781,7 @@ dream tuned to one exact position tends to lose much of its activation when
 it moves.
 '''),
     ("code", r'''
-from kerasdream.model import DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
+from kerasdream.defaults import DEFAULT_TRANSFORMS, TRANSFORM_CHOICES
 from kerasdream.transforms import Jitter, Pad, Rotate, Scale
 
 print(f"default transforms: {DEFAULT_TRANSFORMS!r} ({TRANSFORM_CHOICES[DEFAULT_TRANSFORMS]})")
@@ -1270,7 +1271,7 @@ with its reshape and parameterization) and the optimizer's state for that
 kernel row, not the base network's weights; it records by reference which
 network, objective and transforms it was trained with. So you can
 
-- load it (`kerasdream.io.load_dream`, or plain
+- load it (`kerasdream.saving.load_dream`, or plain
   `keras.models.load_model(path, safe_mode=True)`),
 - render it,
 - rebuild the full trainable dream model around it (`kd.rebuild`) and
@@ -1322,14 +1323,14 @@ MobileNet's weights are not in it.
 
 ## Load and render
 
-`kerasdream.io.load_dream` loads the generator (with `safe_mode=True`: no
+`kerasdream.saving.load_dream` loads the generator (with `safe_mode=True`: no
 Python code is deserialized, only registered Keras classes). It renders on
 its own (`generator.render()`). Its `training_state()` is the saved
 optimizer state, `(slots, dreams, raw size)`, and the number of steps it
 was trained for.
 '''),
     ("code", r'''
-from kerasdream.io import load_dream, save_dream
+from kerasdream.saving import load_dream, save_dream
 
 generator = load_dream(PATH)
 print(type(generator).__name__, "with", generator.num_dreams, "dream of shape", generator.image_shape)
@@ -1390,7 +1391,7 @@ show([loaded, longer], [f"after {HALF} steps: {acts[0]:.2f}", f"after {STEPS}: {
     ("md", r'''
 To save it again *with* its optimizer state, save the generator's row
 together with the model's current `training_state()`, as the gallery does
-(plain `save_dream(model, path)` saves the generator as it is).
+(plain `save_dream(model.generator, path)` saves the generator as it is).
 '''),
     ("code", r'''
 LONGER = f"{OUT}/filter_{k}_longer.keras"

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import kerasdream as kd  # noqa: E402
 from kerasdream import transforms  # noqa: E402
 from kerasdream.network.bases import load_base  # noqa: E402
-from kerasdream.io import load_dream, save_dream  # noqa: E402
+from kerasdream.saving import load_dream, save_dream  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import colour_picker, tiny_cnn  # noqa: E402
@@ -62,7 +62,7 @@ FILTERS = [0, 3]
 def channel_dreams_rise(path, state):
     # Two dreams of relu1 (a ReLU: the gradient is redirected) in one fit,
     # default jitter on.
-    model = kd.build_dream_model(kd.Channel("relu1", FILTERS), path, size=16, seed=7,
+    model = kd.DreamModel(kd.Channel("relu1", FILTERS), path, size=16, seed=7,
                                  parameterization="pixels")
     base = load_base(path)
     truncated = keras.Model(base.inputs, base.get_layer("relu1").output)
@@ -89,7 +89,7 @@ def batch_equals_single_runs(path, state):
     start, together = state["batched"]
     differences = []
     for row, k in enumerate(FILTERS):
-        alone = kd.build_dream_model(kd.Channel("relu1", k), path, size=16, seed=7,
+        alone = kd.DreamModel(kd.Channel("relu1", k), path, size=16, seed=7,
                                      row_keys=[row], parameterization="pixels")
         kd.train(alone, 10)
         differences.append(float(np.max(np.abs(images_of(alone)[0] - together[row]))))
@@ -104,7 +104,7 @@ def all_transforms_and_priors(path, state):
                  - 0.05 * kd.AlphaNorm() - 0.05 * kd.TotalVariation())
     layers = [transforms.Jitter(1, seed=1), transforms.Scale(0.1, seed=2),
               transforms.Rotate(10.0, seed=3)]
-    model = kd.build_dream_model(objective, path, size=16, parameterization="fourier",
+    model = kd.DreamModel(objective, path, size=16, parameterization="fourier",
                                  transforms=layers)
     start = images_of(model)
     history = kd.train(model, 5)
@@ -122,7 +122,7 @@ def _save_reload(extension, path, state, folder):
     expect(model is not None, "no model: all_transforms_and_priors failed")
     rendered = kd.render(model)
     file = os.path.join(folder, f"dream.{extension}")
-    save_dream(model, file)
+    save_dream(model.generator, file)
     reloaded = load_dream(file)
     expect(np.array_equal(reloaded.render(), rendered), "reloaded dream renders differently")
     if extension == "keras":  # plain Keras in safe mode: no kerasdream loader needed

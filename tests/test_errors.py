@@ -151,26 +151,26 @@ def test_cli_rejects_bad_input_with_one_line_and_status_2(case, files, capsys):
 
 API_CASES = [
     ("unknown application", lambda f: kd.load_base("resnet5O"), "'resnet50'"),
-    ("channel filter out of range", lambda f: kd.build_dream_model(
+    ("channel filter out of range", lambda f: kd.DreamModel(
         kd.Channel("relu2", 9), f["tiny"], size=16), "has 6 channels (0-5)"),
-    ("neuron cell out of range", lambda f: kd.build_dream_model(
+    ("neuron cell out of range", lambda f: kd.DreamModel(
         kd.Neuron("relu2", 0, x=50), f["tiny"], size=16), "Neuron cell out of range"),
-    ("per-dream targets of different lengths", lambda f: kd.build_dream_model(
+    ("per-dream targets of different lengths", lambda f: kd.DreamModel(
         kd.Channel("relu2", [0, 1]) + kd.Channel("relu1", [0, 1, 2]), f["tiny"], size=16),
      "different numbers of dreams"),
     ("NaN weight in an objective", lambda f: float("nan") * kd.Channel("relu2", 0),
      "finite number"),
-    ("RGB photo for a grayscale network", lambda f: kd.build_dream_model(
+    ("RGB photo for a grayscale network", lambda f: kd.DreamModel(
         kd.Inversion("relu2", np.zeros((16, 16, 3))), f["grey"], size=16), "shape (16, 16, 1)"),
-    ("grayscale photo for an RGB network", lambda f: kd.build_dream_model(
+    ("grayscale photo for an RGB network", lambda f: kd.DreamModel(
         kd.Inversion("relu2", np.zeros((16, 16, 1))), f["tiny"], size=16), "shape (16, 16, 3)"),
-    ("not an objective", lambda f: kd.build_dream_model("channel", f["tiny"]),
+    ("not an objective", lambda f: kd.DreamModel("channel", f["tiny"]),
      "Expected an objective"),
-    ("unknown parameterization", lambda f: kd.build_dream_model(
+    ("unknown parameterization", lambda f: kd.DreamModel(
         kd.Channel("relu2", 0), f["tiny"], size=16, parameterization="wavelet"), "'pixels'"),
-    ("zero steps", lambda f: kd.train(kd.build_dream_model(
+    ("zero steps", lambda f: kd.train(kd.DreamModel(
         kd.Channel("relu2", 0), f["tiny"], size=16), 0), "steps must be a positive integer"),
-    ("NaN learning rate", lambda f: kd.train(kd.build_dream_model(
+    ("NaN learning rate", lambda f: kd.train(kd.DreamModel(
         kd.Channel("relu2", 0), f["tiny"], size=16), 5, learning_rate=float("nan")),
      "positive finite"),
     ("filter given as text", lambda f: kd.Channel("relu2", "3"), "integer"),

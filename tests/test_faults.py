@@ -21,7 +21,8 @@ from PIL import Image
 
 import kerasdream as kd
 from kerasdream.cli.commands import main
-from kerasdream.io import load_dream, load_image, save_dream
+from kerasdream.io import load_image
+from kerasdream.saving import load_dream, save_dream
 
 from conftest import tiny_cnn
 
@@ -305,7 +306,7 @@ def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
 def test_the_light_defaults_agree_with_the_modules():
     from kerasdream import defaults
     from kerasdream.runs import gallery
-    from kerasdream.param import fourier as parameterization
+    from kerasdream import param as parameterization
 
     assert list(defaults.PARAMETERIZATION_NAMES) == sorted(parameterization.PARAMETERIZATIONS)
     assert list(defaults.OBJECTIVE_NAMES) == sorted(gallery.OBJECTIVES)
@@ -314,17 +315,17 @@ def test_the_light_defaults_agree_with_the_modules():
 # ------------------------------------------------------------------- the API
 
 API_CASES = [
-    ("size='64' is not (6, 4)", lambda p: kd.build_dream_model(
+    ("size='64' is not (6, 4)", lambda p: kd.DreamModel(
         kd.Channel(LAYER, 0), p, size="64"), "Received: size='64'"),
-    ("num_dreams=0", lambda p: kd.build_dream_model(kd.Channel(LAYER, 0), p, size=8,
+    ("num_dreams=0", lambda p: kd.DreamModel(kd.Channel(LAYER, 0), p, size=8,
                                                     num_dreams=0), "Received: num_dreams=0"),
-    ("seed=-1", lambda p: kd.build_dream_model(kd.Channel(LAYER, 0), p, size=8, seed=-1),
+    ("seed=-1", lambda p: kd.DreamModel(kd.Channel(LAYER, 0), p, size=8, seed=-1),
      "from 0 to 4294967295 (2**32 - 1). Received: seed=-1"),
-    ("learning_rate=1e300", lambda p: kd.train(kd.build_dream_model(
+    ("learning_rate=1e300", lambda p: kd.train(kd.DreamModel(
         kd.Channel(LAYER, 0), p, size=8), 1, learning_rate=1e300), "at most float32's"),
-    ("steps=10**20", lambda p: kd.train(kd.build_dream_model(
+    ("steps=10**20", lambda p: kd.train(kd.DreamModel(
         kd.Channel(LAYER, 0), p, size=8), 10**20), "up to 10000000"),
-    ("a huge size", lambda p: kd.build_dream_model(kd.Channel(LAYER, 0), p, size=100000),
+    ("a huge size", lambda p: kd.DreamModel(kd.Channel(LAYER, 0), p, size=100000),
      "GiB of memory"),
 ]
 
@@ -338,14 +339,14 @@ def test_api_fault(case, tiny_cnn_path):
 
 
 def test_a_numpy_learning_rate_is_a_learning_rate(tiny_cnn_path):
-    model = kd.build_dream_model(kd.Channel(LAYER, 0), tiny_cnn_path, size=8)
+    model = kd.DreamModel(kd.Channel(LAYER, 0), tiny_cnn_path, size=8)
     kd.train(model, 1, learning_rate=np.float32(0.05))
     assert model.render().shape == (1, 8, 8, 3)
 
 
 def test_a_truncated_dream_file_is_named_damaged_not_missing(tiny_cnn_path, tmp_path):
     path = tmp_path / "filter_0.keras"
-    save_dream(kd.build_dream_model(kd.Channel(LAYER, 0), tiny_cnn_path, size=8), str(path))
+    save_dream(kd.DreamModel(kd.Channel(LAYER, 0), tiny_cnn_path, size=8).generator, str(path))
     path.write_bytes(path.read_bytes()[:300])
     with pytest.raises(kd.DreamError, match="damaged or not a saved dream"):
         load_dream(str(path))

@@ -14,7 +14,7 @@ def test_eight_filters_of_a_middle_layer_each_excite_their_own_filter_most():
     # steps at 128 px. The dream of filter k must make k the most active of
     # the layer's 128 channels (a tie at ReLU6's cap of 6 counts) for >= 7 of 8.
     filters = list(range(8))
-    model = kd.build_dream_model(kd.Channel("conv_pw_6_relu", filters), size=128,
+    model = kd.DreamModel(kd.Channel("conv_pw_6_relu", filters), size=128,
                                  transforms=None, seed=0)
     kd.train(model, 200)
     images = kd.render(model)

@@ -6,7 +6,7 @@ import pytest
 
 import kerasdream as kd
 from kerasdream.network.bases import load_base
-from kerasdream.io import load_dream, save_dream
+from kerasdream.saving import load_dream, save_dream
 
 from conftest import colour_picker, tiny_cnn
 
@@ -15,7 +15,7 @@ def test_colour_picker_dreams_are_exactly_the_colour_of_their_filter(colour_pick
     # Filter 0 sums red, 1 green, 2 blue, 3 red minus blue (1x1 conv, no bias,
     # no preprocessing). Maximizing a filter's mean can only push the colours
     # it reads: the others get an exactly zero gradient and keep their start.
-    model = kd.build_dream_model(
+    model = kd.DreamModel(
         kd.Channel("pick", [0, 1, 2, 3]), colour_picker_path, size=8, transforms=None,
         parameterization="pixels",
     )
@@ -34,7 +34,7 @@ def test_colour_picker_dreams_are_exactly_the_colour_of_their_filter(colour_pick
 def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
     base = load_base(tiny_cnn_path)
     weights_before = [w.copy() for w in base.get_weights()]
-    model = kd.build_dream_model(kd.Channel("relu2", 2), tiny_cnn_path, size=16, seed=3,
+    model = kd.DreamModel(kd.Channel("relu2", 2), tiny_cnn_path, size=16, seed=3,
                                  parameterization="pixels", transforms=None)
 
     def activation():
@@ -54,7 +54,7 @@ def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps,
     # Below MIN_STEPS_FOR_SEVERAL_PER_CALL (100) one step a call; from there the
     # largest divisor up to 25, so the run has exactly `steps` steps.
     assert kd.model.default_steps_per_execution(steps) == per_call
-    model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
+    model = kd.DreamModel(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
     calls = []
     callback = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: calls.append(batch))
@@ -65,7 +65,7 @@ def test_fit_runs_exactly_the_steps_asked_several_per_call(tiny_cnn_path, steps,
 
 
 def test_progress_bar_counts_every_dream_step_with_several_steps_per_call(tiny_cnn_path):
-    model = kd.build_dream_model(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
+    model = kd.DreamModel(kd.Channel("relu2", [0, 1]), tiny_cnn_path, size=8)
     bar = keras.utils.Progbar(2 * 30, verbose=0)
     kd.train(model, 30, callbacks=[kd.DreamProgress(bar, dreams=2)],
              steps_per_execution=15)  # 2 calls of 15
@@ -73,7 +73,7 @@ def test_progress_bar_counts_every_dream_step_with_several_steps_per_call(tiny_c
 
 
 def test_steps_per_execution_must_divide_the_steps(tiny_cnn_path):
-    model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
+    model = kd.DreamModel(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
     with pytest.raises(kd.DreamError, match=r"must divide steps=10.*steps_per_execution=4"):
         kd.train(model, 10, steps_per_execution=4)
     with pytest.raises(kd.DreamError, match=r"positive integer.*steps_per_execution=0"):
@@ -83,7 +83,7 @@ def test_steps_per_execution_must_divide_the_steps(tiny_cnn_path):
 
 
 def test_only_the_dense_kernel_trains_and_the_optimizer_tracks_only_it(tiny_cnn_path):
-    model = kd.build_dream_model(kd.Channel("conv2", [0, 1]), tiny_cnn_path, size=16,
+    model = kd.DreamModel(kd.Channel("conv2", [0, 1]), tiny_cnn_path, size=16,
                                  parameterization="pixels")
     network = load_base(tiny_cnn_path).weights
     before = [keras.ops.convert_to_numpy(v).copy() for v in network]
@@ -100,12 +100,12 @@ def test_one_batched_run_equals_one_run_per_dream(tiny_cnn_path):
     # compensates, jitter is shared by the batch and row i's start depends
     # only on (seed, row key): so N dreams in one fit = N separate fits.
     filters = [0, 3, 5, 1]
-    batched = kd.build_dream_model(kd.Channel("conv2", filters), tiny_cnn_path, size=16, seed=7)
+    batched = kd.DreamModel(kd.Channel("conv2", filters), tiny_cnn_path, size=16, seed=7)
     kd.train(batched, 25)
     together = kd.generator_of(batched).images()
 
     for row, k in enumerate(filters):
-        alone = kd.build_dream_model(
+        alone = kd.DreamModel(
             kd.Channel("conv2", k), tiny_cnn_path, size=16, seed=7, row_keys=[row]
         )
         kd.train(alone, 25)
@@ -113,14 +113,14 @@ def test_one_batched_run_equals_one_run_per_dream(tiny_cnn_path):
         assert np.max(np.abs(single - together[row])) < 1e-2, f"dream {row} differs"
     # And the dreams did move: the check above is not comparing starting noise.
     start = kd.generator_of(
-        kd.build_dream_model(kd.Channel("conv2", filters), tiny_cnn_path, size=16, seed=7)
+        kd.DreamModel(kd.Channel("conv2", filters), tiny_cnn_path, size=16, seed=7)
     ).images()
     assert np.max(np.abs(together - start)) > 20
 
 
 def test_same_seed_same_images_other_seed_other_images(tiny_cnn_path):
     def run(seed):
-        model = kd.build_dream_model(kd.Channel("conv2", [0, 1]), tiny_cnn_path, size=16,
+        model = kd.DreamModel(kd.Channel("conv2", [0, 1]), tiny_cnn_path, size=16,
                                      seed=seed)
         kd.train(model, 10)
         return kd.render(model)
@@ -134,12 +134,12 @@ def test_same_seed_same_images_other_seed_other_images(tiny_cnn_path):
 def test_saved_dream_reloads_renders_the_same_and_trains_further(
     tiny_cnn_path, tmp_path, extension
 ):
-    model = kd.build_dream_model(kd.Channel("conv2", [4, 2]), tiny_cnn_path, size=16,
+    model = kd.DreamModel(kd.Channel("conv2", [4, 2]), tiny_cnn_path, size=16,
                                  parameterization="fourier")
     kd.train(model, 10)
     images = kd.render(model)
     path = str(tmp_path / f"dream.{extension}")
-    save_dream(model, path)
+    save_dream(model.generator, path)
 
     reloaded = load_dream(path)
     np.testing.assert_array_equal(reloaded.render(), images)
@@ -153,7 +153,7 @@ def test_saved_dream_reloads_renders_the_same_and_trains_further(
 
 
 def test_select_keeps_the_rows_kernels_and_targets(tiny_cnn_path):
-    model = kd.build_dream_model(kd.Channel("conv2", [4, 2, 5]), tiny_cnn_path, size=16)
+    model = kd.DreamModel(kd.Channel("conv2", [4, 2, 5]), tiny_cnn_path, size=16)
     kd.train(model, 5)
     generator = kd.generator_of(model)
     part = generator.select([2])
@@ -163,7 +163,7 @@ def test_select_keeps_the_rows_kernels_and_targets(tiny_cnn_path):
 
 
 def test_in_memory_base_trains_but_cannot_be_rebuilt():
-    model = kd.build_dream_model(kd.Channel("pick", 0), colour_picker(), size=8,
+    model = kd.DreamModel(kd.Channel("pick", 0), colour_picker(), size=8,
                                  transforms=None)
     kd.train(model, 5)
     with pytest.raises(kd.DreamError, match="in-memory"):

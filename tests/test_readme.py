@@ -44,9 +44,9 @@ def test_every_python_example_in_the_readme_runs(tmp_path, monkeypatch):
     The first example dreams 16 filters of the shipped network at 128 px: at
     the full 200 steps it alone takes most of a minute.
     """
-    import kerasdream.model
+    from kerasdream import shortcuts
 
-    monkeypatch.setattr(kerasdream.model, "DEFAULT_STEPS", kerasdream.model.DEFAULT_STEPS // 10)
+    monkeypatch.setattr(shortcuts, "DEFAULT_STEPS", shortcuts.DEFAULT_STEPS // 10)
     monkeypatch.chdir(tmp_path)
     users_model(str(tmp_path / "my_model.keras"))
     namespace: dict = {}

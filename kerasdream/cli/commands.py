@@ -521,7 +521,7 @@ def _no_spectrum(args) -> None:
 
 
 def _cmd_accentuate(args) -> None:
-    from kerasdream.accentuate import run_accentuate
+    from kerasdream.accentuation import run_accentuate
 
     _no_spectrum(args)
     run_accentuate(_spec(args), args.image, args.layer, args.filters, out_dir=args.out,

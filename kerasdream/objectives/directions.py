@@ -23,7 +23,7 @@ import numpy as np
 from keras import ops
 
 from kerasdream.errors import DreamError
-from kerasdream.objectives.terms import Term, _needs_channels, local_rows
+from kerasdream.objectives.base import Term, local_rows, needs_channels
 
 COSSIM_FLOOR = 0.1  # Lucid's: a direction opposite to v still has a gradient
 _EPS = 1e-4
@@ -63,7 +63,7 @@ class _DirectionTerm(Term):
         return type(self).from_config({**self.get_config(), "vector": self.vectors[list(rows)]})
 
     def check(self, shapes):
-        _needs_channels(self, shapes)
+        needs_channels(self, shapes)
         channels = shapes[self.key][-1]
         if self.vectors.shape[1] != channels:
             raise DreamError(f"The direction needs one entry per channel: layer {self.layer!r} "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kerasdream.objectives.terms import IMAGE, Term
+from kerasdream.objectives.base import IMAGE, Term
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")

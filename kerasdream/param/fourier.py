@@ -1,8 +1,6 @@
-"""How a Dense kernel row becomes an image with pixel values in [0, 255].
+"""Fourier images: a spectrum per channel turned into pixels by an inverse DFT.
 
-Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)`:
-- `Pixels`: one value a pixel, squashed by a sigmoid (the seed's method);
-- `Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
+`Fourier`: a 2-D spectrum with 1/f scaling and decorrelated colour, turned
   into pixels by the real part of an inverse DFT (as in Lucid), which favours
   natural, low-frequency images and helps networks whose ReLUs block a grey
   start. On TensorFlow the inverse DFT is matrix products, which run on the
@@ -18,9 +16,7 @@ Each parameterization is a Keras layer placed after `Dense -> Reshape(raw_shape)
   1.14x at 384 (`python benchmarks/fourier_cost.py --crossover 160 192 224
   256 320 384`, shared 2-core machine, load 1.4-2.5). Larger images take the
   FFT, whose cost grows more slowly. JAX and PyTorch always take the FFT:
-  theirs was faster than either matrix form at 64, 128 and 160 px;
-- `BoundedPixels`: the pre-images paper's bounded range: pixels around a
-  centre whose RGB norm is clamped at `bound` (B+ = 160 by default).
+  theirs was faster than either matrix form at 64, 128 and 160 px.
 
 `inverse` maps images back to raw values, so a dream can start from a photo.
 """
@@ -31,7 +27,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasdream.errors import DreamError
+from kerasdream.param.base import EPSILON, Parameterization
 
 # Lucid's square root of the ImageNet colour correlation matrix.
 COLOR_CORRELATION_SVD_SQRT = np.array(
@@ -40,81 +36,11 @@ COLOR_CORRELATION_SVD_SQRT = np.array(
 COLOR_MIX = COLOR_CORRELATION_SVD_SQRT / np.max(
     np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)
 )
-_EPS = 1e-4
 MATMUL_DFT_MAX_SIDE = 384  # the folded rows were still 1.14x faster than the FFT here
 # Up to this side the full complex einsum pair: its extra multiply-adds cost
 # little there (the folded rows were 1.11x faster at 64 px), and it traces
 # with about 30 graph ops instead of about 130, 0.07 s less a model.
 EINSUM_DFT_MAX_SIDE = 64
-
-
-class Parameterization(keras.layers.Layer):
-    """Base class: raw kernel values of `raw_shape` -> images in [0, 255]."""
-
-    init_stddev = 0.01
-
-    def __init__(self, image_shape, **kwargs):
-        super().__init__(**kwargs)
-        self.image_shape = tuple(int(d) for d in image_shape)
-
-    @property
-    def raw_shape(self) -> tuple[int, ...]:
-        return self.image_shape
-
-    @property
-    def raw_size(self) -> int:
-        return int(np.prod(self.raw_shape))
-
-    def inverse(self, images: np.ndarray) -> np.ndarray:
-        """Raw values (N, raw_size) whose image is `images` (N, H, W, C)."""
-        raise NotImplementedError
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], *self.image_shape)
-
-    def get_config(self):
-        return {**super().get_config(), "image_shape": list(self.image_shape)}
-
-
-@keras.saving.register_keras_serializable(package="kerasdream")
-class Pixels(Parameterization):
-    """`255 * sigmoid(raw)`: every pixel a free value, bounded by the squash."""
-
-    def call(self, raw):
-        return 255.0 * ops.sigmoid(raw)
-
-    def inverse(self, images):
-        p = np.clip(np.asarray(images, "float64") / 255.0, _EPS, 1 - _EPS)
-        return np.log(p / (1 - p)).reshape(len(images), -1).astype("float32")
-
-
-@keras.saving.register_keras_serializable(package="kerasdream")
-class BoundedPixels(Parameterization):
-    """Pixels `centre + bound_scale * raw`, each pixel's RGB norm clamped at `bound`.
-
-    The pre-images paper works on a mean-subtracted image and keeps every
-    pixel's colour vector inside a ball of radius B+ = 160.
-    """
-
-    init_stddev = 80.0 / np.sqrt(3.0) / 1.645 / 80.0  # paper: 95th pct = B/sqrt(3)
-
-    def __init__(self, image_shape, bound=160.0, center=127.5, scale=80.0, **kwargs):
-        super().__init__(image_shape, **kwargs)
-        self.bound, self.center, self.scale = float(bound), float(center), float(scale)
-
-    def call(self, raw):
-        offset = self.scale * raw
-        norm = ops.sqrt(ops.sum(ops.square(offset), axis=-1, keepdims=True) + 1e-12)
-        clamped = offset * ops.minimum(1.0, self.bound / norm)
-        return ops.clip(self.center + clamped, 0.0, 255.0)
-
-    def inverse(self, images):
-        offset = np.asarray(images, "float32") - self.center
-        return (offset / self.scale).reshape(len(images), -1)
-
-    def get_config(self):
-        return {**super().get_config(), "bound": self.bound, "center": self.center,
-                "scale": self.scale}
 
 
 def complex_inverse_dft_matrices(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +175,7 @@ class Fourier(Parameterization):
         return 255.0 * ops.sigmoid(logits)
 
     def inverse(self, images):
-        p = np.clip(np.asarray(images, "float64") / 255.0, _EPS, 1 - _EPS)
+        p = np.clip(np.asarray(images, "float64") / 255.0, EPSILON, 1 - EPSILON)
         logits = np.log(p / (1 - p))
         if self.decorrelate:
             logits = logits @ np.linalg.inv(COLOR_MIX.T.astype("float64"))
@@ -259,23 +185,3 @@ class Fourier(Parameterization):
 
     def get_config(self):
         return {**super().get_config(), "decay": self.decay, "decorrelate": self.decorrelate}
-
-
-PARAMETERIZATIONS = {"pixels": Pixels, "fourier": Fourier, "bounded": BoundedPixels}
-
-
-def get(identifier, image_shape) -> Parameterization:
-    """A parameterization layer from a name, a config dict or an instance."""
-    if isinstance(identifier, Parameterization):
-        return identifier
-    if isinstance(identifier, dict):
-        return keras.saving.deserialize_keras_object(identifier)
-    if identifier not in PARAMETERIZATIONS:
-        raise DreamError(
-            f"Unknown parameterization. Expected one of {sorted(PARAMETERIZATIONS)}. "
-            f"Received: parameterization={identifier!r}"
-        )
-    return PARAMETERIZATIONS[identifier](image_shape)
-
-
-import kerasdream.param.maco  # noqa: E402,F401  (registers "maco": MACO lives in its own module)

@@ -41,7 +41,8 @@ import numpy as np
 from keras import ops
 
 from kerasdream.errors import DreamError
-from kerasdream.param.fourier import COLOR_MIX, PARAMETERIZATIONS, Parameterization
+from kerasdream.param.base import Parameterization
+from kerasdream.param.fourier import COLOR_MIX
 from kerasdream.transforms import GeometricTransform, _RandomTransform
 
 SPECTRUM_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
@@ -325,8 +326,6 @@ class Maco(Parameterization):
         config["magnitude"] = None if self.shipped else _encode(self.magnitude)
         return config
 
-
-PARAMETERIZATIONS["maco"] = Maco
 
 
 def magnitude_of(images: np.ndarray, decorrelate: bool = True) -> np.ndarray:

@@ -45,16 +45,17 @@ from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
 from kerasdream.runs.runlock import RunLock
 from kerasdream.network.features import PRE, feature_model, relu_cap
-from kerasdream.model import (
+from kerasdream.defaults import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_SIZE,
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
-    DreamModel,
-    check_memory,
-    default_optimizer,
 )
+from kerasdream.model import DreamModel
+from kerasdream.optimizers import default_optimizer
+from kerasdream.validation import check_memory
 from kerasdream.objectives.terms import Channel, Neuron, Rivals
+from kerasdream import saving
 from kerasdream.network.precision import DEFAULT_PRECISION
 
 from kerasdream.defaults import (  # noqa: E402
@@ -545,7 +546,7 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
     model = _model_for(run, padded, models)
     generator = model.generator
     if done_steps:
-        _resume(model, [io.load_dream(run.model_path(k)) for k in padded], done_steps)
+        _resume(model, [saving.load_dream(run.model_path(k)) for k in padded], done_steps)
     preprocess = model.preprocess.mode
     with profiling.stage("score"):
         start_acts = channel_activations(base, run.layer, generator.render(), preprocess)
@@ -599,7 +600,7 @@ def _train_chunk(run, base, models, filters, done_steps, progress, log,
         )
         if run.writes:
             with signals.deferred(), profiling.stage("write"):  # whole or not at all
-                _commit(run, k, images[row], generator.select([row], state), result,
+                _commit(run, k, images[row], generator.row(row, state), result,
                         None if transparency is None else transparency[row])
         results.append(result)
     return results
@@ -624,7 +625,7 @@ def _commit(run: LayerRun, k: int, image: np.ndarray, dream, result: FilterResul
     io.save_png(png, image)
     if transparency is not None:  # MACO: the map and the dream shown through it
         _save_transparency(png, image, transparency)
-    io.save_dream(dream, model)
+    saving.save_dream(dream, model)
     io.write_json(record_path, {
         **result.as_dict(),
         "settings": dataclasses.asdict(run.settings),

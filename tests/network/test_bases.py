@@ -360,7 +360,7 @@ def test_two_features_needing_the_same_pre_activation_twin_build_together():
     inputs = keras.Input((8, 8, 3))
     conv = keras.layers.Conv2D(3, 1, activation="relu", name="conv")
     model = keras.Model(inputs, conv(inputs))
-    dream_model = kd.build_dream_model(
+    dream_model = kd.DreamModel(
         kd.Channel("conv", 0) + kd.ClassLogit(1, layer="conv"), model, size=8)
     kd.train(dream_model, 2)
     assert kd.render(dream_model).shape == (1, 8, 8, 3)

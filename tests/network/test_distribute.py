@@ -44,7 +44,7 @@ import kerasdream as kd
 distribute.split_cpu(2)
 strategy = distribute.get_strategy("mirrored")
 with strategy.scope():
-    model = kd.build_dream_model(kd.Channel("relu2", [0, 1, 2, 3]), {tiny_cnn_path!r}, size=16)
+    model = kd.DreamModel(kd.Channel("relu2", [0, 1, 2, 3]), {tiny_cnn_path!r}, size=16)
     model.compile(optimizer="sgd")
 dataset = strategy.experimental_distribute_dataset(kd.model.dream_dataset(4))
 batch = next(iter(dataset))
@@ -106,7 +106,7 @@ def test_several_steps_per_call_under_a_strategy_is_refused_clearly(tiny_cnn_pat
     import kerasdream as kd
 
     with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
-        model = kd.build_dream_model(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
+        model = kd.DreamModel(kd.Channel("relu2", 0), tiny_cnn_path, size=8)
         assert kd.model.default_steps_per_execution(10) == 1
         with pytest.raises(kd.DreamError, match=r"must be 1 under a tf.distribute strategy"):
             kd.train(model, 10, steps_per_execution=5)

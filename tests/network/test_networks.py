@@ -45,7 +45,7 @@ def dream(objective, base, steps=STEPS, **kwargs):
     """
     kwargs.setdefault("parameterization", "pixels")
     kwargs.setdefault("transforms", None)
-    model = kd.build_dream_model(objective, base, **kwargs)
+    model = kd.DreamModel(objective, base, **kwargs)
     before = probe(model)
     kd.train(model, steps)
     return model, before, probe(model)
@@ -127,7 +127,7 @@ def test_a_subclassed_model_in_an_h5_file_is_refused_with_a_way_out(tmp_path):
     path = str(tmp_path / "subclassed.h5")
     fixed_weights(subclassed_net()).save(path)
     with pytest.raises(kd.DreamError, match=r"subclassed model 'SubclassedNet'.*\.keras"):
-        kd.build_dream_model(kd.Channel("relu1", 0), path, size=16)
+        kd.DreamModel(kd.Channel("relu1", 0), path, size=16)
 
 
 @keras.saving.register_keras_serializable(package="kerasdream_tests")
@@ -166,7 +166,7 @@ def test_a_subclassed_model_dreams_at_the_size_it_was_built_with(tmp_path):
                                atol=1e-4)
     assert np.all(own_channels(after, [1, 3]) > own_channels(before, [1, 3]) + 0.2)
     with pytest.raises(kd.DreamError, match="height must be 12"):
-        kd.build_dream_model(kd.Channel("conv", 0), path, size=16)
+        kd.DreamModel(kd.Channel("conv", 0), path, size=16)
 
 
 def test_a_subclassed_model_kerasdream_cannot_trace_is_refused_clearly(tmp_path):
@@ -176,7 +176,7 @@ def test_a_subclassed_model_kerasdream_cannot_trace_is_refused_clearly(tmp_path)
     net.save(path)
     with pytest.raises(kd.DreamError, match=r"Could not trace the subclassed model "
                                             r"SubclassedClassifier's call\(\)"):
-        kd.build_dream_model(kd.Channel("conv", 0), path)
+        kd.DreamModel(kd.Channel("conv", 0), path)
 
 
 # ---------------------------------------------------------------- nested models
@@ -228,7 +228,7 @@ def test_a_model_file_with_its_own_normalization_gets_no_second_preprocessing(tm
 
     assert kd.BaseSpec(path).preprocess_mode == "none"
     assert kd.BaseSpec("mobilenet").preprocess_mode == "tf"  # applications do get theirs
-    model = kd.build_dream_model(kd.Channel("conv", [0, 1]), path, size=12)
+    model = kd.DreamModel(kd.Channel("conv", [0, 1]), path, size=12)
     preprocess = model.get_layer("preprocess")
     assert preprocess.mode == "none"
     pixels = np.random.default_rng(0).uniform(0, 255, (2, 12, 12, 3)).astype("float32")
@@ -282,7 +282,7 @@ def test_fixed_input_size_refuses_another_size(tmp_path):
     path = str(tmp_path / "net.keras")
     small_cnn((24, 40, 3)).save(path)
     with pytest.raises(kd.DreamError, match="width must be 40"):
-        kd.build_dream_model(kd.Channel("relu", 0), path, size=(24, 24))
+        kd.DreamModel(kd.Channel("relu", 0), path, size=(24, 24))
 
 
 # ------------------------------------------------------------ non-ReLU networks
@@ -338,7 +338,7 @@ def test_redirected_relu_opens_a_dead_channel_the_plain_gradient_cannot(tmp_path
     plain, before, after = dream(kd.Channel(layer, 0), path, steps=20, transforms=None,
                                  redirect_relu=False)
     assert before[..., 0].max() == 0.0
-    start = kd.generator_of(kd.build_dream_model(
+    start = kd.generator_of(kd.DreamModel(
         kd.Channel(layer, 0), path, transforms=None, parameterization="pixels")).images()
     np.testing.assert_array_equal(kd.generator_of(plain).images(), start)  # no move at all
     assert after[..., 0].max() == 0.0
@@ -395,7 +395,7 @@ def test_class_logit_dreams_of_a_users_digit_classifier(digits_classifier):
     path, accuracy = digits_classifier
     assert accuracy > 0.9
     classes = list(range(10))
-    model = kd.build_dream_model(kd.ClassLogit(classes), path, parameterization="pixels",
+    model = kd.DreamModel(kd.ClassLogit(classes), path, parameterization="pixels",
                                  transforms="jitter")
     assert kd.generator_of(model).image_shape == (8, 8, 1)
     start = kd.generator_of(model).images()

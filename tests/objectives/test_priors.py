@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream.objectives.terms import IMAGE
+from kerasdream.objectives.base import IMAGE
 
 S = 6.5 / 80  # the paper's TV scale over B: every difference is multiplied by it
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream.objectives import terms as objectives
-from kerasdream.objectives.terms import IMAGE
+from kerasdream import objectives
+from kerasdream.objectives.base import IMAGE
 
 from conftest import colour_picker
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
+from kerasdream import param
 from kerasdream.param import fourier as parameterization
-from kerasdream.param.fourier import BoundedPixels, Fourier, Pixels
+from kerasdream.param.fourier import Fourier
+from kerasdream.param.pixels import BoundedPixels, Pixels
 
 
 def run(layer, raw):
@@ -230,13 +232,13 @@ def test_pixel_configs_round_trip(layer):
 
 
 def test_get_by_name_config_or_instance():
-    assert type(parameterization.get("pixels", (4, 4, 3))) is Pixels
-    assert type(parameterization.get("bounded", (4, 4, 3))) is BoundedPixels
-    fourier = parameterization.get("fourier", (4, 4, 3))
+    assert type(param.get("pixels", (4, 4, 3))) is Pixels
+    assert type(param.get("bounded", (4, 4, 3))) is BoundedPixels
+    fourier = param.get("fourier", (4, 4, 3))
     assert type(fourier) is Fourier and fourier.image_shape == (4, 4, 3)
-    assert parameterization.get(fourier, (9, 9, 9)) is fourier
+    assert param.get(fourier, (9, 9, 9)) is fourier
     config = keras.saving.serialize_keras_object(Fourier((5, 4, 3), decay=2.0))
-    from_config = parameterization.get(config, (4, 4, 3))
+    from_config = param.get(config, (4, 4, 3))
     assert type(from_config) is Fourier and from_config.decay == 2.0
 
 
@@ -244,4 +246,4 @@ def test_get_unknown_name_lists_the_choices():
     with pytest.raises(kd.DreamError,
                        match=r"Expected one of \['bounded', 'fourier', 'maco', 'pixels'\]\. "
                              r"Received: parameterization='fft'"):
-        parameterization.get("fft", (4, 4, 3))
+        param.get("fft", (4, 4, 3))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import kerasdream as kd
-from kerasdream import io
+from kerasdream import io, saving
 from kerasdream.cli import commands as cli
 from kerasdream.param import maco
 from kerasdream.errors import DreamError
@@ -126,8 +126,8 @@ def test_a_saved_maco_dream_reloads_with_the_same_image(tmp_path):
     generator = DreamGenerator(2, (6, 5, 1), Maco((6, 5, 1), _hermitian_magnitude(6, 5, 1),
                                                   decorrelate=False), seed=4)
     path = str(tmp_path / "dream.keras")
-    io.save_dream(generator, path)
-    np.testing.assert_array_equal(io.load_dream(path).images(), generator.images())
+    saving.save_dream(generator, path)
+    np.testing.assert_array_equal(saving.load_dream(path).images(), generator.images())
 
 
 def test_crop_and_noise_change_nothing_outside_training_and_are_shared_by_the_batch():
@@ -217,7 +217,7 @@ def test_cli_maco_filters_write_map_and_overlay_beside_each_dream(tmp_path):
         overlay = io.load_image(str(folder / f"filter_{k}_overlay.png"))
         assert overlay.shape == (16, 16, 3)  # read back as RGB; saved RGBA
         assert os.path.isfile(folder / f"filter_{k}_transparency.png")
-    saved = io.load_dream(str(tmp_path / "models" / "grey" / "relu2" / "filter_2.keras"))
+    saved = saving.load_dream(str(tmp_path / "models" / "grey" / "relu2" / "filter_2.keras"))
     assert isinstance(saved.parameterization, Maco)
     np.testing.assert_array_equal(saved.render()[0], io.load_image(str(folder / "filter_2.png"),
                                                                    channels=1))

@@ -9,7 +9,8 @@ import pytest
 from kerasdream.cli.commands import main
 from kerasdream.runs.gallery import channel_activations, default_layers, parse_filters, rank_of
 from kerasdream.network.bases import load_base
-from kerasdream.io import load_dream, load_image
+from kerasdream.io import load_image
+from kerasdream.saving import load_dream
 
 from conftest import tiny_cnn
 

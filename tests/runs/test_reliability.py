@@ -14,7 +14,8 @@ import kerasdream as kd
 from kerasdream.callbacks import NonFiniteError
 from kerasdream.cli.commands import main
 from kerasdream.runs.gallery import DreamSettings, run_gallery
-from kerasdream.io import load_dream, load_image
+from kerasdream.io import load_image
+from kerasdream.saving import load_dream
 
 
 def filters_command(model, out, models):
@@ -142,7 +143,7 @@ def exploding_model(path):
 
 def test_non_finite_loss_stops_names_step_and_dreams_and_keeps_finite_images(tmp_path):
     path = exploding_model(str(tmp_path / "boom.keras"))
-    model = kd.build_dream_model(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
+    model = kd.DreamModel(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
     with pytest.raises(NonFiniteError) as error:
         kd.train(model, 200, learning_rate=0.5)
     # Keras runs up to 25 steps per call: the fault is placed within one call.
@@ -160,7 +161,7 @@ def test_non_finite_loss_stops_names_step_and_dreams_and_keeps_finite_images(tmp
 
 def test_one_step_per_call_places_the_fault_at_its_exact_step(tmp_path):
     path = exploding_model(str(tmp_path / "boom.keras"))
-    model = kd.build_dream_model(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
+    model = kd.DreamModel(kd.Channel("boom", [0, 1]), path, size=8, transforms=None)
     with pytest.raises(NonFiniteError) as error:
         kd.train(model, 200, learning_rate=0.5, steps_per_execution=1)
     assert 1 < error.value.first_step == error.value.step < 200

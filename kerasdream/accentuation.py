@@ -17,63 +17,18 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-from keras import ops
 
 from kerasdream import io
 from kerasdream.errors import DreamError
-from kerasdream.objectives.terms import IMAGE, Channel, Objective, _PhotoTerm
+from kerasdream.objectives.base import IMAGE, Objective
+from kerasdream.objectives.photo import Distance
+from kerasdream.objectives.terms import Channel
 
-# Pixel differences below half a grey level cost nothing: no 8-bit picture
-# shows them, and the start (the photo through the parameterization's
-# inverse) differs from the photo by less than that.
-PIXEL_TOLERANCE = 0.5
 from kerasdream.defaults import (  # noqa: E402  (light: the command line reads them)
     ACCENTUATE_DEFAULTS,
     DEFAULT_STRENGTH,
 )
 from kerasdream.defaults import ACCENTUATE_WEIGHTS as DEFAULT_WEIGHTS  # noqa: E402
-
-
-@keras.saving.register_keras_serializable(package="kerasdream")
-class Distance(_PhotoTerm):
-    """How far the dream is from a photo: `sum(max(|Phi(x) - Phi0| - tolerance, 0)^2) / sum(Phi0^2)`.
-
-    `layer="image"` measures pixels (of the dream before any transform, with
-    `tolerance` half a grey level by default); a layer name, its features.
-    Subtract it: `Channel(L, k) - 30 * Distance("image", photo)`.
-    """
-
-    def __init__(self, layer: str, image, tolerance: float | None = None):
-        super().__init__(layer, image)
-        if tolerance is None:
-            tolerance = PIXEL_TOLERANCE if layer == IMAGE else 0.0
-        if not np.isfinite(tolerance) or float(tolerance) < 0:
-            raise DreamError(f"Tolerance must be a finite number >= 0. "
-                             f"Received: tolerance={tolerance!r}")
-        self.tolerance = float(tolerance)
-
-    def select(self, rows):
-        if len(self.image) == 1:
-            return self
-        return type(self)(self.layer, self.image[list(rows)], self.tolerance)
-
-    def target_table(self, features_of, shapes):
-        if self.key == IMAGE:
-            return self.image
-        return np.asarray(features_of(self.image)[self.key])
-
-    def initial_images(self):
-        return self.image
-
-    def __call__(self, x, target=None):
-        target = self._target(x, target)
-        axes = tuple(range(1, len(x.shape)))
-        excess = ops.relu(ops.abs(x - target) - self.tolerance)
-        return ops.sum(ops.square(excess), axis=axes) / ops.maximum(
-            ops.sum(ops.square(target), axis=axes), 1e-12)
-
-    def get_config(self):
-        return {**super().get_config(), "tolerance": self.tolerance}
 
 
 def _target_layer(base: keras.Model, layer: str) -> str:
@@ -112,7 +67,8 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
     """`photo` (H, W, C in [0, 255]) accentuated for each filter of `layer`:
     uint8 (len(filters), H, W, C), all trained in one batch."""
     from kerasdream.network.bases import as_spec, load_base
-    from kerasdream.model import DreamModel, default_optimizer
+    from kerasdream.model import DreamModel
+    from kerasdream.optimizers import default_optimizer
 
     from kerasdream.param.maco import Maco
 

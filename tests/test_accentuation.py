@@ -10,9 +10,9 @@ import kerasdream as kd
 from kerasdream import io
 from kerasdream.cli import commands as cli
 from kerasdream.evaluation import scoring as evaluation
-from kerasdream.accentuate import Distance, accentuate, accentuation_objective
+from kerasdream.accentuation import Distance, accentuate, accentuation_objective
 from kerasdream.errors import DreamError
-from kerasdream.objectives.terms import IMAGE
+from kerasdream.objectives.base import IMAGE
 
 from conftest import colour_picker, tiny_cnn
 
