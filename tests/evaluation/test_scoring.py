@@ -11,7 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from kerasdream.evaluation import scoring as ev
+from kerasdream import evaluation as ev
+from kerasdream.evaluation import means
 from kerasdream.network.bases import load_base
 
 from conftest import colour_picker
@@ -68,7 +69,7 @@ def test_preprocessing_is_applied_before_the_network():
 def test_pre_activation_of_a_relu6_layer_is_its_input():
     base = capped_picker()
     assert ev.relu_cap(base, "pick_relu") == 6.0
-    assert ev.pre_activation_key(base, "pick_relu") == "pick"
+    assert ev.pre_activation_key(base, "pick_relu") == "pick_relu:pre"  # as training names it
     image = solid((10, 3, 0))[None]
     np.testing.assert_allclose(ev.channel_means(base, "pick_relu", image, "none"),
                                [[6, 3, 0, 6]], atol=1e-5)
@@ -79,8 +80,8 @@ def test_pre_activation_of_a_relu6_layer_is_its_input():
 
 def test_feature_extractor_is_built_once_per_base_layer_and_shape(monkeypatch):
     calls = []
-    real = ev.feature_model
-    monkeypatch.setattr(ev, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = means.feature_model
+    monkeypatch.setattr(means, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     base = colour_picker()
     for _ in range(3):
         ev.channel_means(base, "pick", solid((1, 2, 3))[None], "none")
@@ -298,8 +299,8 @@ def capped_cnn(size=16):
 
 def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypatch):
     calls = []
-    real = ev.feature_model
-    monkeypatch.setattr(ev, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = means.feature_model
+    monkeypatch.setattr(means, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     base = capped_cnn()
     images = np.random.default_rng(5).integers(0, 256, (3, 16, 16, 3)).astype("uint8")
     targets = [0, 1, 3]
@@ -307,7 +308,7 @@ def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypa
     records = ev.score_dreams(base, "relu6", images, targets, "unit")
     assert ev.score_dreams(base, "relu6", images, targets, "unit") == records
     # Dreams, views and crops share the shape: one model reads the output and pre-activation.
-    assert calls == [["relu6", "conv"]]
+    assert calls == [["relu6", "relu6:pre"]]
     assert [r["activation"] for r in records] == [float(start[i, k]) for i, k in
                                                   enumerate(targets)]
 
