@@ -22,7 +22,7 @@ def write_photos(folder: str, count: int) -> None:
     from PIL import Image
     from skimage import data
 
-    from kerasdream.evaluation.scoring import NATURAL_PHOTOS
+    from kerasdream.evaluation.natural import NATURAL_PHOTOS
 
     rng = np.random.default_rng(0)
     photos = [np.asarray(Image.fromarray(getattr(data, n)()).convert("RGB"))

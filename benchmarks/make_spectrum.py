@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from kerasdream import maco  # noqa: E402
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 
 
 def colour_photos() -> list[np.ndarray]:

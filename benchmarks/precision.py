@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 import kerasdream as kd
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, load_base
 from kerasdream.runs.gallery import DreamSettings
 

@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 import kerasdream as kd  # noqa: E402
 from kerasdream import io  # noqa: E402
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream import transforms as T  # noqa: E402
 from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.optimizers import RowNormalizedSGD  # noqa: E402

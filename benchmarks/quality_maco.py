@@ -28,7 +28,7 @@ import quality  # noqa: E402
 
 import kerasdream as kd  # noqa: E402
 from kerasdream import io  # noqa: E402
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, load_base  # noqa: E402
 
 LAYERS = ["conv_pw_10_relu", "conv_pw_13_relu"]

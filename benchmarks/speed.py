@@ -137,7 +137,7 @@ def atlas_estimate(quick: bool) -> list[tuple]:
     import numpy as np
 
     import kerasdream as kd
-    from kerasdream.evaluation import scoring as evaluation
+    from kerasdream import evaluation
     from kerasdream.network.bases import BaseSpec, layer_channels, load_base
     from kerasdream.runs.gallery import DEFAULT_BATCH, DreamSettings, atlas_layers
 

@@ -34,12 +34,11 @@ from kerasdream.defaults import ACCENTUATE_WEIGHTS as DEFAULT_WEIGHTS  # noqa: E
 def _target_layer(base: keras.Model, layer: str) -> str:
     """A ReLU layer is read before its gate (as galleries do), so the filter
     is pushed up, not to its cap."""
-    from kerasdream.network.bases import get_layer
-    from kerasdream.network.features import PRE, relu_cap
+    from kerasdream.network.activations import PRE, is_gating_relu
 
     if layer.endswith(PRE):
         return layer
-    return layer + PRE if relu_cap(get_layer(base, layer)) is not False else layer
+    return layer + PRE if is_gating_relu(base, layer) else layer
 
 
 def accentuation_objective(layer: str, filters: Sequence[int], photo: np.ndarray,

@@ -39,7 +39,7 @@ import keras
 import numpy as np
 
 from kerasdream import io
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, Preprocess, image_shape_for, load_base, resolve_layer
 from kerasdream.errors import DreamError
 from kerasdream.network.features import feature_model

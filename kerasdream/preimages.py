@@ -19,7 +19,7 @@ import numpy as np
 
 from kerasdream import io
 from kerasdream.runs import signals
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, as_spec, image_shape_for, load_base
 from kerasdream.callbacks import DreamProgress, progress_bar
 from kerasdream.model import DreamModel

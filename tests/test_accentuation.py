@@ -9,7 +9,7 @@ import pytest
 import kerasdream as kd
 from kerasdream import io
 from kerasdream.cli import commands as cli
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.accentuation import Distance, accentuate, accentuation_objective
 from kerasdream.errors import DreamError
 from kerasdream.objectives.base import IMAGE

@@ -16,215 +16,54 @@ redirected ReLU, `training=False`):
 - constant channels: filters that ignore their input (zero weights), whose
   dreams are flat whatever the recipe, so a flat count can leave them out.
 
+The work is split: `means` (channel means through the network, the memo kept
+per network), `views` (the robust views), `natural` (photos, crops and their
+means); this module turns them into one record per dream.
+
 Pre- versus post-activation: ranks (`rank`, `robust_rank`) are always taken
 on the layer's own output, as the network computes it. A capped ReLU
 (MobileNet's `ReLU(max_value=6)`) squashes every strong unit to the same 6,
 so a dream cannot beat a photo there by more than `6 / photo max`, however
 strongly it drives the unit. For capped ReLUs `score_dreams` therefore also
-reads the pre-activation (the ReLU's input, Lucid's `_pre_relu` convention)
-and takes the NATURAL RATIOS from it; `pre_*` keys hold those values.
+reads the pre-activation (the ReLU's input, Lucid's `_pre_relu` convention,
+keyed `layer + ":pre"` as in training) and takes the NATURAL RATIOS from it;
+`pre_*` keys hold those values.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
-from keras import ops
 
-from kerasdream.network.bases import Preprocess, get_layer, resolve_layer
-from kerasdream.network.features import feature_model  # the one place extractors come from
+# channel_means and robust_channel_means are imported for readers of this
+# module (the notebooks); `kerasdream.evaluation` exports every public name.
+from kerasdream.evaluation.means import (  # noqa: F401
+    channel_means,
+    features,
+    key_means,
+    layer_means,
+    scoring_keys,
+)
+from kerasdream.evaluation.natural import (
+    constant_channels,
+    keep_natural_means,
+    natural_crops,
+    natural_crops_for,
+    natural_maxima,
+    size_pair,
+    uncached_natural_keys,
+)
+from kerasdream.evaluation.views import robust_channel_means, robust_views  # noqa: F401
+from kerasdream.network.activations import relu_cap
+from kerasdream.network.bases import resolve_layer
 
-# skimage.data photos (not synthetic images), greyscale ones used as RGB.
-NATURAL_PHOTOS = (
-    "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
-    "immunohistochemistry", "camera", "coins", "moon", "grass", "gravel", "brick",
-)
-# (zoom, fy, fx): the photo's short side is `zoom` x the crop size and the
-# crop sits at fraction (fy, fx) of the free range. Six crops per photo.
-NATURAL_CROPS = (
-    (1.0, 0.5, 0.5), (1.5, 0.2, 0.3), (1.5, 0.8, 0.7),
-    (2.5, 0.3, 0.7), (2.5, 0.7, 0.3), (2.5, 0.5, 0.5),
-)
 FLAT_STD = 2.0
-BATCH = 32
-# Channel means run in batches of at most this many pixels (images x H x W),
-# and of at least BATCH images: all 8 views of 16 dreams at 128 px in one
-# batch, while the activations of a wide network at a large size stay bounded.
-BATCH_PIXELS = 128 * 128 * 128
-# Batches of fewer pixels run eagerly rather than through a traced graph
-# (16 images at 128 px and more are compiled).
-EAGER_PIXELS = 16 * 128 * 128
-
-_EXTRACTORS: dict[tuple, tuple[keras.Model, keras.Model]] = {}
-_MEANS_MODELS: dict[tuple, tuple[keras.Model, Callable]] = {}
-_NATURAL_MEANS: dict[tuple, tuple[keras.Model, np.ndarray]] = {}
 
 
-# ------------------------------------------------------------------ features
-
-
-def relu_cap(base: keras.Model, layer: str) -> float | None:
-    """The cap of a capped ReLU layer (6.0 for ReLU6), else None."""
-    target = get_layer(base, layer)
-    if isinstance(target, keras.layers.ReLU):
-        return None if target.max_value is None else float(target.max_value)
-    activation = getattr(target, "activation", None)
-    return 6.0 if getattr(activation, "__name__", None) == "relu6" else None
-
-
-def pre_activation_key(base: keras.Model, layer: str) -> str:
-    """The feature key of `layer`'s value before its activation.
-
-    For a ReLU / Activation *layer* that is its input: the path of the layer
-    that feeds it (e.g. MobileNet's `conv_pw_3_relu` -> `conv_pw_3_bn`).
-    For a layer with a built-in activation it is `layer + ":pre"`.
-    """
-    path = resolve_layer(base, layer)
-    target = get_layer(base, path)
-    if isinstance(target, (keras.layers.ReLU, keras.layers.Activation)):
-        parent = relu_input_layer(target)
-        if parent is not None:
-            prefix = path.rpartition("/")[0]
-            return f"{prefix}/{parent.name}" if prefix else parent.name
-    return path + ":pre"
-
-
-def relu_input_layer(layer: keras.layers.Layer) -> keras.layers.Layer | None:
-    """The layer whose output is `layer`'s input tensor (None for a model input)."""
-    history = getattr(layer.input, "_keras_history", None)
-    parent = history[0] if history else None
-    if parent is None or isinstance(parent, keras.layers.InputLayer):
-        return None
-    return parent
-
-
-def _extractor(base: keras.Model, key: str, image_shape: tuple[int, ...]) -> keras.Model:
-    """A cached eager feature model from images to the feature `key`."""
-    cache_key = (id(base), key, tuple(image_shape))
-    cached = _EXTRACTORS.get(cache_key)
-    if cached is None or cached[0] is not base:  # the id of a freed base may be reused
-        cached = (base, feature_model(base, [key], tuple(image_shape)))
-        _EXTRACTORS[cache_key] = cached
-    return cached[1]
-
-
-def features(base: keras.Model, key: str, images: np.ndarray, preprocess: str) -> np.ndarray:
-    """The feature `key` of `images` (pixel values 0..255), in batches."""
-    images = np.asarray(images, "float32")
-    model = _extractor(base, key, images.shape[1:])
-    prep = Preprocess(preprocess)
-    parts = [
-        ops.convert_to_numpy(model(prep(images[i:i + BATCH]), training=False)[key])
-        for i in range(0, len(images), BATCH)
-    ]
-    return np.concatenate(parts)
-
-
-def _key(base: keras.Model, layer: str, pre_activation: bool) -> str:
-    return pre_activation_key(base, layer) if pre_activation else resolve_layer(base, layer)
-
-
-def _means_model(base: keras.Model, keys: tuple[str, ...], image_shape: tuple[int, ...],
-                 preprocess: str) -> Callable:
-    """A cached callable from a float32 batch of pixels (0..255) to each key's
-    channel means, {key: (n, C) numpy}.
-
-    Preprocessing, the network and the spatial means run in one graph, so
-    the large early-layer maps never leave it (`_compiled`: on TensorFlow a
-    `tf.function` traced once for any batch size, elsewhere Keras'
-    `predict_on_batch`; small batches eagerly). A 4-D feature is averaged over height and width; any
-    other is returned as it is, as `channel_means` does.
-    """
-    cache_key = (id(base), keys, tuple(image_shape), preprocess)
-    cached = _MEANS_MODELS.get(cache_key)
-    if cached is None or cached[0] is not base:  # the id of a freed base may be reused
-        extractor = feature_model(base, list(keys), tuple(image_shape))
-        inputs = keras.Input(tuple(image_shape))
-        values = extractor(Preprocess(preprocess)(inputs))
-        outputs = {key: ops.mean(ops.cast(values[key], "float32"), axis=(1, 2))
-                   if len(values[key].shape) == 4 else values[key] for key in keys}
-        model = keras.Model(inputs, outputs, name=f"{base.name}_channel_means")
-        cached = (base, _compiled(model, tuple(image_shape)))
-        _MEANS_MODELS[cache_key] = cached
-    return cached[1]
-
-
-def _compiled(model: keras.Model, image_shape: tuple[int, ...]) -> Callable:
-    """`model` on a numpy batch, returning numpy: compiled for batches of at
-    least `EAGER_PIXELS` pixels, eager below (tracing costs 0.3-0.4 s, more
-    than the eager pass over a few small images)."""
-    def eager(batch: np.ndarray) -> dict[str, np.ndarray]:
-        return {key: ops.convert_to_numpy(value)
-                for key, value in model(batch, training=False).items()}
-
-    if keras.backend.backend() != "tensorflow":
-        compiled = model.predict_on_batch
-    else:
-        import tensorflow as tf
-
-        def call(batch):
-            return model(batch, training=False)
-
-        # One trace for every batch size (predict_on_batch would trace twice).
-        graph = tf.function(call, autograph=False, input_signature=[
-            tf.TensorSpec((None, *image_shape), tf.float32)])
-
-        def compiled(batch: np.ndarray) -> dict[str, np.ndarray]:
-            return {key: value.numpy() for key, value in graph(batch).items()}
-
-    def run(batch: np.ndarray) -> dict[str, np.ndarray]:
-        small = batch.shape[0] * batch.shape[1] * batch.shape[2] < EAGER_PIXELS
-        return eager(batch) if small else compiled(batch)
-
-    return run
-
-
-def _batches(count: int, height: int, width: int) -> list[slice]:
-    """Even slices of `count` images, each at most max(BATCH, BATCH_PIXELS / (H x W))."""
-    limit = max(BATCH, BATCH_PIXELS // max(1, height * width))
-    parts = -(-count // limit)
-    step = -(-count // max(1, parts))
-    return [slice(i, i + step) for i in range(0, count, step)]
-
-
-def key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
-              preprocess: str) -> dict[str, np.ndarray]:
-    """Each image's channel means of every feature key at once: {key: (N, C)}.
-
-    One network pass serves all keys (e.g. a layer's output and its
-    pre-activation), batch by batch (`BATCH_PIXELS`).
-    """
-    images = np.asarray(images, "float32")
-    keys = tuple(dict.fromkeys(keys))
-    model = _means_model(base, keys, images.shape[1:], preprocess)
-    parts = [model(images[part])
-             for part in _batches(len(images), *images.shape[1:3])]
-    return {key: np.concatenate([np.asarray(p[key]) for p in parts]) for key in keys}
-
-
-def scoring_keys(base: keras.Model, layer: str) -> list[str]:
-    """The feature keys `score_dreams` reads together: `layer`'s output and
-    its pre-activation (`constant_channels` reads it for every layer)."""
-    return [_key(base, layer, False), _key(base, layer, True)]
-
-
-def layer_means(base: keras.Model, layer: str, images: np.ndarray,
-                preprocess: str) -> np.ndarray:
-    """`channel_means` of `layer`'s output through the model `score_dreams`
-    uses, so that scoring the same images' shape later builds and traces nothing."""
-    keys = scoring_keys(base, layer)
-    return key_means(base, keys, images, preprocess)[keys[0]]
-
-
-def channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
-                  pre_activation: bool = False) -> np.ndarray:
-    """Each image's mean activation of every channel of `layer`, shape (N, C)."""
-    key = _key(base, layer, pre_activation)
-    return key_means(base, [key], images, preprocess)[key]
+# ------------------------------------------------------------------ rank
 
 
 def rank_of(activations_row: np.ndarray, channel: int, tolerance: float = 1e-3) -> int:
@@ -235,167 +74,6 @@ def rank_of(activations_row: np.ndarray, channel: int, tolerance: float = 1e-3) 
     """
     row = np.asarray(activations_row, "float64")
     return 1 + int(np.sum(row > row[channel] + tolerance))
-
-
-# ------------------------------------------------------------------ views
-
-
-def view_parameters(views: int = 8, seed: int = 0, max_shift: int = 6,
-                    scale: tuple[float, float] = (0.9, 1.1),
-                    max_degrees: float = 8.0) -> np.ndarray:
-    """(views, 4) rows of (dy, dx, zoom, degrees), the same for the same seed."""
-    rng = np.random.default_rng(seed)
-    shifts = rng.integers(-max_shift, max_shift + 1, size=(views, 2))
-    zooms = rng.uniform(scale[0], scale[1], size=views)
-    angles = rng.uniform(-max_degrees, max_degrees, size=views)
-    return np.column_stack([shifts, zooms, angles]).astype("float64")
-
-
-def _view_transform(dy: float, dx: float, zoom: float, degrees: float,
-                    height: int, width: int) -> np.ndarray:
-    """The 8-vector mapping output (x, y) to input coordinates: rotate and zoom
-    about the centre, then shift by (dx, dy)."""
-    cy, cx = (height - 1) / 2.0, (width - 1) / 2.0
-    angle = np.radians(degrees)
-    cos, sin = np.cos(angle) / zoom, np.sin(angle) / zoom
-    return np.array([
-        cos, -sin, cx - cos * cx + sin * cy - dx,
-        sin, cos, cy - sin * cx - cos * cy - dy,
-        0.0, 0.0,
-    ], "float32")
-
-
-def robust_views(images: np.ndarray, views: int = 8, seed: int = 0, max_shift: int = 6,
-                 scale: tuple[float, float] = (0.9, 1.1),
-                 max_degrees: float = 8.0) -> np.ndarray:
-    """Fixed random views of `images`, shape (views, N, H, W, C), float32 in [0, 255].
-
-    View v applies one shift, zoom and rotation (drawn from `seed`) to every
-    image, with a reflected border and bilinear sampling.
-    """
-    images = np.asarray(images, "float32")
-    n, height, width = images.shape[:3]
-    out = []
-    for dy, dx, zoom, degrees in view_parameters(views, seed, max_shift, scale, max_degrees):
-        transform = np.tile(_view_transform(dy, dx, zoom, degrees, height, width), (n, 1))
-        view = ops.image.affine_transform(images, transform, interpolation="bilinear",
-                                          fill_mode="reflect")
-        out.append(np.clip(ops.convert_to_numpy(view), 0.0, 255.0))
-    return np.stack(out)
-
-
-def robust_channel_means(base: keras.Model, layer: str, images: np.ndarray, preprocess: str,
-                         pre_activation: bool = False, views: int = 8,
-                         seed: int = 0) -> np.ndarray:
-    """Channel means (N, C) averaged over `robust_views` of each image."""
-    key = _key(base, layer, pre_activation)
-    return robust_key_means(base, [key], images, preprocess, views, seed)[key]
-
-
-def robust_key_means(base: keras.Model, keys: Sequence[str], images: np.ndarray,
-                     preprocess: str, views: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
-    """`robust_channel_means` of every key, from one pass over all the views."""
-    stack = robust_views(images, views=views, seed=seed)
-    flat = stack.reshape(-1, *stack.shape[2:])
-    means = key_means(base, keys, flat, preprocess)
-    return {key: value.reshape(views, len(images), -1).mean(axis=0)
-            for key, value in means.items()}
-
-
-# ------------------------------------------------------------------ natural photos
-
-
-@functools.lru_cache(maxsize=1)
-def natural_photos() -> tuple[np.ndarray, ...]:
-    """The `NATURAL_PHOTOS` of `skimage.data` as RGB uint8 arrays."""
-    import skimage.data
-
-    photos = []
-    for name in NATURAL_PHOTOS:
-        photo = np.asarray(getattr(skimage.data, name)())
-        if photo.ndim == 2:
-            photo = np.repeat(photo[..., None], 3, axis=-1)
-        photos.append(photo[..., :3].astype("uint8"))
-    return tuple(photos)
-
-
-def _size_pair(size: int | Sequence[int]) -> tuple[int, int]:
-    return (int(size), int(size)) if np.isscalar(size) else (int(size[0]), int(size[1]))
-
-
-@functools.lru_cache(maxsize=8)
-def natural_crops(size: int | tuple[int, int], channels: int = 3) -> np.ndarray:
-    """Six deterministic crops of each natural photo at `size`, uint8 (M, H, W, channels)."""
-    from PIL import Image
-
-    height, width = _size_pair(size)
-    crops = []
-    for photo in natural_photos():
-        for zoom, fy, fx in NATURAL_CROPS:
-            factor = zoom * max(height, width) / min(photo.shape[:2])
-            new_h = max(height, int(round(photo.shape[0] * factor)))
-            new_w = max(width, int(round(photo.shape[1] * factor)))
-            resized = np.asarray(Image.fromarray(photo).resize((new_w, new_h), Image.BILINEAR))
-            top = int(round(fy * (new_h - height)))
-            left = int(round(fx * (new_w - width)))
-            crops.append(resized[top:top + height, left:left + width])
-    crops = np.stack(crops)
-    if channels == 1:
-        crops = np.round(crops @ np.array([0.299, 0.587, 0.114])).astype("uint8")[..., None]
-    return crops
-
-
-def natural_means(base: keras.Model, layer: str, preprocess: str,
-                  size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
-    """Every natural crop's channel means at `size`, shape (M, C).
-
-    Computed once per (base, layer, preprocessing, size) and kept in memory.
-    """
-    key = _key(base, layer, pre_activation)
-    return natural_key_means(base, [key], preprocess, size)[key]
-
-
-def natural_key_means(base: keras.Model, keys: Sequence[str], preprocess: str,
-                      size: int | tuple[int, int]) -> dict[str, np.ndarray]:
-    """`natural_means` of every feature key; the keys not yet cached run in one pass."""
-    size = _size_pair(size)
-    missing = _uncached_natural_keys(base, keys, preprocess, size)
-    if missing:
-        means = key_means(base, missing, _natural_crops_for(base, size), preprocess)
-        for key in missing:
-            _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key])
-    return {key: _NATURAL_MEANS[(id(base), key, preprocess, size)][1] for key in keys}
-
-
-def _uncached_natural_keys(base: keras.Model, keys: Sequence[str], preprocess: str,
-                           size: tuple[int, int]) -> list[str]:
-    """The keys whose natural means for `base` are not in `_NATURAL_MEANS` yet
-    (an entry of a freed base whose id was reused does not count)."""
-    return [key for key in keys
-            if (_NATURAL_MEANS.get((id(base), key, preprocess, size)) or (None,))[0] is not base]
-
-
-def _natural_crops_for(base: keras.Model, size: tuple[int, int]) -> np.ndarray:
-    """The natural crops at `size` with `base`'s number of input channels, float32."""
-    channels = int(base.inputs[0].shape[-1] or 3)
-    return natural_crops(size, channels).astype("float32")
-
-
-def natural_maxima(base: keras.Model, layer: str, preprocess: str,
-                   size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
-    """Each channel's largest mean activation over the natural crops, shape (C,)."""
-    return natural_means(base, layer, preprocess, size, pre_activation).max(axis=0)
-
-
-def constant_channels(base: keras.Model, layer: str, preprocess: str,
-                      size: int | tuple[int, int], tolerance: float = 1e-4) -> np.ndarray:
-    """Channels whose pre-activation mean is the same on every natural crop, (C,) bool.
-
-    Such a channel ignores its input (zero weights): no picture can drive it,
-    so its dream stays at the starting image, which is flat.
-    """
-    means = natural_means(base, layer, preprocess, size, pre_activation=True)
-    return np.ptp(means, axis=0) <= tolerance * (1.0 + np.abs(means).max(axis=0))
 
 
 def natural_ratio(activation: float, natural_max: float) -> float | None:
@@ -435,7 +113,7 @@ def high_frequency(images: np.ndarray) -> np.ndarray:
 
 def natural_high_frequency(size: int | tuple[int, int]) -> float:
     """`high_frequency` averaged over the natural crops at `size`."""
-    return float(np.mean(high_frequency(natural_crops(_size_pair(size)))))
+    return float(np.mean(high_frequency(natural_crops(size_pair(size)))))
 
 
 # ------------------------------------------------------------------ batch measures
@@ -482,21 +160,20 @@ def _activation_record(acts: np.ndarray, robust: np.ndarray, maxima: np.ndarray,
 def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray,
                           preprocess: str, views: int, seed: int):
     """`key_means` and `robust_key_means` of `images`, and the natural crops'
-    means when not cached yet, from ONE `key_means` pass over all of them
+    means when not kept yet, from ONE `key_means` pass over all of them
     (one model, one compiled graph, evenly split batches)."""
-    size = _size_pair(images.shape[1:3])
-    missing = _uncached_natural_keys(base, keys, preprocess, size)
+    size = size_pair(images.shape[1:3])
+    missing = uncached_natural_keys(base, keys, preprocess, size)
     stack = robust_views(images, views=views, seed=seed)
     parts = [np.asarray(images, "float32"), stack.reshape(-1, *stack.shape[2:])]
     if missing:
-        parts.append(_natural_crops_for(base, size))
+        parts.append(natural_crops_for(base, size))
     means = key_means(base, keys, np.concatenate(parts), preprocess)
     n, n_views = len(images), len(parts[1])
     dreams = {key: value[:n] for key, value in means.items()}
     robust = {key: value[n:n + n_views].reshape(views, n, -1).mean(axis=0)
               for key, value in means.items()}
-    for key in missing:
-        _NATURAL_MEANS[(id(base), key, preprocess, size)] = (base, means[key][n + n_views:])
+    keep_natural_means(base, preprocess, size, {key: means[key][n + n_views:] for key in missing})
     return dreams, robust
 
 
@@ -518,7 +195,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     images = np.asarray(images)
     targets = [int(t) for t in targets]
     size = images.shape[1:3]
-    cap = relu_cap(base, layer)
+    cap = relu_cap(base, layer)  # the pre-activation is read for a capped ReLU
     use_pre = cap is not None if pre_activation is None else bool(pre_activation)
 
     post_key, pre_key = scoring_keys(base, layer)

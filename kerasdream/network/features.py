@@ -18,26 +18,26 @@ import weakref
 import keras
 from keras import ops
 
-from kerasdream.network.bases import first_line, get_layer, resolve_layer
 from kerasdream.errors import DreamError
+from kerasdream.network.activations import PRE, relu_of, split_pre
+from kerasdream.network.bases import first_line, get_layer, resolve_layer
 
-PRE = ":pre"
-_RELUS = {"relu": None, "relu6": 6.0}
 
-
-def redirect_gradient(x, upstream, max_value: float | None):
+def redirect_gradient(x, upstream, max_value: float | None, threshold: float = 0.0):
     """Lucid's redirected ReLU gradient, per dream (batch row).
 
     Where a dream's true ReLU gradient is non-zero, it is used unchanged.
     Where it is zero everywhere (the unit is closed on the whole image), the
     gradient passes the gate instead, except where it would push a unit
-    further below 0 or above the cap. `upstream` is dLoss/dOutput of the
-    minimized loss, so a positive value pushes the unit down.
+    further below the gate (`threshold`, 0 for a plain ReLU) or above the
+    cap. `upstream` is dLoss/dOutput of the minimized loss, so a positive
+    value pushes the unit down.
     """
-    open_gate = x > 0.0 if max_value is None else ops.logical_and(x > 0.0, x < max_value)
+    open_gate = x > threshold if max_value is None else ops.logical_and(x > threshold,
+                                                                        x < max_value)
     zeros = ops.zeros_like(upstream)
     true_gradient = ops.where(open_gate, upstream, zeros)
-    blocked = ops.logical_and(x <= 0.0, upstream > 0.0)
+    blocked = ops.logical_and(x <= threshold, upstream > 0.0)
     if max_value is not None:
         blocked = ops.logical_or(blocked, ops.logical_and(x >= max_value, upstream < 0.0))
     redirected = ops.where(blocked, zeros, upstream)
@@ -46,53 +46,53 @@ def redirect_gradient(x, upstream, max_value: float | None):
     return ops.where(alive, true_gradient, redirected)
 
 
-def _redirected_relu(x, max_value: float | None):
+def _gate(inputs, max_value: float | None, threshold: float):
+    """The ReLU's value: `inputs` above `threshold`, else 0; clipped at `max_value`."""
+    if threshold == 0.0:
+        return ops.relu(inputs) if max_value is None else ops.clip(inputs, 0.0, max_value)
+    gated = inputs * ops.cast(inputs > threshold, inputs.dtype)  # as keras.layers.ReLU
+    return gated if max_value is None else ops.clip(gated, 0.0, max_value)
+
+
+def _redirected_relu(x, max_value: float | None, threshold: float = 0.0):
     @ops.custom_gradient
     def relu(inputs):
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
-            return redirect_gradient(inputs, upstream, max_value)
+            return redirect_gradient(inputs, upstream, max_value, threshold)
 
-        gated = ops.relu(inputs) if max_value is None else ops.clip(inputs, 0.0, max_value)
-        return gated, grad
+        return _gate(inputs, max_value, threshold), grad
 
     return relu(x)
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class RedirectedReLU(keras.layers.Layer):
-    """ReLU (capped at `max_value`) forward; Lucid's redirected gradient backward.
+    """ReLU (closed at or below `threshold`, capped at `max_value`) forward;
+    Lucid's redirected gradient backward.
 
     A filter whose ReLU is closed everywhere on the starting image has zero
     gradient and would never move (a dead channel). For such a dream only,
-    the gradient passes the gate, but never pushes a unit below 0 or above
-    the cap (see `redirect_gradient`). A live dream's gradient is the true
-    one, and the value the objective sees is always the true ReLU.
+    the gradient passes the gate, but never pushes a unit below the gate or
+    above the cap (see `redirect_gradient`). A live dream's gradient is the
+    true one, and the value the objective sees is always the true ReLU.
     """
 
-    def __init__(self, max_value: float | None = None, **kwargs):
+    def __init__(self, max_value: float | None = None, threshold: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.max_value = None if max_value is None else float(max_value)
+        self.threshold = float(threshold)
 
     def call(self, x):
-        return _redirected_relu(x, self.max_value)
+        return _redirected_relu(x, self.max_value, self.threshold)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "max_value": self.max_value}
-
-
-def relu_cap(layer) -> float | None | bool:
-    """The cap of a plain ReLU / ReLU6 layer (None: no cap), or False if not one."""
-    if isinstance(layer, keras.layers.ReLU):
-        plain = layer.negative_slope == 0 and layer.threshold == 0
-        return (None if layer.max_value is None else float(layer.max_value)) if plain else False
-    activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", None)
-    return _RELUS[name] if name in _RELUS else False
+        return {**super().get_config(), "max_value": self.max_value,
+                "threshold": self.threshold}
 
 
 def _unique_name(taken: set[str], wanted: str) -> str:
@@ -173,17 +173,17 @@ def symbolic_output(model: keras.Model, path: str, pre_activation: bool,
         return inner(call_inputs[0] if len(call_inputs) == 1 else call_inputs)
     if pre_activation:
         return pre_activation_output(layer, taken)
-    if redirect_relu:
-        cap = relu_cap(layer)
-        if cap is not False:
-            name = _unique_name(taken, layer.name + "_redirected")
-            return RedirectedReLU(max_value=cap, name=name)(pre_activation_output(layer, taken))
+    relu = relu_of(layer) if redirect_relu else None
+    if relu is not None and relu.gates:
+        name = _unique_name(taken, layer.name + "_redirected")
+        gate = RedirectedReLU(max_value=relu.cap, threshold=relu.threshold, name=name)
+        return gate(pre_activation_output(layer, taken))
     return layer.output
 
 
 def split_key(base: keras.Model, key: str) -> tuple[str, bool]:
     """`(resolved layer path, pre_activation)` of a feature key."""
-    path, pre = (key[: -len(PRE)], True) if key.endswith(PRE) else (key, False)
+    path, pre = split_pre(key)
     path = path or base.layers[-1].name  # ClassLogit: the network's output
     return resolve_layer(base, path), pre
 

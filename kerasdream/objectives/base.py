@@ -22,9 +22,9 @@ import numpy as np
 from keras import ops
 
 from kerasdream.errors import DreamError
+from kerasdream.network.activations import PRE  # noqa: F401  (public: kerasdream.objectives.PRE)
 
 IMAGE = "image"  # feature key of the dream image itself (0..255), for priors
-PRE = ":pre"  # suffix of a feature key: the layer's output before its activation
 
 
 class Objective:

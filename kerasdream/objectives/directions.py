@@ -138,7 +138,7 @@ def mean_direction(base, layer: str, photos: np.ndarray | Sequence[np.ndarray],
 
     `base` is a network name, `BaseSpec`, path or `keras.Model`, as for `DreamModel`.
     """
-    from kerasdream.evaluation import scoring as evaluation
+    from kerasdream import evaluation
     from kerasdream.network.bases import as_spec, load_base, preprocess_for_model
 
     if isinstance(base, keras.Model):

@@ -113,23 +113,11 @@ def self_conjugate(height: int, width: int) -> np.ndarray:
 
 
 def crops_of(photo: np.ndarray, size: tuple[int, int]) -> list[np.ndarray]:
-    """Deterministic crops of a photo at `size` (the yardstick's six views)."""
-    from PIL import Image
+    """Deterministic crops of a photo at `size`, float32 (the yardstick's six
+    views: `kerasdream.evaluation.natural.photo_crops`)."""
+    from kerasdream.evaluation.natural import photo_crops
 
-    from kerasdream.evaluation.scoring import NATURAL_CROPS
-
-    height, width = size
-    photo = np.asarray(photo)
-    crops = []
-    for zoom, fy, fx in NATURAL_CROPS:
-        scale = zoom * max(height / photo.shape[0], width / photo.shape[1])
-        new = (max(width, round(photo.shape[1] * scale)), max(height, round(photo.shape[0] * scale)))
-        channels = photo.shape[-1] if photo.ndim == 3 else 1
-        image = Image.fromarray(photo.squeeze().astype("uint8")).resize(new, Image.BILINEAR)
-        array = np.asarray(image, "float32").reshape(new[1], new[0], channels)
-        top, left = round((new[1] - height) * fy), round((new[0] - width) * fx)
-        crops.append(array[top:top + height, left:left + width])
-    return crops
+    return list(photo_crops(photo, size).astype("float32"))
 
 
 def resample_spectrum(magnitude: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 
 from kerasdream import io, profiling
 from kerasdream.network import distribute
-from kerasdream.evaluation import scoring as evaluation
+from kerasdream import evaluation
 from kerasdream.runs import records
 from kerasdream.runs import signals
 from kerasdream.network.bases import (
@@ -44,7 +44,8 @@ from kerasdream.network.bases import (
 from kerasdream.callbacks import DreamProgress, NonFiniteError, progress_bar
 from kerasdream.errors import DreamError
 from kerasdream.runs.runlock import RunLock
-from kerasdream.network.features import PRE, feature_model, relu_cap
+from kerasdream.network.activations import PRE, is_gating_relu
+from kerasdream.network.features import feature_model
 from kerasdream.defaults import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_SIZE,
@@ -117,7 +118,7 @@ class DreamSettings:
         if self.activation not in ACTIVATIONS:
             raise DreamError(f"Unknown activation. Expected one of {list(ACTIVATIONS)}. "
                              f"Received: activation={self.activation!r}")
-        if self.activation == "pre" and relu_cap(get_layer(base, layer)) is not False:
+        if self.activation == "pre" and is_gating_relu(base, layer):
             layer = layer + PRE
         objective = OBJECTIVES[self.objective](layer, filters)
         if (self.objective == "channel" and self.selectivity

@@ -11,7 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from kerasdream.evaluation import scoring as ev
+from kerasdream import evaluation as ev
+from kerasdream.evaluation import means
 from kerasdream.network.bases import load_base
 
 from conftest import colour_picker
@@ -68,7 +69,7 @@ def test_preprocessing_is_applied_before_the_network():
 def test_pre_activation_of_a_relu6_layer_is_its_input():
     base = capped_picker()
     assert ev.relu_cap(base, "pick_relu") == 6.0
-    assert ev.pre_activation_key(base, "pick_relu") == "pick"
+    assert ev.pre_activation_key(base, "pick_relu") == "pick_relu:pre"  # as training names it
     image = solid((10, 3, 0))[None]
     np.testing.assert_allclose(ev.channel_means(base, "pick_relu", image, "none"),
                                [[6, 3, 0, 6]], atol=1e-5)
@@ -79,8 +80,8 @@ def test_pre_activation_of_a_relu6_layer_is_its_input():
 
 def test_feature_extractor_is_built_once_per_base_layer_and_shape(monkeypatch):
     calls = []
-    real = ev.feature_model
-    monkeypatch.setattr(ev, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = means.feature_model
+    monkeypatch.setattr(means, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     base = colour_picker()
     for _ in range(3):
         ev.channel_means(base, "pick", solid((1, 2, 3))[None], "none")
@@ -103,43 +104,6 @@ def test_a_tie_at_the_relu6_cap_is_rank_one():
     acts = ev.channel_means(capped_picker(), "pick_relu", solid((10, 3, 0))[None], "none")[0]
     assert ev.rank_of(acts, 0) == ev.rank_of(acts, 3) == 1
     assert ev.rank_of(acts, 1) == 3
-
-
-# ------------------------------------------------------------------ robust views
-
-
-def test_robust_views_are_fixed_for_a_seed_and_differ_across_views_and_seeds():
-    rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, (2, 16, 16, 3)).astype("uint8")
-    first, again = ev.robust_views(images, seed=3), ev.robust_views(images, seed=3)
-    assert first.shape == (8, 2, 16, 16, 3)
-    np.testing.assert_array_equal(first, again)
-    assert not np.allclose(first, ev.robust_views(images, seed=4))
-    for a in range(8):
-        for b in range(a + 1, 8):
-            assert not np.allclose(first[a], first[b])
-
-
-def test_a_constant_image_stays_constant_in_every_view():
-    views = ev.robust_views(solid((40, 128, 250), 16)[None], views=8)
-    np.testing.assert_allclose(views, np.broadcast_to([40, 128, 250], views.shape), atol=1e-3)
-
-
-def test_a_view_without_zoom_or_rotation_is_a_shift_by_its_drawn_offset():
-    image = np.random.default_rng(2).integers(0, 256, (1, 20, 20, 3)).astype("uint8")
-    views = ev.robust_views(image, views=4, seed=5, scale=(1.0, 1.0), max_degrees=0)
-    params = ev.view_parameters(4, seed=5, scale=(1.0, 1.0), max_degrees=0)
-    for view, (dy, dx, _, _) in zip(views, params):
-        dy, dx = int(dy), int(dx)
-        # output[y, x] = input[y - dy, x - dx] wherever that lies inside.
-        inner = view[0, 6:14, 6:14]
-        np.testing.assert_allclose(inner, image[0, 6 - dy:14 - dy, 6 - dx:14 - dx], atol=1e-3)
-
-
-def test_robust_means_of_a_constant_image_equal_its_plain_means():
-    base, images = colour_picker(16), solid((30, 60, 90), 16)[None]
-    np.testing.assert_allclose(ev.robust_channel_means(base, "pick", images, "none"),
-                               [[30, 60, 90, -60]], atol=1e-3)
 
 
 # ------------------------------------------------------------------ batch measures
@@ -191,29 +155,6 @@ def test_high_frequency_of_checkerboards_equals_the_hand_value():
     # 2-pixel squares on 8 pixels: 3 of the 7 neighbour pairs per row differ.
     images = np.stack([checkerboard(8, 1), checkerboard(8, 2), solid((9, 9, 9))])
     np.testing.assert_allclose(ev.high_frequency(images), [510.0, 2 * 255 * 3 / 7, 0.0])
-
-
-def test_natural_crops_are_deterministic_photos_at_the_dream_size():
-    crops = ev.natural_crops(16)
-    assert crops.shape == (6 * len(ev.NATURAL_PHOTOS), 16, 16, 3) and crops.dtype == np.uint8
-    np.testing.assert_array_equal(crops, ev.natural_crops.__wrapped__(16))
-    assert ev.natural_high_frequency(16) == pytest.approx(np.mean(ev.high_frequency(crops)))
-    assert not ev.is_flat(crops).all()
-
-
-def test_natural_maxima_of_the_colour_picker_are_the_crops_largest_colour_means():
-    crops = ev.natural_crops(8).astype("float64")
-    expected = crops.mean(axis=(1, 2)).max(axis=0)
-    maxima = ev.natural_maxima(colour_picker(), "pick", "none", 8)
-    np.testing.assert_allclose(maxima[:3], expected, rtol=1e-5)
-
-
-def test_a_channel_with_zero_weights_is_constant_and_the_others_are_not():
-    base = colour_picker()
-    kernel = base.get_layer("pick").get_weights()[0]
-    kernel[..., 3] = 0.0  # red - blue becomes 0 for every image
-    base.get_layer("pick").set_weights([kernel])
-    assert ev.constant_channels(base, "pick", "none", 8).tolist() == [False, False, False, True]
 
 
 # ------------------------------------------------------------------ score_dreams
@@ -298,8 +239,8 @@ def capped_cnn(size=16):
 
 def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypatch):
     calls = []
-    real = ev.feature_model
-    monkeypatch.setattr(ev, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    real = means.feature_model
+    monkeypatch.setattr(means, "feature_model", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
     base = capped_cnn()
     images = np.random.default_rng(5).integers(0, 256, (3, 16, 16, 3)).astype("uint8")
     targets = [0, 1, 3]
@@ -307,7 +248,7 @@ def test_score_dreams_equals_the_per_key_numpy_reference_from_one_model(monkeypa
     records = ev.score_dreams(base, "relu6", images, targets, "unit")
     assert ev.score_dreams(base, "relu6", images, targets, "unit") == records
     # Dreams, views and crops share the shape: one model reads the output and pre-activation.
-    assert calls == [["relu6", "conv"]]
+    assert calls == [["relu6", "relu6:pre"]]
     assert [r["activation"] for r in records] == [float(start[i, k]) for i, k in
                                                   enumerate(targets)]
 
