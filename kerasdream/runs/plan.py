@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kerasdream import profiling
 from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS
 from kerasdream.errors import DreamError
 from kerasdream.runs import layout, records
@@ -239,7 +238,7 @@ def make_plan(
     Raises:
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
     """
-    from kerasdream import io
+    from kerasdream import io, profiling
     from kerasdream.network.bases import image_shape_for, layer_channels, load_base, resolve_layer
     from kerasdream.network.layers import default_layers
 
