@@ -7,7 +7,7 @@ overhead per task, and a FLOP-count estimate of a VGG16 atlas on 8 GPUs.
 Both clusters are started first and warmed (each worker imports TensorFlow
 and traces each layer once, as any atlas pays per worker and layer); then
 the same gallery runs on 1 and on 2 workers, alternating, into fresh
-folders, through `kerasdream.runs.cluster.run_gallery` (what `--cluster` runs).
+folders, through `run_gallery` with the `Dask` executor (what `--cluster` runs).
 The engine's overhead is timed on no-op tasks: one at a time (latency) and
 many at once (throughput). The VGG16 figure is an ESTIMATE on paper: the
 convolutions' multiply-adds up to each layer, x2 for a dream step (forward,
@@ -25,8 +25,10 @@ import tempfile
 import time
 
 import kerasdream as kd
-from kerasdream.runs import cluster
-from kerasdream.runs import gallery
+from kerasdream.network.bases import layer_channels
+from kerasdream.network.layers import atlas_layers
+from kerasdream.runs import cluster, gallery, plan
+from kerasdream.runs.executors import Dask
 
 LAYERS = ["conv_pw_3_relu", "conv_pw_8_relu"]
 # Assumed sustained FP32 rates of one data-centre GPU on these small batches
@@ -54,8 +56,9 @@ def engine_overhead(client, count: int) -> tuple[float, float]:
 def gallery_seconds(address, settings, filters, batch, root, name) -> float:
     out = os.path.join(root, name)
     began = time.perf_counter()
-    cluster.run_gallery(kd.BaseSpec("mobilenet"), LAYERS, filters, settings, cluster=address,
-                        out_dir=out, models_dir=os.path.join(out, "models"), batch=batch,
+    gallery.run_gallery(kd.BaseSpec("mobilenet"), LAYERS, filters, settings,
+                        executor=Dask(address), out_dir=out,
+                        models_dir=os.path.join(out, "models"), batch=batch,
                         quiet=True, log=lambda line: None)
     return time.perf_counter() - began
 
@@ -65,7 +68,7 @@ def vgg16_estimate(size: int, steps: int) -> tuple[int, float]:
     import keras
 
     base = kd.load_base(kd.BaseSpec("vgg16", weights=None))
-    layers = gallery.atlas_layers(base)
+    layers = atlas_layers(base)
     flops_to, running = {}, 0
     h = w = size
     for layer in base.layers:
@@ -75,8 +78,8 @@ def vgg16_estimate(size: int, steps: int) -> tuple[int, float]:
         elif isinstance(layer, keras.layers.MaxPooling2D):
             h, w = h // 2, w // 2
         flops_to[layer.name] = running
-    filters = sum(gallery.layer_channels(base, name) for name in layers)
-    total = sum(gallery.layer_channels(base, name) * steps * 2 * flops_to[name]
+    filters = sum(layer_channels(base, name) for name in layers)
+    total = sum(layer_channels(base, name) * steps * 2 * flops_to[name]
                 for name in layers)
     return filters, total
 
@@ -115,9 +118,9 @@ def main() -> None:
         print(f"\nratio 2 workers / 1 worker (warm, best of {rounds}): "
               f"{min(seconds[1]) / min(seconds[2]):.2f}x")
         latency, per_task = engine_overhead(two, count)
-        sample = cluster.ChunkTask(gallery.gallery_runs(
+        sample = plan.ChunkTask(plan.make_plan(
             kd.BaseSpec("mobilenet"), LAYERS[:1], "0-3", settings, out_dir=root,
-            models_dir=root)[0], (0, 1, 2, 3), 0)
+            models_dir=root).runs[0], (0, 1, 2, 3), 0)
         print(f"\nengine overhead, 2 workers: {latency:.1f} ms per no-op task one at a time "
               f"(submit to result), {per_task:.2f} ms per task with {count} in flight; a chunk "
               f"task pickles to {len(pickle.dumps(sample))} bytes")

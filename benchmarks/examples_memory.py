@@ -41,7 +41,7 @@ def write_photos(folder: str, count: int) -> None:
 def run(count: int) -> None:
     from kerasdream.network.bases import BaseSpec, layer_channels, load_base
     from kerasdream.examples import layer_examples
-    from kerasdream.runs.gallery import atlas_layers
+    from kerasdream.network.layers import atlas_layers
 
     with tempfile.TemporaryDirectory() as tmp:
         write_photos(os.path.join(tmp, "photos"), count)

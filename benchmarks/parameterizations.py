@@ -26,7 +26,7 @@ from PIL import Image
 import kerasdream as kd
 from kerasdream import io
 from kerasdream.network.bases import load_base
-from kerasdream.runs.gallery import channel_activations, rank_of
+from kerasdream.evaluation.scoring import layer_means as channel_activations, rank_of
 from kerasdream.preimages import preimage
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import kerasdream as kd
 from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, load_base
-from kerasdream.runs.gallery import DreamSettings
+from kerasdream.runs.settings import DreamSettings
 
 CASES = [
     # label, spec, layer, filters, size, steps

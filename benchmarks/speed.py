@@ -139,7 +139,9 @@ def atlas_estimate(quick: bool) -> list[tuple]:
     import kerasdream as kd
     from kerasdream import evaluation
     from kerasdream.network.bases import BaseSpec, layer_channels, load_base
-    from kerasdream.runs.gallery import DEFAULT_BATCH, DreamSettings, atlas_layers
+    from kerasdream.defaults import DEFAULT_BATCH
+    from kerasdream.network.layers import atlas_layers
+    from kerasdream.runs.settings import DreamSettings
 
     keras.utils.set_random_seed(0)
     spec = BaseSpec("vgg16", None, None)

@@ -100,7 +100,7 @@ def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
     """The `accentuate` command: one PNG per filter beside the photo (or in `out_dir`)."""
     from kerasdream.network.bases import image_shape_for, layer_channels, load_base
     from kerasdream.callbacks import DreamProgress
-    from kerasdream.runs.gallery import parse_filters
+    from kerasdream.runs.settings import parse_filters
 
     base = load_base(spec)
     filters = parse_filters(filters_text, layer_channels(base, layer))

@@ -26,7 +26,7 @@ import numpy as np
 from kerasdream.network.bases import BaseSpec, _load_file, display_name, layer_channels, resolve_layer
 from kerasdream.errors import DreamError
 from kerasdream.network.features import sync_twins
-from kerasdream.runs.gallery import DreamSettings, parse_filters
+from kerasdream.runs.settings import DreamSettings, parse_filters
 from kerasdream.generator import one_hot
 from kerasdream.io import check_writable, remove_stale_temporaries
 from kerasdream.model import DreamModel

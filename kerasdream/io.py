@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import io as _bytes_io
 import json
 import os
 import shutil
@@ -144,10 +146,29 @@ def _to_pil(image: np.ndarray) -> Image.Image:
     return _to_pil(image[..., :3] if channels > 3 else image[..., :1])
 
 
-def save_png(path: str, image: np.ndarray) -> None:
-    """Write one (H, W, C) image as a PNG, atomically. Same pixels, same bytes."""
+def write_bytes(path: str, data: bytes) -> str:
+    """Write `data` to `path` atomically; return its SHA-256 (hex), hashed from
+    the bytes in hand, not read back."""
     with atomic_path(path) as temporary:
-        _to_pil(image).save(temporary, format="PNG")
+        with open(temporary, "wb") as file:
+            file.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """One (H, W, C) image encoded as a PNG file's bytes. Same pixels, same bytes."""
+    buffer = _bytes_io.BytesIO()
+    _to_pil(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_png(path: str, image: np.ndarray) -> str:
+    """Write one (H, W, C) image as a PNG, atomically.
+
+    Returns:
+        The SHA-256 (hex) of the file's bytes.
+    """
+    return write_bytes(path, png_bytes(image))
 
 
 def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3) -> np.ndarray:

@@ -305,7 +305,7 @@ def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
 
 def test_the_light_defaults_agree_with_the_modules():
     from kerasdream import defaults
-    from kerasdream.runs import gallery
+    from kerasdream.runs import settings as gallery
     from kerasdream import param as parameterization
 
     assert list(defaults.PARAMETERIZATION_NAMES) == sorted(parameterization.PARAMETERIZATIONS)

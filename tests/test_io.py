@@ -23,3 +23,19 @@ def test_atomic_write_leaves_no_temporary_and_replaces_whole(tmp_path):
     io.write_json(path, {"x": 2})
     assert io.read_json(path) == {"x": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_save_png_returns_the_hash_of_the_bytes_it_wrote(tmp_path):
+    import hashlib
+
+    from kerasdream.io import png_bytes, save_png
+
+    image = np.arange(2 * 3 * 3, dtype="uint8").reshape(2, 3, 3)
+    digest = save_png(str(tmp_path / "a.png"), image)
+    data = (tmp_path / "a.png").read_bytes()
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert png_bytes(image) == data
+    from PIL import Image
+
+    Image.fromarray(image, mode="RGB").save(tmp_path / "b.png", format="PNG")
+    assert (tmp_path / "b.png").read_bytes() == data  # the same bytes PIL writes to a file

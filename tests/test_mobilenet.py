@@ -5,7 +5,7 @@ import pytest
 
 import kerasdream as kd
 from kerasdream.network.bases import load_base
-from kerasdream.runs.gallery import channel_activations, rank_of
+from kerasdream.evaluation.scoring import layer_means as channel_activations, rank_of
 
 
 @pytest.mark.slow
@@ -34,7 +34,7 @@ def test_a_flat_start_of_a_shallow_filter_does_not_stay_flat():
     # objective and the default optimizer grow a pattern (pixel std > 2),
     # where row-normalized SGD on the capped output stays flat.
     from kerasdream.evaluation.scoring import pixel_std
-    from kerasdream.runs.gallery import DreamSettings
+    from kerasdream.runs.settings import DreamSettings
     from kerasdream.optimizers import RowNormalizedSGD
 
     base = load_base(None)

@@ -354,7 +354,7 @@ def _spec(args):
 
 
 def _settings(args):
-    from kerasdream.runs.gallery import DreamSettings
+    from kerasdream.runs.settings import DreamSettings
 
     return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
                          seed=args.seed, parameterization=args.parameterization,
@@ -388,7 +388,7 @@ def _strategy(args):
 
 def _check_results(results, args) -> None:
     """A run in which not one dream finished is a failure (exit 1), named."""
-    from kerasdream.runs.gallery import all_failed
+    from kerasdream.runs.results import all_failed
 
     if all_failed(results):
         count = sum(len(r) for r in results.values())
@@ -415,37 +415,29 @@ def _profiled(command):
     return run
 
 
-def _run_on_cluster(args, spec, layers, filters, index: bool = False):
-    from kerasdream.runs import cluster
+def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False):
+    """The gallery in this process, or with --cluster each chunk a Dask task."""
+    from kerasdream.runs.executors import Dask
+    from kerasdream.runs.gallery import run_gallery
 
-    if args.cpu_devices:
+    if args.cluster and args.cpu_devices:
         raise DreamError(f"--cpu-devices splits this process' CPU and cannot reach a "
                          f"cluster's workers; drop it with --cluster. Received: "
                          f"cpu_devices={args.cpu_devices}, cluster={args.cluster!r}")
-    return cluster.run_gallery(
-        spec, layers, filters, _settings(args), cluster=args.cluster,
+    executor = Dask(args.cluster, strategy=args.strategy) if args.cluster else None
+    return run_gallery(
+        spec, layers, filters, _settings(args),
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-        batch=args.batch, resume=args.resume, quiet=args.quiet, strategy=args.strategy,
-        index=index,
+        batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+        strategy=strategy, executor=executor, index=index,
     )
 
 
 def _cmd_gallery(args) -> None:
-    from kerasdream.runs.gallery import run_gallery
-
     spec = _spec(args)
     _check_examples(args)
-    if args.cluster:
-        results = _run_on_cluster(args, spec, args.layer, args.filters)
-        strategy = None
-    else:
-        strategy = _strategy(args)
-        results = run_gallery(
-            spec, args.layer, args.filters, _settings(args),
-            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-            strategy=strategy,
-        )
+    strategy = None if args.cluster else _strategy(args)
+    results = _run_gallery(args, spec, args.layer, args.filters, strategy)
     _check_results(results, args)
     if args.examples:
         _examples_and_site(args, spec, results, strategy)
@@ -477,7 +469,7 @@ def _examples_and_site(args, spec, results, strategy) -> str | None:
 
 def _cmd_atlas(args) -> None:
     from kerasdream.network.bases import load_base
-    from kerasdream.runs.gallery import atlas_layers, run_gallery
+    from kerasdream.network.layers import atlas_layers
 
     spec = _spec(args)
     _check_examples(args)
@@ -485,18 +477,9 @@ def _cmd_atlas(args) -> None:
         from kerasdream.runs.cluster import driver_off_gpus
 
         driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
-        layers = args.layer or atlas_layers(load_base(spec))
-        results = _run_on_cluster(args, spec, layers, "all", index=True)
-        strategy = None
-    else:
-        strategy = _strategy(args)
-        layers = args.layer or atlas_layers(load_base(spec))
-        results = run_gallery(
-            spec, layers, "all", _settings(args),
-            out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
-            batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-            strategy=strategy,
-        )
+    strategy = None if args.cluster else _strategy(args)
+    layers = args.layer or atlas_layers(load_base(spec))
+    results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster))
     _check_results(results, args)
     index = _examples_and_site(args, spec, results, strategy)
     if index:
@@ -533,7 +516,7 @@ def _cmd_accentuate(args) -> None:
 
 def _cmd_evolve(args) -> None:
     from kerasdream.evolve import evolve
-    from kerasdream.runs.gallery import DreamSettings
+    from kerasdream.runs.settings import DreamSettings
 
     settings = DreamSettings(size=None if args.size is None else list(args.size),
                              steps=args.steps, learning_rate=args.lr, seed=args.seed,

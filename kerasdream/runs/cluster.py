@@ -1,26 +1,21 @@
-"""Galleries and atlases past one machine: each chunk of filters is a Dask task.
+"""Dask for galleries and atlases past one machine: connecting, checking the
+workers, and running tasks with retries.
 
 A dream atlas needs no synchronised gradients: every (layer, chunk of
 filters) is an independent job, and row keys make a dream the same whatever
-it was batched with. So the driver plans the chunks exactly as a local run
-does (`gallery.chunks`), submits each as one task to a Dask distributed
-cluster, and merges what comes back:
+it was batched with. So the one driver (`kerasdream.runs.driver`) plans and
+surveys as for a local run, and its `Dask` executor
+(`kerasdream.runs.executors`) submits each chunk as one task through
+`run_tasks`; workers write PNGs and models with atomic writes into folders
+every worker reaches (a shared path) and return their records and images;
+the driver writes `metrics.json`, the grids and the index.
 
-- A task (`ChunkTask`, run by `run_chunk` on a worker) trains one chunk and
-  writes its PNGs and per-filter models with the atomic writes of
-  `kerasdream.io`, into folders every worker reaches (a shared path). It
-  returns its results; a worker keeps its last layers' traced models for
-  its next chunks of them.
-- The driver holds the output folder's `RunLock` (a second driver refuses),
-  writes each layer's `metrics.json` as its chunks come back (the only
-  writer of it), then the grids and the index, and shows one progress bar
-  over every task.
 - A worker that dies in a task: the scheduler runs the task again on
   another worker (Dask's `allowed-failures`); a task that raises is retried
   `retries` times. Files are renamed into place whole, so nothing
   half-written is left, and the driver removes dead writers' temporaries.
-- A driver that dies: finished chunks are recorded in `metrics.json`, and
-  the same command skips them (the gallery's resume logic).
+- A driver that dies: finished chunks are committed (their records), and
+  the same command skips them.
 
 `cluster` is a scheduler address (`tcp://host:8786`) or `local:N`, which
 starts N worker processes on this machine (loopback only). With GPUs, a task
@@ -37,7 +32,6 @@ seconds for tests.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import logging
@@ -45,7 +39,6 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kerasdream.errors import DreamError
@@ -183,61 +176,7 @@ def _local_gpus() -> int:
     return len(tf.config.list_physical_devices("GPU"))
 
 
-# ------------------------------------------------------------------ tasks
-
-
-@dataclass(frozen=True)
-class ChunkTask:
-    """One chunk of one layer: what a worker needs to train it and write its files."""
-
-    run: Any  # gallery.LayerRun, with absolute paths and no strategy object
-    filters: tuple[int, ...]
-    done_steps: int
-    strategy: str = "default"
-
-    @property
-    def dream_steps(self) -> int:
-        return len(self.filters) * (self.run.settings.steps - self.done_steps)
-
-    def key(self) -> str:
-        """A readable, unique Dask key: layer, filters and a random tail."""
-        first, last = self.filters[0], self.filters[-1]
-        return f"kerasdream-{self.run.layer}-{first}-{last}-{uuid.uuid4().hex[:8]}"
-
-
-# Per worker process: the traced models of the layers it trained last.
-_worker_models: collections.OrderedDict = collections.OrderedDict()
-WORKER_LAYERS_KEPT = 4
-
-
-def run_chunk(task: ChunkTask) -> tuple[list[dict], list[str]]:
-    """On a worker: train `task`'s chunk, write its PNGs and models; return
-    its results (as `FilterResult` dicts) and any log lines."""
-    from kerasdream.runs import gallery
-    from kerasdream.network.bases import load_base
-
-    strategy = _worker_strategy(task.strategy)
-    run = dataclasses.replace(task.run, strategy=strategy)
-    key = repr((run.spec, run.layer, run.settings, task.strategy))  # settings hold lists
-    models = _worker_models.setdefault(key, {})  # {chunk size: traced DreamModel}
-    _worker_models.move_to_end(key)
-    while len(_worker_models) > WORKER_LAYERS_KEPT:
-        _worker_models.popitem(last=False)
-    logs: list[str] = []
-    results = gallery._train_chunk(run, load_base(run.spec), models, list(task.filters),
-                                   task.done_steps, None, logs.append)
-    return [r.as_dict() for r in results], logs
-
-
-_strategies: dict[str, Any] = {}
-
-
-def _worker_strategy(name: str):
-    from kerasdream.network import distribute
-
-    if name not in _strategies:
-        _strategies[name] = distribute.get_strategy(name)
-    return _strategies[name]
+# ------------------------------------------------------------------ workers
 
 
 def probe_worker(folders: Sequence[str], files: Sequence[str]) -> str | None:
@@ -258,7 +197,7 @@ def probe_worker(folders: Sequence[str], files: Sequence[str]) -> str | None:
     return None
 
 
-def _absolute(spec):
+def absolute(spec):
     """`spec` with its model and weights files as absolute paths (workers' cwd differ)."""
     changes = {}
     if spec.is_file:
@@ -268,13 +207,13 @@ def _absolute(spec):
     return dataclasses.replace(spec, **changes)
 
 
-def _files(spec) -> list[str]:
+def files(spec) -> list[str]:
     """The local files `spec` needs: its model file and its weights file, if any."""
     return ([spec.model] if spec.is_file else []) + (
         [spec.weights] if spec.weights not in (None, "imagenet") else [])
 
 
-def _check_workers(client, folders: Sequence[str], files: Sequence[str]) -> None:
+def check_workers(client, folders: Sequence[str], files: Sequence[str]) -> None:
     try:
         answers = client.run(probe_worker, list(folders), list(files))
     except Exception as error:  # e.g. kerasdream not importable on a worker
@@ -295,101 +234,11 @@ def _gpu_resources(client) -> dict[str, float] | None:
     return {"GPU": 1} if any("GPU" in w.get("resources", {}) for w in workers) else None
 
 
-# ------------------------------------------------------------------ driver
+# ------------------------------------------------------------------ tasks
 
 
-def run_gallery(
-    spec,
-    layers: Sequence[str] | None,
-    filters: str | None,
-    settings,
-    *,
-    cluster: str,
-    out_dir: str,
-    models_dir: str,
-    model_format: str = "keras",
-    batch: int | None = None,
-    resume: bool = False,
-    quiet: bool = False,
-    strategy: str = "default",
-    retries: int = DEFAULT_RETRIES,
-    index: bool = False,
-    timeout: float | None = None,
-    log: Callable[[str], None] = print,
-) -> dict[str, list]:
-    """`gallery.run_gallery` with every chunk a task on the Dask `cluster`.
-
-    Same files, same pictures as a local run with the same settings; with
-    `index`, the atlas' `index.html` is rewritten as each layer finishes.
-    """
-    import keras
-
-    from kerasdream import io
-    from kerasdream.runs import gallery
-    from kerasdream.runs.runlock import RunLock
-
-    parse_cluster(cluster)
-    require_dask()
-    driver_off_gpus()
-    batch = batch or gallery.DEFAULT_BATCH
-    out_dir, models_dir = os.path.abspath(out_dir), os.path.abspath(models_dir)
-    runs = gallery.gallery_runs(spec, layers, filters, settings, out_dir=out_dir,
-                                models_dir=models_dir, model_format=model_format)
-    with RunLock(out_dir) as lock:
-        if lock.stale_message():
-            log(lock.stale_message())
-        for folder in (out_dir, models_dir):
-            io.remove_stale_temporaries(folder)
-        metrics = {run.layer: run.load_metrics() for run in runs}
-        tasks = [
-            ChunkTask(dataclasses.replace(run, spec=_absolute(run.spec)), tuple(group),
-                      done_steps, strategy)
-            for run in runs
-            for group, done_steps in gallery.chunks(run.pending(resume),
-                                                    batch)
-        ]
-        left = {run.layer: sum(t.run.layer == run.layer for t in tasks) for run in runs}
-        total = sum(t.dream_steps for t in tasks)
-        if not tasks:
-            log("Every dream is already done; nothing to train.")
-        else:
-            with connect(cluster, timeout=timeout, log=log) as client:
-                _check_workers(client, [out_dir, models_dir], _files(_absolute(spec)))
-                progress = None if quiet else keras.utils.Progbar(
-                    total, unit_name="dream-step", interval=0.5)
-                by_layer = {run.layer: run for run in runs}
-                _run_tasks(client, tasks, retries, progress, log, on_done=lambda task, out: (
-                    _merge(by_layer[task.run.layer], metrics[task.run.layer], out, left,
-                           runs if index else None)))
-        for folder in (out_dir, models_dir):
-            io.remove_stale_temporaries(folder)
-        results = {}
-        for run in runs:
-            gallery._write_grid(run)
-            results[run.layer] = gallery.layer_results(run, run.load_metrics())
-        if index:
-            gallery.write_index(out_dir, spec, [run.layer for run in runs])
-        gallery.finish_gallery(runs, results, log)
-    return results
-
-
-def _merge(run, metrics: dict, results: list[dict], left: dict, index_runs) -> None:
-    """Record one finished chunk in its layer's `metrics.json` (the driver
-    is its only writer); a layer's last chunk also writes its grid (and the index)."""
-    from kerasdream.runs import gallery
-
-    gallery.record(run, metrics, [gallery.FilterResult(**r) for r in results])
-    gallery._write_metrics(run, metrics)
-    left[run.layer] -= 1
-    if left[run.layer] == 0:
-        gallery._write_grid(run)
-        if index_runs:
-            gallery.write_index(run.out_dir, run.spec, [r.layer for r in index_runs])
-
-
-def _failure(task: ChunkTask, error: BaseException, retries: int) -> str:
-    """One line: which chunk failed for good, and why."""
-    where = f"layer {task.run.layer!r}, filters {list(task.filters)}"
+def _failure(where: str, error: BaseException, retries: int) -> str:
+    """One line: which chunk (`where`) failed for good, and why."""
     if type(error).__name__ == "KilledWorker":
         import dask
 
@@ -402,28 +251,27 @@ def _failure(task: ChunkTask, error: BaseException, retries: int) -> str:
             f"run the same command again to finish the rest.")
 
 
-def _run_tasks(client, tasks: Sequence[ChunkTask], retries: int, progress, log,
-               on_done: Callable[[ChunkTask, list[dict]], None]) -> None:
-    """Submit every task, handle each as it finishes; a task that failed for
-    good stops the run with a `DreamError` (finished chunks stay recorded)."""
+def run_tasks(client, function: Callable, arguments: Sequence[tuple], keys: Sequence[str],
+              where: Sequence[str], retries: int,
+              on_done: Callable[[int, Any], None]) -> None:
+    """Submit `function(*arguments[i])` as task i (Dask key `keys[i]` and a random
+    tail), calling `on_done(i, answer)` as each finishes; a task that failed for
+    good stops the run with a `DreamError` naming `where[i]` (finished tasks stay done)."""
     resources = _gpu_resources(client)
     futures = {}
-    for order, task in enumerate(tasks):
-        future = client.submit(run_chunk, task, key=task.key(), retries=retries,
-                               resources=resources, pure=False, priority=-order)
-        futures[future] = task
+    for order, (args, key) in enumerate(zip(arguments, keys)):
+        future = client.submit(function, *args, key=f"{key}-{uuid.uuid4().hex[:8]}",
+                               retries=retries, resources=resources, pure=False,
+                               priority=-order)
+        futures[future] = order
     try:
         for future in distributed.as_completed(list(futures)):
-            task = futures[future]
+            index = futures[future]
             try:
-                results, logs = future.result()
+                answer = future.result()
             except Exception as error:
-                raise DreamError(_failure(task, error, retries)) from None
-            for line in logs:
-                log(line)
-            on_done(task, results)
-            if progress is not None:
-                progress.add(task.dream_steps)
+                raise DreamError(_failure(where[index], error, retries)) from None
+            on_done(index, answer)
     finally:
         for future in futures:
             future.release()

@@ -7,7 +7,8 @@ counts it was resumed at), so it is the commit: a PNG or model without a
 matching record was left by an interrupted or another run. Every rerun
 checks each record against its files; whatever does not match is moved
 aside (`*.corrupt` when damaged, `*.stale` when whole but not this run's)
-and redone. `metrics.json` is the layer's summary, rebuilt from the records.
+and redone. `metrics.json` is the layer's summary, written from the records
+(which a run keeps in memory).
 
 Light on purpose (no keras): a cluster driver and its workers can read it.
 """
@@ -17,18 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from typing import Any
 
-RECORD_PATTERN = re.compile(r"^filter_(\d+)\.json$")
+from kerasdream.runs.layout import RECORD_PATTERN
+
 # Fields a record must have, with their JSON types.
 REQUIRED = {"filter": int, "steps": int, "status": str, "settings": dict,
             "png_sha256": str, "model_sha256": str, "resumed_at": list}
-FINISHED = ("ok", "dead")
-
-
-def record_name(k: int) -> str:
-    return f"filter_{k}.json"
 
 
 def sha256_of(path: str) -> str:
@@ -82,9 +78,12 @@ def move_aside(path: str, suffix: str) -> str | None:
     return path + suffix
 
 
-def folder_records(folder: str) -> dict[int, dict[str, Any]]:
-    """Every readable record in `folder`, by filter."""
-    found = {}
+def folder_records(folder: str) -> dict[int, dict[str, Any] | str]:
+    """Every record in `folder` by filter: the record, or why it is damaged (str).
+
+    One pass over the folder: a run reads it once and keeps the records in memory.
+    """
+    found: dict[int, dict[str, Any] | str] = {}
     try:
         names = os.listdir(folder)
     except OSError:
@@ -93,6 +92,6 @@ def folder_records(folder: str) -> dict[int, dict[str, Any]]:
         match = RECORD_PATTERN.match(name)
         if match:
             record = read_record(os.path.join(folder, name))
-            if isinstance(record, dict):
+            if record is not None:  # not removed meanwhile
                 found[int(match.group(1))] = record
     return found

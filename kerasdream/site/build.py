@@ -14,7 +14,6 @@ Layers dreamed by earlier runs into the same folder stay in the site, so
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from typing import Any
 from kerasdream import io
 from kerasdream.network.bases import BaseSpec, list_layers, load_base
 from kerasdream.examples import EXAMPLES_FILE
-from kerasdream.runs.gallery import METRICS_FILE, layer_folder
+from kerasdream.runs.layout import GRID_FILE, METRICS_FILE, layer_folder, png_name
 
 MANIFEST = "atlas.json"
 MANIFEST_SCRIPT = "atlas.js"
@@ -55,17 +54,15 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
     filters = []
     for key in sorted(metrics["filters"], key=int):
         entry = metrics["filters"][key]
-        dream = os.path.join(out_dir, folder, f"filter_{key}.png")
-        diverse = sorted(glob.glob(os.path.join(out_dir, folder, f"filter_{key}_diverse_*.png")))
+        dream = os.path.join(out_dir, folder, png_name(int(key)))
         filters.append({
             "filter": int(key),
             "dream": _relative(out_dir, dream) if os.path.isfile(dream) else None,
-            "diverse": [_relative(out_dir, p) for p in diverse],
             "examples": found.get(key, []),
             "page": f"index.html#/{folder}/{key}",
             "metrics": {k: entry.get(k) for k in METRIC_KEYS},
         })
-    grid = os.path.join(out_dir, folder, "grid.png")
+    grid = os.path.join(out_dir, folder, GRID_FILE)
     return {
         "name": metrics.get("layer", folder),
         "folder": folder,

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from kerasdream.cli.commands import main
-from kerasdream.runs.gallery import channel_activations, default_layers, parse_filters, rank_of
+from kerasdream.evaluation.scoring import layer_means as channel_activations, rank_of
+from kerasdream.network.layers import default_layers
+from kerasdream.runs.settings import parse_filters
 from kerasdream.network.bases import load_base
 from kerasdream.io import load_image
 from kerasdream.saving import load_dream
@@ -146,7 +148,8 @@ def test_default_layers_pick_shallow_middle_deep_activations():
 
 
 def test_the_gallery_objective_reads_before_relus_and_is_selective_past_stride_16():
-    from kerasdream.runs.gallery import DreamSettings, layer_stride
+    from kerasdream.network.layers import layer_stride
+    from kerasdream.runs.settings import DreamSettings
 
     base = load_base(None)
     assert [layer_stride(base, name) for name in ("conv_pw_2_relu", "conv_pw_7_relu")] == [4, 16]

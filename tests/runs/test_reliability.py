@@ -203,7 +203,7 @@ def test_gallery_records_the_fault_and_goes_on_with_other_layers(tmp_path):
 
 
 def test_a_fault_records_the_healthy_dreams_of_its_chunk_as_stopped_not_done():
-    from kerasdream.runs.gallery import chunk_outcome
+    from kerasdream.runs.chunk import chunk_outcome
 
     assert chunk_outcome(3, 200, 0, None) == ([200] * 3, ["ok"] * 3)
     # Row 1 went non-finite between steps 26 and 50 of a run resumed at 100:
@@ -224,12 +224,12 @@ def test_a_stopped_dream_is_not_done_and_resume_continues_it(tiny_cnn_path, tmp_
     record.update(status="stopped at step 4 (...)", steps=4)
     record_path.write_text(json.dumps(record))
 
-    from kerasdream.runs.gallery import LayerRun
+    from kerasdream.runs.plan import LayerRun, survey
 
     run = LayerRun(kd.BaseSpec(tiny_cnn_path), "relu2", [0, 1], settings, **{
         "out_dir": folders["out_dir"], "models_dir": folders["models_dir"]})
-    assert run.pending(resume=False) == {1: 0}  # redone from the start
-    assert run.pending(resume=True) == {1: 4}  # or continued from step 4
+    assert survey(run, resume=False).pending == {1: 0}  # redone from the start
+    assert survey(run, resume=True).pending == {1: 4}  # or continued from step 4
     results = run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings,
                           resume=True, **folders)
     assert [(r.status, r.steps) for r in results["relu2"]] == [("ok", 6), ("ok", 6)]

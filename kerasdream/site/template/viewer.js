@@ -2,7 +2,7 @@
 // and no network. Routes live in the URL hash, so every view has a link:
 //   #/                 the layer list
 //   #/<folder>         a layer's filter grid
-//   #/<folder>/<k>     filter k: dream, diverse dreams, dataset examples, metrics
+//   #/<folder>/<k>     filter k: dream, dataset examples, metrics
 "use strict";
 
 (function () {
@@ -116,8 +116,6 @@
         filter.dream ? el("img", { src: filter.dream, alt: `dream of filter ${filter.filter}`, class: "dream", id: "dream" })
                      : el("p", {}, "No dream of this filter yet."),
         metricsTable(filter)),
-      filter.diverse.length ? el("section", { class: "diverse" }, el("h2", {}, "Diverse dreams"),
-        el("div", { class: "row" }, ...filter.diverse.map((src, i) => picture(src, `diverse dream ${i + 1}`)))) : null,
       el("section", { id: "examples" }, el("h2", {}, "Dataset examples"),
         filter.examples.length
           ? el("p", {}, el("label", {}, toggle, " show where the filter fired (heat map)"))

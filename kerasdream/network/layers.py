@@ -1,0 +1,88 @@
+"""Layer facts for choosing what to dream: strides, atlas and default layers."""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+
+from kerasdream.errors import DreamError
+from kerasdream.network.bases import get_layer, list_layers
+from kerasdream.network.features import PRE, feature_model
+
+
+@functools.lru_cache(maxsize=64)
+def layer_stride(base: keras.Model, layer: str) -> int:
+    """Pixels of the input between neighbouring units of `layer` (its total stride).
+
+    Cached: every chunk of a layer asks again, and the answer needs a model built.
+
+    Args:
+        base: The network.
+        layer: A layer path, optionally with the `":pre"` suffix.
+
+    Returns:
+        The stride in input pixels, at least 1.
+    """
+    path = layer[: -len(PRE)] if layer.endswith(PRE) else layer
+    size = tuple(d or 128 for d in base.inputs[0].shape[1:3])
+    probe = feature_model(base, [path], (*size, base.inputs[0].shape[-1]))
+    shape = probe.compute_output_spec(keras.KerasTensor((1, *size, base.inputs[0].shape[-1])))
+    spatial = tuple(shape[path].shape)
+    return max(1, size[0] // spatial[1]) if len(spatial) == 4 and spatial[1] else 1
+
+
+def atlas_layers(base: keras.Model) -> list[str]:
+    """The layers worth dreaming, in order: those with 4-D outputs that apply
+    a non-linearity (ReLU / activation layers, or convs with a built-in
+    activation), or every 4-D layer of a network with none of those.
+
+    Raises:
+        DreamError: when `base` has no layer with a 4-D output.
+    """
+    infos = [info for info in list_layers(base) if info.dreamable]
+    activations = [i.path for i in infos if _is_activation(base, i.path)]
+    candidates = activations or [i.path for i in infos]
+    if not candidates:
+        raise DreamError(f"{base.name} has no layer with (batch, height, width, channels) "
+                         f"output to dream.")
+    return candidates
+
+
+def _after_depthwise(base: keras.Model, path: str) -> bool:
+    """Whether `path` is the activation of a depthwise conv (through any BN).
+
+    Each of its channels sees one input channel, so its dreams are flat
+    colours: not what a gallery should show of a layer's depth.
+    """
+    layer = get_layer(base, path)
+    for _ in range(3):
+        nodes = [n for n in layer._inbound_nodes if n.parent_nodes]
+        if len(nodes) != 1 or len(nodes[0].parent_nodes) != 1:
+            return False
+        layer = nodes[0].parent_nodes[0].operation
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            return True
+        if not isinstance(layer, (keras.layers.BatchNormalization, keras.layers.ReLU,
+                                  keras.layers.Activation)):
+            return False
+    return False
+
+
+def default_layers(base: keras.Model) -> list[str]:
+    """A shallow, a middle and a deep layer worth dreaming, for any network:
+    the `atlas_layers` (but activations of depthwise convs) at about 20 %,
+    55 % and 90 % of the network's depth."""
+    candidates = atlas_layers(base)
+    candidates = [p for p in candidates if not _after_depthwise(base, p)] or candidates
+    picks = [candidates[min(int(f * len(candidates)), len(candidates) - 1)]
+             for f in (0.2, 0.55, 0.9)]
+    return list(dict.fromkeys(picks))
+
+
+def _is_activation(base: keras.Model, path: str) -> bool:
+    layer = get_layer(base, path)
+    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and getattr(activation, "__name__", "") != "linear"

@@ -1,0 +1,76 @@
+"""Where a gallery's files go and what its status words are: one place for both.
+
+A gallery folder holds, per layer, `<layer folder>/filter_<k>.png` (the
+dream), `filter_<k>.json` (its commit record), `metrics.json` (the layer's
+summary) and `grid.png`; the per-filter models go under
+`<models>/<network>/<layer folder>/filter_<k>.<format>`. No Keras here: the
+site, the examples and a cluster's driver read these names too.
+"""
+
+from __future__ import annotations
+
+import re
+
+METRICS_FILE = "metrics.json"
+GRID_FILE = "grid.png"
+GALLERY_FILE = "gallery.png"
+RECORD_PATTERN = re.compile(r"^filter_(\d+)\.json$")
+
+# A dream's status in its record and in metrics.json.
+OK = "ok"
+# Not one training step changed it: its filter never fired, so no gradient reached it.
+DEAD = "dead"
+# Statuses of finished dreams (a rerun skips them); every other status is a dream to redo.
+FINISHED = (OK, DEAD)
+SATURATED_PREFIX = "saturated"
+
+
+def saturated_status(share: float) -> str:
+    """The status of a dream whose pixel values are `share` 0 or 255."""
+    return (f"{SATURATED_PREFIX}: {share:.0%} of its pixel values are 0 or 255 "
+            f"(the learning rate is too large)")
+
+
+def non_finite_status(step: int) -> str:
+    """The status of a dream restored to its last finite image before `step`."""
+    return f"non-finite by step {step}"
+
+
+def stopped_status(step: int) -> str:
+    """The status of a healthy dream stopped with its chunk at `step`."""
+    return f"stopped at step {step} (another dream of its chunk went non-finite)"
+
+
+def layer_folder(layer: str) -> str:
+    """The folder name of `layer` ('block/relu' -> 'block__relu')."""
+    return layer.replace("/", "__")
+
+
+def png_name(k: int) -> str:
+    return f"filter_{k}.png"
+
+
+def record_name(k: int) -> str:
+    return f"filter_{k}.json"
+
+
+def model_name(k: int, model_format: str) -> str:
+    return f"filter_{k}.{model_format}"
+
+
+def transparency_names(png: str) -> tuple[str, str]:
+    """MACO's `filter_k_transparency.png` and `filter_k_overlay.png` beside `png`."""
+    stem = png[: -len(".png")] if png.endswith(".png") else png
+    return f"{stem}_transparency.png", f"{stem}_overlay.png"
+
+
+def network_name(spec) -> str:
+    """A folder name for the network of `spec` (a `BaseSpec`): 'mobilenet-0.25',
+    'vgg16', 'my_model'."""
+    import os
+
+    if spec.is_file:
+        return os.path.splitext(os.path.basename(spec.model))[0]
+    if spec.model.lower() in ("mobilenet", "mobilenetv2"):
+        return f"{spec.model.lower()}-{spec.resolved_alpha():g}"
+    return spec.model.lower()

@@ -1,0 +1,70 @@
+"""What a gallery's dreams achieved: one `FilterResult` each, and the summaries."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kerasdream.runs.layout import DEAD, FINISHED, OK, SATURATED_PREFIX
+
+
+@dataclass
+class FilterResult:
+    """What one filter's dream achieved, as recorded in `metrics.json`.
+
+    `rank` reads the final 8-bit image; `robust_rank` the mean over fixed
+    random views of it (shifted, scaled, rotated a little); `natural_ratio`
+    is the activation over the filter's largest on crops of real photos
+    (for a capped ReLU, of the pre-activation). See `kerasdream.evaluation.scoring`.
+    """
+
+    filter: int
+    start_activation: float
+    final_activation: float
+    rank: int
+    steps: int
+    wall_seconds: float
+    status: str = OK
+    robust_rank: int | None = None
+    natural_ratio: float | None = None
+    robust_natural_ratio: float | None = None
+    resumed_at: list[int] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> FilterResult:
+        """The result a commit record (or a metrics entry) holds."""
+        return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
+
+
+def summarize(layer: str, results: Sequence[FilterResult]) -> str:
+    """One sentence per layer: how many dreams excite their own filter most."""
+    count = len(results)
+    rank1 = sum(r.rank == 1 for r in results)
+    robust = sum(r.robust_rank == 1 for r in results)
+    ratios = [r.robust_natural_ratio for r in results if r.robust_natural_ratio is not None]
+    text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
+            f"other channel of the layer ({robust} of {count} still do when shifted, scaled "
+            f"or rotated a little; a tie at a ReLU6 cap counts)")
+    if ratios:
+        text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest response "
+                 f"to real photos")
+    dead = sum(r.status == DEAD for r in results)
+    saturated = sum(r.status.startswith(SATURATED_PREFIX) for r in results)
+    failed = sum(r.status not in FINISHED for r in results) - saturated
+    text += (f"; {saturated} saturated to 0 and 255 (try a smaller learning rate)"
+             if saturated else "")
+    text += (f"; {dead} dead (the filter never fired: no gradient reached its dream)"
+             if dead else "")
+    return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
+
+
+def all_failed(results: Mapping[str, Sequence[FilterResult]]) -> bool:
+    """True when the run dreamed something and not one dream finished."""
+    statuses = [r.status for rs in results.values() for r in rs]
+    return bool(statuses) and not any(s in FINISHED for s in statuses)

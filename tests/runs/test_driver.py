@@ -1,0 +1,58 @@
+"""The driver: metrics.json from the records it keeps, grids from the images in
+memory (equal to grids of the PNGs read back), a damaged summary rebuilt."""
+
+import json
+import os
+
+import numpy as np
+
+from kerasdream import io
+from kerasdream.network.bases import BaseSpec
+from kerasdream.runs import driver
+from kerasdream.runs.executors import InProcess
+from kerasdream.runs.plan import make_plan
+from kerasdream.runs.settings import DreamSettings
+
+
+def gallery(model, out, lines):
+    plan = make_plan(BaseSpec(model), ["relu2"], "0-2", DreamSettings(size=8, steps=2),
+                     out_dir=str(out), models_dir=str(out / "models"), batch=2)
+    return driver.run(plan, InProcess(), quiet=True, log=lines.append)
+
+
+def on_disk_records(folder):
+    return {name[len("filter_"):-len(".json")]: json.loads((folder / name).read_text())
+            for name in os.listdir(folder) if name.startswith("filter_") and name.endswith(".json")}
+
+
+def test_metrics_grid_and_a_rerun_that_mixes_memory_and_disk(tiny_cnn_path, tmp_path):
+    out, lines = tmp_path / "out", []
+    results = gallery(tiny_cnn_path, out, lines)
+    layer = out / "relu2"
+    assert [r.filter for r in results["relu2"]] == [0, 1, 2]
+    metrics = json.loads((layer / "metrics.json").read_text())
+    assert metrics["filters"] == on_disk_records(layer)
+    assert metrics["layer"] == "relu2" and metrics["channels"] == 6
+    pngs = [io.load_image(str(layer / f"filter_{k}.png")) for k in range(3)]
+    by_hand = io.grid(np.stack(pngs), labels=["0", "1", "2"], title="relu2")
+    np.testing.assert_array_equal(io.load_image(str(layer / "grid.png")), by_hand)
+    grid = (layer / "grid.png").read_bytes()
+    assert lines[-1].startswith("relu2: ")
+
+    os.remove(layer / "filter_1.json")  # filter 1 is redone; 0 and 2 come from disk
+    (layer / "metrics.json").write_text("[]")  # and the summary is damaged
+    lines.clear()
+    gallery(tiny_cnn_path, out, lines)
+    assert lines[:3] == [
+        "relu2: moved aside filter_1.png.stale, filter_1.keras.stale: left by an interrupted "
+        "or another run (no commit record).",
+        "relu2: skipped 2 finished dreams, repaired 0, redid 1.",
+        "relu2: moved aside metrics.json.corrupt: it was damaged (not a summary of dreams); "
+        "rebuilt from the dreams' records."]
+    assert (layer / "grid.png").read_bytes() == grid  # same seed, same dream, same grid
+    assert json.loads((layer / "metrics.json").read_text())["filters"] == on_disk_records(layer)
+
+    lines.clear()
+    gallery(tiny_cnn_path, out, lines)
+    assert lines[:2] == ["relu2: skipped 3 finished dreams, repaired 0, redid 0.",
+                         "Every dream is already done; nothing to train."]
