@@ -24,6 +24,8 @@ from kerasdream.cli.parser import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, bui
 from kerasdream.errors import DreamError, RunFailed
 from kerasdream.runs import signals
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that left
+
 __all__ = ["main", "build_parser", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
 
@@ -104,6 +106,17 @@ def _interrupted_line(stop: signals.Interrupted) -> str:
             f"again.")
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout left (`kerasdream layers | head`): stop quietly, as `cat` does.
+
+    Later writes, and the flush at exit, go to /dev/null instead of raising.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
 def signal_name(signum: int) -> str:
     """'SIGTERM' for 15, and so on."""
     import signal
@@ -140,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DreamError as error:
             print(f"kerasdream {args.command}: error: {error}", file=sys.stderr)
             return EXIT_USAGE
+        except BrokenPipeError:
+            return _stdout_closed()
         return status or 0
     except signals.Interrupted as stop:
         print(f"\n{_interrupted_line(stop)}", file=sys.stderr)

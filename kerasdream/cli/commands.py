@@ -38,11 +38,17 @@ def _cmd_layers(args) -> None:
     base = load_base(spec)
     print(f"{spec.describe()}: {len(base.layers)} layers "
           f"(* = dreamable: (batch, height, width, channels) output)")
+    print(layers_row("", "layer", "type", "output shape", "channels"))
     for info in list_layers(base):
         shape = "(" + ", ".join("None" if d is None else str(d) for d in info.output_shape) + ")"
         mark = "*" if info.dreamable else " "
         channels = "" if info.channels is None else str(info.channels)
-        print(f"{mark} {info.path:<32} {info.class_name:<22} {shape:<26} {channels:>6}")
+        print(layers_row(mark, info.path, info.class_name, shape, channels))
+
+
+def layers_row(mark: str, path: str, class_name: str, shape: str, channels: str) -> str:
+    """One line of `kerasdream layers`: the header's and each layer's columns align."""
+    return f"{mark:1} {path:<32} {class_name:<22} {shape:<26} {channels:>8}"
 
 
 def _strategy(args):

@@ -287,12 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--layer", required=True)
         sub.add_argument("--image", required=True, help="a PNG or JPEG photo")
         sub.add_argument("--out", required=True)
-        sub.add_argument("--weight", type=_positive_number("weight"), default=None,
-                         help=f"C, the data term's weight against the priors (paper: 1-300; "
-                              f"default: {DEFAULT_WEIGHTS['invert']:g} to invert, "
-                              f"{DEFAULT_WEIGHTS['caricature']:g} for a caricature)")
+        sub.add_argument("--weight", type=_positive_number("weight"),
+                         default=DEFAULT_WEIGHTS[name],
+                         help="C, the data term's weight against the priors (paper: 1-300; "
+                              "default: %(default)g)")
         _add_dream_options(sub, **PREIMAGE_DEFAULTS,
-                           lr_help=f"{DEFAULT_PREIMAGE_LEARNING_RATE:g} for Adam, a tenth of "
+                           lr_help=f"Adam at {DEFAULT_PREIMAGE_LEARNING_RATE:g}, a tenth of "
                                    f"it for the last sixth of the steps")
         sub.add_argument("--quiet", action="store_true")
 
@@ -333,8 +333,8 @@ def _add_accentuate_parser(commands) -> None:
                           "(default: %(default)s)")
     sub.add_argument("--weight", type=_non_negative("weight", "The distance weight"),
                      default=None,
-                     help=f"weight of the distance (default: "
-                          f"{ACCENTUATE_WEIGHTS['pixels']:g} in pixels, "
+                     help=f"weight of the distance (default: by --distance, "
+                          f"{ACCENTUATE_WEIGHTS['pixels']:g} in pixels and "
                           f"{ACCENTUATE_WEIGHTS['features']:g} in features)")
     _add_dream_options(sub, **ACCENTUATE_DEFAULTS)
     sub.add_argument("--quiet", action="store_true")
