@@ -2,6 +2,6 @@
 
 import sys
 
-from kerasdream.cli.commands import main
+from kerasdream.cli import main
 
 sys.exit(main())

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 import kerasdream as kd
-from kerasdream.cli.commands import main
+from kerasdream.cli import main
 from kerasdream.io import load_image
 from kerasdream.saving import load_dream, save_dream
 
@@ -247,8 +247,8 @@ def test_a_read_only_layer_folder_is_refused_before_training(made, tmp_path, cap
 # --------------------------------------------- refused before TensorFlow starts
 
 PARSE_CASES = [
-    ("--seed -1", ["--seed", "-1"], "expected a seed from 0 to 4294967295"),
-    ("--seed 2**63", ["--seed", str(2**63)], "expected a seed from 0 to 4294967295"),
+    ("--seed -1", ["--seed", "-1"], "seed must be an integer from 0 to 4294967295"),
+    ("--seed 2**63", ["--seed", str(2**63)], "seed must be an integer from 0 to 4294967295"),
     ("--cpu-devices 100000", ["--cpu-devices", "100000"], "positive integer up to 256"),
     ("--steps 10**20", ["--steps", str(10**20)], "positive integer up to 10000000"),
     ("--lr 1e300", ["--lr", "1e300"], "at most float32's 3.403e+38"),
@@ -272,7 +272,7 @@ def test_argument_faults_answer_in_a_subprocess_without_tensorflow(case, tmp_pat
 
 def test_help_imports_no_keras_or_tensorflow():
     result = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom kerasdream.cli.commands import build_parser\nbuild_parser().format_help()\n"
+        "import sys\nfrom kerasdream.cli.parser import build_parser\nbuild_parser().format_help()\n"
         "print(sorted({'keras', 'tensorflow', 'numpy'} & set(sys.modules)))")],
         capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stderr
@@ -283,7 +283,7 @@ def test_the_cli_drops_only_tensorflows_per_layer_retracing_warning():
     is one new model a layer; the CLI drops that warning and nothing else."""
     import logging
 
-    from kerasdream.cli import commands as cli
+    from kerasdream import cli
 
     logger = logging.getLogger("tensorflow")
     filters, seen = list(logger.filters), []
@@ -402,7 +402,7 @@ def test_a_dream_no_gradient_reaches_is_dead_and_counted(tmp_path):
 
 
 def test_the_interrupt_line_says_what_was_saved():
-    from kerasdream.cli.commands import _interrupted_line
+    from kerasdream.cli import _interrupted_line
     from kerasdream.runs.signals import Interrupted
 
     stop = Interrupted(15)

@@ -1,0 +1,52 @@
+"""The commands' handlers and `main`: headers, entry points, a closed stdout."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import kerasdream.cli
+from kerasdream.cli import commands, main
+
+
+def test_main_is_the_same_from_the_package_and_from_commands():
+    assert commands.main is main is kerasdream.cli.main
+    assert set(commands.COMMANDS) == {"layers", "filters", "gallery", "atlas", "invert",
+                                      "caricature", "accentuate", "evolve"}
+
+
+def test_layers_prints_column_headers_aligned_with_the_rows(tiny_cnn_path, capsys):
+    assert main(["layers", "--model", tiny_cnn_path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # input, rescale, conv1, relu1, conv2, relu2
+    assert lines[0].startswith(f"{tiny_cnn_path}: 6 layers (* = dreamable")
+    header = lines[1]
+    assert header.split() == ["layer", "type", "output", "shape", "channels"]
+    relu2 = next(line for line in lines if " relu2 " in line)
+    assert relu2.split() == ["*", "relu2", "ReLU", "(None,", "None,", "None,", "6)", "6"]
+    # each heading starts where its column does; "channels" ends above the counts
+    assert header.index("type") == relu2.index("ReLU")
+    assert header.index("output shape") == relu2.index("(None")
+    assert len(header) == len(relu2)
+
+
+def test_python_dash_m_kerasdream_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "kerasdream", "atlas", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage: kerasdream atlas" in result.stdout and "(default: 64)" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_reader_that_leaves_early_gets_no_traceback(tiny_cnn_path):
+    """`kerasdream layers | head -1`: the pipe closes; the command stops quietly (141)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        result = subprocess.run([sys.executable, "-m", "kerasdream", "layers", "--model",
+                                 tiny_cnn_path], stdout=write, stderr=subprocess.PIPE,
+                                text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert result.returncode == 141 and result.stderr == "", result.stderr
