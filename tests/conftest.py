@@ -59,3 +59,33 @@ def colour_picker_path(tmp_path):
     path = str(tmp_path / "picker.keras")
     colour_picker().save(path)
     return path
+
+
+def gradient_of(function, x):
+    """d sum(function(x)) / dx as numpy, on whichever backend Keras runs.
+
+    Tests that check a custom gradient (`RedirectedReLU`) run on every
+    backend (`pytest -m backends`, `tests/test_backends.py`); each backend
+    has its own way to differentiate.
+    """
+    x = np.asarray(x, "float32")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            total = tf.reduce_sum(function(tensor))
+        return tape.gradient(total, tensor).numpy()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda t: keras.ops.sum(function(t)))(x))
+    if backend == "torch":
+        import torch
+
+        tensor = torch.tensor(x, requires_grad=True)
+        torch.sum(function(tensor)).backward()
+        return tensor.grad.detach().cpu().numpy()
+    raise NotImplementedError(f"No gradient helper for KERAS_BACKEND={backend!r}")
