@@ -47,18 +47,23 @@ def tiny_cnn(size=None, channels=3, name="tiny_cnn"):
     return model
 
 
-@pytest.fixture
-def tiny_cnn_path(tmp_path):
-    path = str(tmp_path / "tiny.keras")
-    tiny_cnn().save(path)
+def _saved(folder, name, model):
+    """`model` saved once per session, read-only: every test reads the same file,
+    so kerasdream's per-process base cache loads it once."""
+    path = str(folder / name)
+    model.save(path)
+    os.chmod(path, 0o444)
     return path
 
 
-@pytest.fixture
-def colour_picker_path(tmp_path):
-    path = str(tmp_path / "picker.keras")
-    colour_picker().save(path)
-    return path
+@pytest.fixture(scope="session")
+def tiny_cnn_path(tmp_path_factory):
+    return _saved(tmp_path_factory.mktemp("tiny"), "tiny.keras", tiny_cnn())
+
+
+@pytest.fixture(scope="session")
+def colour_picker_path(tmp_path_factory):
+    return _saved(tmp_path_factory.mktemp("picker"), "picker.keras", colour_picker())
 
 
 def gradient_of(function, x):
