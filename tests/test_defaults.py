@@ -32,7 +32,8 @@ def test_parameterization_names_are_the_registrys_keys():
     assert defaults.PARAMETERIZATION_NAMES == tuple(sorted(fourier.PARAMETERIZATIONS))
     for name in defaults.PARAMETERIZATION_NAMES:
         assert isinstance(fourier.get(name, (8, 8, 3)), fourier.PARAMETERIZATIONS[name])
-    for chosen in (defaults.DEFAULT_PARAMETERIZATION, defaults.PREIMAGE_DEFAULTS["parameterization"],
+    for chosen in (defaults.DEFAULT_PARAMETERIZATION,
+                   defaults.PREIMAGE_DEFAULTS["parameterization"],
                    defaults.ACCENTUATE_DEFAULTS["parameterization"]):
         assert chosen in defaults.PARAMETERIZATION_NAMES
 
