@@ -96,6 +96,8 @@ def test_only_the_dense_kernel_trains_and_the_optimizer_tracks_only_it(tiny_cnn_
     assert [tuple(v.shape) for v in slots] == [(2, 16 * 16 * 3)] * 2
 
 
+@pytest.mark.slow  # the longest inner-loop test (5 fits); runs/test_gallery.py's
+# test_batch_size_does_not_change_the_images keeps the property in the inner loop
 @pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 def test_one_batched_run_equals_one_run_per_dream(tiny_cnn_path):
     # Keras >= 3.14 divides activity losses by the batch size; the objective
