@@ -47,15 +47,50 @@ def tiny_cnn(size=None, channels=3, name="tiny_cnn"):
     return model
 
 
-@pytest.fixture
-def tiny_cnn_path(tmp_path):
-    path = str(tmp_path / "tiny.keras")
-    tiny_cnn().save(path)
+def _saved(folder, name, model):
+    """`model` saved once per session, read-only: every test reads the same file,
+    so kerasdream's per-process base cache loads it once."""
+    path = str(folder / name)
+    model.save(path)
+    os.chmod(path, 0o444)
     return path
 
 
-@pytest.fixture
-def colour_picker_path(tmp_path):
-    path = str(tmp_path / "picker.keras")
-    colour_picker().save(path)
-    return path
+@pytest.fixture(scope="session")
+def tiny_cnn_path(tmp_path_factory):
+    return _saved(tmp_path_factory.mktemp("tiny"), "tiny.keras", tiny_cnn())
+
+
+@pytest.fixture(scope="session")
+def colour_picker_path(tmp_path_factory):
+    return _saved(tmp_path_factory.mktemp("picker"), "picker.keras", colour_picker())
+
+
+def gradient_of(function, x):
+    """d sum(function(x)) / dx as numpy, on whichever backend Keras runs.
+
+    Tests that check a custom gradient (`RedirectedReLU`) run on every
+    backend (`pytest -m backends`, `tests/test_backends.py`); each backend
+    has its own way to differentiate.
+    """
+    x = np.asarray(x, "float32")
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            total = tf.reduce_sum(function(tensor))
+        return tape.gradient(total, tensor).numpy()
+    if backend == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda t: keras.ops.sum(function(t)))(x))
+    if backend == "torch":
+        import torch
+
+        tensor = torch.tensor(x, requires_grad=True)
+        torch.sum(function(tensor)).backward()
+        return tensor.grad.detach().cpu().numpy()
+    raise NotImplementedError(f"No gradient helper for KERAS_BACKEND={backend!r}")

@@ -64,6 +64,7 @@ def train(callback_for=None, epochs=2, learning_rate=0.05):
     return model, history, callbacks, after
 
 
+@pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 def test_a_seeded_run_learns_bitwise_the_same_with_the_callback():
     _, _, _, plain = train()
     model, history, [callback], dreamed = train(

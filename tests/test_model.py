@@ -31,6 +31,7 @@ def test_colour_picker_dreams_are_exactly_the_colour_of_their_filter(colour_pick
     np.testing.assert_array_equal(end[3, ..., 1], start[3, ..., 1])
 
 
+@pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 def test_fit_raises_the_filter_and_leaves_the_base_alone(tiny_cnn_path):
     base = load_base(tiny_cnn_path)
     weights_before = [w.copy() for w in base.get_weights()]
@@ -95,6 +96,9 @@ def test_only_the_dense_kernel_trains_and_the_optimizer_tracks_only_it(tiny_cnn_
     assert [tuple(v.shape) for v in slots] == [(2, 16 * 16 * 3)] * 2
 
 
+@pytest.mark.slow  # the longest inner-loop test (5 fits); runs/test_gallery.py's
+# test_batch_size_does_not_change_the_images keeps the property in the inner loop
+@pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 def test_one_batched_run_equals_one_run_per_dream(tiny_cnn_path):
     # Keras >= 3.14 divides activity losses by the batch size; the objective
     # compensates, jitter is shared by the batch and row i's start depends
@@ -130,6 +134,7 @@ def test_same_seed_same_images_other_seed_other_images(tiny_cnn_path):
     assert not np.array_equal(first, run(2))
 
 
+@pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 @pytest.mark.parametrize("extension", ["keras", "h5"])
 def test_saved_dream_reloads_renders_the_same_and_trains_further(
     tiny_cnn_path, tmp_path, extension

@@ -143,6 +143,7 @@ def test_crop_and_noise_change_nothing_outside_training_and_are_shared_by_the_ba
     np.testing.assert_allclose(keras.ops.convert_to_numpy(whole), images, atol=1e-3)
 
 
+@pytest.mark.backends  # also on JAX and PyTorch: tests/test_backends.py
 def test_the_transparency_map_is_the_accumulated_image_gradient():
     # Channel 0 of the colour picker is the mean red: d value / d red pixel =
     # 1 / (H W) everywhere, 0 for green and blue; 3 steps accumulate 3 / 16.
