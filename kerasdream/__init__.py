@@ -33,6 +33,7 @@ _LAZY = {
     "DreamCallback": "dream_callback",
     "Direction": "objectives.directions", "NeuronDirection": "objectives.directions",
     "accentuate": "accentuate",
+    "FilterRegularizer": "seed_form", "seed_dream_model": "seed_form",
 }
 
 __all__ = sorted([*_LAZY, "DreamError"])
