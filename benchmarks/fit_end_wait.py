@@ -12,12 +12,11 @@ calls alternate between the two models. TensorFlow backend only.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import tensorflow as tf  # noqa: E402
 

@@ -19,12 +19,9 @@ takes above `MATMUL_DFT_MAX_SIDE`.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import numpy as np  # noqa: E402
 
-from kerasdream import maco  # noqa: E402
+from kerasdream.param import maco  # noqa: E402
 from kerasdream.evaluation import scoring as evaluation
 
 

@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
+ROOT = _setup.ROOT
 BEFORE = "04dee81"  # last commit before the redesign
 
 
