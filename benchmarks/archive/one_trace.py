@@ -6,7 +6,7 @@ commit (default: the last one before `DreamModel`, which built and traced a
 new model for every chunk) and with this checkout, each in its own process,
 alternating, and prints the wall times and their ratio.
 
-    python benchmarks/one_trace.py [--before 04dee81] [--repeats 2] [--steps 10]
+    python benchmarks/archive/one_trace.py [--before 04dee81] [--repeats 2] [--steps 10]
 """
 
 from __future__ import annotations

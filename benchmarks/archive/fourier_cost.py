@@ -1,9 +1,9 @@
 """The Fourier parameterization's own cost: folded-rows matrices, the old full
 complex matrices and the FFT, side by side (issue 16).
 
-    python benchmarks/fourier_cost.py                 # 64, 128, 160 px; crossover at 160-256
-    python benchmarks/fourier_cost.py --rounds 3      # quicker
-    python benchmarks/fourier_cost.py --rounds 5 --calls 3 --crossover 256 320 384
+    python benchmarks/archive/fourier_cost.py                 # 64, 128, 160 px; crossover at 160-256
+    python benchmarks/archive/fourier_cost.py --rounds 3      # quicker
+    python benchmarks/archive/fourier_cost.py --rounds 5 --calls 3 --crossover 256 320 384
 
 Forward and backward of raw values -> 16 images (scale, inverse DFT, colour
 mix, sigmoid) -> sum -> gradient, in a `tf.function` without XLA (what `fit`

@@ -1,6 +1,6 @@
 """Steps per `fit` call: what Keras' multi-step loop costs to trace and saves a step.
 
-    python benchmarks/steps_per_call.py
+    python benchmarks/archive/steps_per_call.py
 
 For a tiny CNN (8 px, 2 dreams) and the shipped MobileNet at
 `conv_pw_3_relu` (16 dreams, 128 px), both with the defaults (Fourier,
