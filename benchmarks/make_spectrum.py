@@ -1,4 +1,4 @@
-"""Make MACO's shipped spectrum: kerasdream/data/maco_spectrum.npz.
+"""Make MACO's shipped spectrum: kerasdream/param/data/maco_spectrum.npz.
 
     python benchmarks/make_spectrum.py
 
