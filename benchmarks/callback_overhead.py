@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

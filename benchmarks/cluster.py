@@ -24,6 +24,8 @@ import statistics
 import tempfile
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 import kerasdream as kd
 from kerasdream.network.bases import layer_channels
 from kerasdream.network.layers import atlas_layers

@@ -33,6 +33,8 @@ import argparse
 import json
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 from kerasdream.network import distribute
 
 distribute.split_cpu(2)

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 
 def write_photos(folder: str, count: int) -> None:
     """`count` 200 px JPEG crops of the skimage.data photos, in nested folders."""

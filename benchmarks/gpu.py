@@ -25,6 +25,8 @@ import argparse
 import sys
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 
 def gpus() -> list:
     import tensorflow as tf

@@ -1,4 +1,4 @@
-"""Make MACO's shipped spectrum: kerasdream/data/maco_spectrum.npz.
+"""Make MACO's shipped spectrum: kerasdream/param/data/maco_spectrum.npz.
 
     python benchmarks/make_spectrum.py
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import numpy as np  # noqa: E402
 
-from kerasdream import maco  # noqa: E402
-from kerasdream import evaluation
+from kerasdream.param import maco  # noqa: E402
+from kerasdream import evaluation  # noqa: E402
 
 
 def colour_photos() -> list[np.ndarray]:

@@ -19,6 +19,8 @@ import math
 import os
 import tempfile
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 import keras
 import numpy as np
 from PIL import Image

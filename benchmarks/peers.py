@@ -46,7 +46,7 @@ import tempfile
 import time
 import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NUM_FILTERS = 16

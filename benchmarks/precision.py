@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 import keras
 import numpy as np
 

@@ -30,8 +30,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(_HERE))  # run from a checkout without installing
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -43,7 +42,7 @@ from kerasdream import transforms as T  # noqa: E402
 from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.optimizers import RowNormalizedSGD  # noqa: E402
 
-RESULTS = os.path.join(_HERE, "results")
+RESULTS = _setup.RESULTS
 SIZE = 128
 FILTERS = list(range(16))
 LAYERS = ["conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_7_relu", "conv_pw_10_relu",

@@ -22,21 +22,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-if "KERAS_HOME" not in os.environ:
-    home = tempfile.mkdtemp(prefix="keras-home-")
-    shutil.copytree("/work/shared/keras-cache", home, dirs_exist_ok=True)
-    os.environ["KERAS_HOME"] = home
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 from kerasdream.evaluation import scoring as ev  # noqa: E402
 from kerasdream.network.bases import as_spec, load_base  # noqa: E402

@@ -44,6 +44,8 @@ import sys
 import tempfile
 import time
 
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIGURES = ("peers", "fourier", "steps", "precision", "gallery", "atlas")
 
@@ -110,7 +112,6 @@ def tkv_child(layer: str, filters: int, steps: int, size: int, out: str) -> None
     import numpy as np
     from PIL import Image
 
-    sys.path.insert(0, HERE)
     from peers import Setup, run_tkv
 
     setup = Setup("mobilenet", layer, size, list(range(filters)))

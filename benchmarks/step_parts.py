@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 from kerasdream.network.bases import as_spec, load_base  # noqa: E402
 from kerasdream.model import DreamModel  # noqa: E402

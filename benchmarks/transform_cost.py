@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402

@@ -38,6 +38,7 @@ _LAZY = {
     "Direction": "objectives.directions", "NeuronDirection": "objectives.directions",
     "accentuate": "accentuation",
     "load_dream": "saving", "save_dream": "saving",
+    "FilterRegularizer": "seed_form", "seed_dream_model": "seed_form",
 }
 
 __all__ = sorted([*_LAZY, "DreamError"])

@@ -121,7 +121,11 @@ Mindboard post "Visualizing How Convolution Neural Networks 'See'":
 > in the initial dense layer can be altered. [...] we can apply this loss
 > through a custom regularization function applied to the chosen layer.
 
-In kerasdream that network is `kd.DreamModel`, a `keras.Model`:
+We first build that network exactly as written, in a few lines of plain
+Keras (`kd.seed_dream_model`), and train one filter with `fit`. Then we take
+it apart with `kd.DreamModel`, kerasdream's own form of the same network,
+which trains the same images and adds what makes better pictures:
+
 
 ```
 one-hot row i of eye(N)                the input: N rows, one per dream
@@ -141,20 +145,77 @@ downloaded.
 '''),
     ("code", setup_cell("01")),
     ("md", r'''
+## The seed's method, as written
+
+`kd.seed_dream_model(base, layer, filter, size)` is the post's network in
+plain Keras layers: an input of one unit per dream (a one-hot row), a
+`Dense` layer without bias whose weights are the pixels, a reshape into an
+image (squashed into [0, 255] by `255 * sigmoid`), the network's own
+preprocessing, then the trained CNN up to the chosen layer, **frozen**, and
+on that layer's output an activity regularizer, `kd.FilterRegularizer`:
+minus the mean of the chosen filter. There is no other loss: `compile` gets
+only an optimizer, plain SGD as in the post, and `fit` gets the one-hot row
+once per step.
+
+The CNN is a frozen *copy* of the layers it reads: freezing the layers
+themselves (`layer.trainable = False`, as the post does) would change your
+model. And Keras (3.14 and later) divides an activity regularizer's value by
+the batch size; `FilterRegularizer` multiplies it back, so a batch of N
+dreams trains each as if it were alone.
+'''),
+    ("code", r'''
+from kerasdream.generator import one_hot
+
+base = kd.load_base()                  # MobileNet (width 0.25), ImageNet weights, shipped
+LAYER, FILTER = "conv_pw_5_relu", 7    # a middle layer with 64 filters; we dream filter 7
+SGD_RATE = 300.0                       # plain SGD on plain pixels needs a large step
+
+seed_model = kd.seed_dream_model(base, LAYER, FILTER, SIZE, row_keys=[FILTER])
+for layer in seed_model.layers:      # the frozen copy is one layer: a functional model
+    shape = keras.tree.map_structure(lambda tensor: tuple(tensor.shape), layer.output)
+    regularizer = layer.activity_regularizer
+    print(f"{layer.name:<24} {type(layer).__name__:<12} -> {shape}",
+          f"activity_regularizer={type(regularizer).__name__}" if regularizer else "")
+print("trainable:", [v.path for v in seed_model.trainable_variables])
+
+seed_model.compile(keras.optimizers.SGD(SGD_RATE))        # no loss: the regularizer is the loss
+seed_model.fit(np.tile(one_hot(1), (STEPS, 1)), batch_size=1, shuffle=False, verbose=0)
+seed_image = seed_model.predict(one_hot(1), verbose=0)["image"]
+show(np.round(seed_image), [f"filter {FILTER}, {STEPS} SGD steps"], columns=1, size=2.5)
+'''),
+    ("md", r'''
+`kd.DreamModel` builds the same network around a shared (not copied) view
+of MobileNet and computes the same loss in its own training step. Told to
+do exactly what the seed form does (plain pixels, no transforms, the plain
+gradient, float32) with the same optimizer and steps, it trains the same
+image, to float precision:
+'''),
+    ("code", r'''
+same = kd.DreamModel(kd.Channel(LAYER, FILTER), size=SIZE, row_keys=[FILTER],
+                     parameterization="pixels", transforms=None, redirect_relu=False,
+                     precision="float32")
+same.compile(keras.optimizers.SGD(SGD_RATE))
+same.fit(STEPS)
+print(f"largest pixel difference from the seed form: {np.abs(same.images() - seed_image).max():.2g}"
+      " (of 255)")
+'''),
+    ("md", r'''
+Pixels trained by plain SGD make a noisy, high-frequency picture. The rest
+of this notebook uses `DreamModel` with the package's defaults (printed in
+Step 2), which make the pictures worth looking at, and takes it apart step
+by step.
+
 ## The network and the layer
 
-`kd.load_base()` gives the network (`base=None` everywhere means this
+`kd.load_base()` gave the network (`base=None` everywhere means this
 MobileNet). `kd.list_layers` lists its layers with their channel counts; the
 command line does the same with `kerasdream layers`. We dream the outputs of
 the ReLU layers: after each one, a channel is one filter's response map.
 '''),
     ("code", r'''
-base = kd.load_base()
 relus = [info for info in kd.list_layers(base) if info.path.endswith("_relu")]
 print(f"{base.name}: {len(base.layers)} layers, {len(relus)} of them ReLUs:")
 print("  " + ", ".join(f"{info.path} ({info.channels})" for info in relus))
-
-LAYER, FILTER = "conv_pw_5_relu", 7   # a middle layer with 64 filters; we dream filter 7
 '''),
     ("md", r'''
 ## Step 1: the one-hot input and the Dense kernel
@@ -167,8 +228,6 @@ images. `fit` feeds the same batch at every step, never shuffled, so row i
 always means dream i.
 '''),
     ("code", r'''
-from kerasdream.generator import one_hot
-
 rows = one_hot(4)                    # what fit feeds for N = 4 dreams: eye(4)
 kernel = np.random.default_rng(0).normal(size=(4, 6))
 print("rows @ kernel == kernel:", np.allclose(rows @ kernel, kernel))
@@ -271,9 +330,9 @@ self.optimizer.apply(gradients, [kernel])
 ```
 
 (JAX does the same with a stateless call, PyTorch with autograd.) This is
-the seed's "custom activity regularizer on the chosen layer", done directly:
-instead of a regularizer's one loss per batch (which Keras may rescale by
-the batch size), one value per dream, summed. Dream i's gradient therefore
+the seed form's activity regularizer, done directly: instead of one
+regularizer loss per batch (which Keras rescales by the batch size, and
+`FilterRegularizer` scales back), one value per dream, summed. Dream i's gradient therefore
 depends on dream i's value alone, so N dreams in one `fit` are exactly N
 separate fits (we check that below).
 '''),

@@ -1,6 +1,6 @@
 """The wait at the end of each `fit` call, with tf.data's autotuning on and off.
 
-    python benchmarks/fit_end_wait.py            # 12 calls of 25 steps each way
+    python benchmarks/archive/fit_end_wait.py            # 12 calls of 25 steps each way
 
 A dream model at `conv_pw_7_relu` of the shipped MobileNet (16 dreams,
 128 px, pixels, no transforms) runs `fit(25)` again and again, once on the
@@ -12,12 +12,11 @@ calls alternate between the two models. TensorFlow backend only.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import tensorflow as tf  # noqa: E402
 

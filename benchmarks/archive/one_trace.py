@@ -6,7 +6,7 @@ commit (default: the last one before `DreamModel`, which built and traced a
 new model for every chunk) and with this checkout, each in its own process,
 alternating, and prints the wall times and their ratio.
 
-    python benchmarks/one_trace.py [--before 04dee81] [--repeats 2] [--steps 10]
+    python benchmarks/archive/one_trace.py [--before 04dee81] [--repeats 2] [--steps 10]
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
+
+ROOT = _setup.ROOT
 BEFORE = "04dee81"  # last commit before the redesign
 
 

@@ -1,9 +1,9 @@
 """The Fourier parameterization's own cost: folded-rows matrices, the old full
 complex matrices and the FFT, side by side (issue 16).
 
-    python benchmarks/fourier_cost.py                 # 64, 128, 160 px; crossover at 160-256
-    python benchmarks/fourier_cost.py --rounds 3      # quicker
-    python benchmarks/fourier_cost.py --rounds 5 --calls 3 --crossover 256 320 384
+    python benchmarks/archive/fourier_cost.py                 # 64, 128, 160 px; crossover at 160-256
+    python benchmarks/archive/fourier_cost.py --rounds 3      # quicker
+    python benchmarks/archive/fourier_cost.py --rounds 5 --calls 3 --crossover 256 320 384
 
 Forward and backward of raw values -> 16 images (scale, inverse DFT, colour
 mix, sigmoid) -> sum -> gradient, in a `tf.function` without XLA (what `fit`
@@ -19,12 +19,9 @@ takes above `MATMUL_DFT_MAX_SIDE`.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

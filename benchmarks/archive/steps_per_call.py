@@ -1,6 +1,6 @@
 """Steps per `fit` call: what Keras' multi-step loop costs to trace and saves a step.
 
-    python benchmarks/steps_per_call.py
+    python benchmarks/archive/steps_per_call.py
 
 For a tiny CNN (8 px, 2 dreams) and the shipped MobileNet at
 `conv_pw_3_relu` (16 dreams, 128 px), both with the defaults (Fourier,
@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

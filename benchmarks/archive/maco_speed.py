@@ -1,6 +1,6 @@
 """The MACO parameterization's own cost against Fourier's (issue 20).
 
-    python benchmarks/maco_speed.py      # writes benchmarks/results/maco_speed.md
+    python benchmarks/archive/maco_speed.py      # writes benchmarks/archive/results/maco_speed.md
 
 Forward and backward of the parameterization alone (raw values -> 16 images
 of 128 px -> sum of squares -> gradient), XLA-compiled with TensorFlow, 20
@@ -16,7 +16,7 @@ import platform
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> int:
     lines = [
         "# The MACO parameterization's cost (issue 20)",
         "",
-        f"Command: `python benchmarks/maco_speed.py` ({time.strftime('%Y-%m-%d')}, "
+        f"Command: `python benchmarks/archive/maco_speed.py` ({time.strftime('%Y-%m-%d')}, "
         f"{platform.node()}, 2 cores shared with other helpers' work; Keras {keras.__version__}, "
         f"TensorFlow {tf.__version__}, XLA). Forward + backward of the parameterization alone, "
         f"{DREAMS} images of {SIZE} px, {CALLS} calls a measurement, interleaved {REPEATS} times.",

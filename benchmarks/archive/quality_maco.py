@@ -1,6 +1,6 @@
 """MACO against Fourier in the quality yardstick (issue 20), without the full 12-minute run.
 
-    python benchmarks/quality_maco.py            # writes benchmarks/results/quality_maco.md
+    python benchmarks/archive/quality_maco.py            # writes benchmarks/archive/results/quality_maco.md
 
 1. `benchmarks/quality.py`'s recipes `cli-defaults` (Fourier, as shipped),
    `maco` and `maco-light` at the two deepest layers it scores
@@ -18,9 +18,7 @@ import platform
 import sys
 import time
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, _HERE)
-sys.path.insert(0, os.path.dirname(_HERE))
+import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)
 
 import keras  # noqa: E402
 
@@ -58,7 +56,7 @@ def vgg_speed() -> list[dict]:
 
 def main() -> int:
     began = time.perf_counter()
-    out = quality.RESULTS
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")  # PNGs too
     natural_hf = evaluation.natural_high_frequency(quality.SIZE)
     table = quality.recipes()
     chosen = [table[name] for name in RECIPES]
@@ -68,7 +66,7 @@ def main() -> int:
     lines = [
         "# MACO in the quality yardstick (issue 20)",
         "",
-        f"Command: `python benchmarks/quality_maco.py` ({time.strftime('%Y-%m-%d')}, "
+        f"Command: `python benchmarks/archive/quality_maco.py` ({time.strftime('%Y-%m-%d')}, "
         f"{platform.node()}, 2 cores shared with other helpers' work; Keras {keras.__version__}, "
         f"backend {keras.backend.backend()}). Total {total:.0f} s. Columns as in `quality.md` "
         f"(natural photos' high-frequency measure at {quality.SIZE} px: {natural_hf:.1f}).",
