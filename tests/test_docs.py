@@ -129,7 +129,7 @@ def test_the_site_in_headless_chromium(site):
     try:
         with sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
