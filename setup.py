@@ -37,6 +37,9 @@ setup(
         # The atlas viewer's browser test: Playwright drives the system's
         # Chromium (Debian: apt-get install chromium); it never downloads one.
         "browser": ["playwright>=1.40"],
+        # The documentation site: `pip install -e '.[docs]' && mkdocs serve`.
+        "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26",
+                 "mkdocs-jupyter>=0.25"],
     },
     entry_points={"console_scripts": ["kerasdream = kerasdream.cli:main"]},
 )

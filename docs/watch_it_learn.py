@@ -5,10 +5,11 @@
 Writes `<out>/classes/` (DreamCallback: a grid of the ten class dreams per
 epoch, a GIF per class, `grid.gif`), `<out>/logs/` (TensorBoard) and a
 checkpoint per epoch, `<out>/ckpt/epoch_0.keras` (untrained) to
-`epoch_10.keras`, for `kerasdream evolve`. The README's picture of evolving
-filters is then
+`epoch_10.keras`, for `kerasdream evolve`. The picture of evolving filters
+in docs/guides/watch-it-learn.md (docs/evolve_filter_4.png) is then
+`watch/evolve/filter_4.png` of
 
-    kerasdream evolve --model 'watch/ckpt/epoch_*.keras' --layer conv2d_1 --filters 0-7 --out watch/evolve
+    kerasdream evolve --model 'watch/ckpt/epoch_*.keras' --layer conv2d_2 --filters 0-7 --out watch/evolve
 """
 
 from __future__ import annotations
