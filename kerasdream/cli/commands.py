@@ -49,6 +49,7 @@ from kerasdream.defaults import (
     TRANSFORM_CHOICES,
 )
 from kerasdream.errors import DreamError, RunFailed
+from kerasdream.cli import activation_atlas
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -302,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", action="store_true")
 
     _add_accentuate_parser(commands)
+    activation_atlas.add_parser(commands)
     evolve = commands.add_parser(
         "evolve", help="the same filters dreamed on every checkpoint of a training run")
     evolve.add_argument("--model", required=True,
@@ -554,6 +556,7 @@ COMMANDS = {
     "caricature": _cmd_preimage,
     "accentuate": _cmd_accentuate,
     "evolve": _cmd_evolve,
+    "activation-atlas": activation_atlas.run,
 }
 
 
