@@ -25,7 +25,7 @@ setup(
         # Everything the test suite runs: the cluster tests need Dask and the
         # atlas viewer's browser test Playwright (plus a system Chromium).
         "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel",
-                 "dask[distributed]", "playwright>=1.40"],
+                 "dask[distributed]", "playwright>=1.40", "umap-learn"],
         # Keras' other backends. PyTorch: install the CPU-only wheel yourself
         # (pip install torch --index-url https://download.pytorch.org/whl/cpu);
         # PyPI's default one brings several GB of CUDA libraries.
@@ -37,6 +37,9 @@ setup(
         # The atlas viewer's browser test: Playwright drives the system's
         # Chromium (Debian: apt-get install chromium); it never downloads one.
         "browser": ["playwright>=1.40"],
+        # `activation-atlas`: its default 2-D layout (--method umap); t-SNE
+        # (--method tsne) needs scikit-learn instead.
+        "atlas": ["umap-learn"],
     },
     entry_points={"console_scripts": ["kerasdream = kerasdream.cli:main"]},
 )

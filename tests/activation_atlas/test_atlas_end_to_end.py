@@ -237,3 +237,17 @@ def test_both_pages_in_headless_chromium(built):
         expect(page.locator("h1")).to_contain_text("relu2 · filter")
         browser.close()
     assert problems == []
+
+
+def test_the_command_module_loads_no_keras_or_numpy():
+    import subprocess
+    import sys
+
+    import kerasdream
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(kerasdream.__file__)))
+    code = ("import sys, kerasdream.cli.activation_atlas; "
+            "print(sorted({'keras', 'numpy', 'tensorflow'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONPATH": root})
+    assert result.stdout.strip() == "[]"
