@@ -75,9 +75,9 @@ def _check_int(name: str, value, low: int = 1) -> int:
 
 
 def activation_atlas(
-    model: Any = None,
-    layer: str = "conv_pw_11_relu",
-    examples: str = "",
+    model: Any,
+    layer: str,
+    examples: str,
     out: str = "activation_atlas",
     *,
     grid: int | tuple[int, int] = GRID,
@@ -101,8 +101,8 @@ def activation_atlas(
     written under `out` (see the module docstring); returns the manifest.
 
     Args:
-        model: a network name, `BaseSpec` or `.keras`/`.h5` path (default:
-            the shipped MobileNet).
+        model: a network name, `BaseSpec` or `.keras`/`.h5` path (None: the
+            shipped MobileNet).
         layer: a layer with (batch, height, width, channels) output.
         examples: a folder of JPEG / PNG photos (nested folders too).
         out: the output folder.
@@ -113,7 +113,9 @@ def activation_atlas(
         size, steps, batch, seed, parameterization, transforms,
             learning_rate, precision: the dreams' (see `DreamModel`).
         cossim_pow: the `Direction` objective's cosine power.
-        class_names: names of a classifier's classes (default: indices).
+        class_names: names of a classifier's classes (default: ImageNet's
+            for 1000 classes where Keras' `imagenet_class_index.json` is
+            cached, else the indices).
 
     Raises:
         DreamError: a bad argument, layer or folder.
@@ -181,6 +183,8 @@ def _build(spec, base, path, examples, names, out, grid, min_count, per_image, m
 
     photos = _photos(examples, samples, cells, shape, out)
     classes = dreams_lib.cell_classes(cells, samples.classes, samples.attributions)
+    if class_names is None and samples.classes is not None:
+        class_names = imagenet_names(int(base.outputs[0].shape[-1]))
     relative = lambda p: os.path.relpath(p, out).replace(os.sep, "/")  # noqa: E731
     entries, tiles, labels = [], [], []
     for cell, mean, found in zip(cells, means, classes):
@@ -291,12 +295,30 @@ def _dream(spec, path, cells, means, grid, settings, batch, folder, quiet, log) 
         if not quiet:
             log(f"  dreamed {written[0]} of {len(pending)} cells")
 
-    dreams_lib.dream_cells(
-        spec, path, means[pending], [cells[i].row * grid[1] + cells[i].column for i in pending],
-        size=settings["size"], steps=settings["steps"], batch=batch, seed=settings["seed"],
-        cossim_pow=settings["cossim_pow"], parameterization=settings["parameterization"],
-        transforms=settings["transforms"], learning_rate=settings["learning_rate"],
-        precision=settings["precision"], done=done)
+    from kerasdream.runs import signals
+
+    try:
+        dreams_lib.dream_cells(
+            spec, path, means[pending], [cells[i].row * grid[1] + cells[i].column for i in pending],
+            size=settings["size"], steps=settings["steps"], batch=batch, seed=settings["seed"],
+            cossim_pow=settings["cossim_pow"], parameterization=settings["parameterization"],
+            transforms=settings["transforms"], learning_rate=settings["learning_rate"],
+            precision=settings["precision"], done=done)
+    except signals.Interrupted as stop:
+        stop.saved = written[0]  # "the N dreams finished in this run are saved"
+        raise
+
+
+def imagenet_names(count: int) -> list[str] | None:
+    """ImageNet's class names from Keras' cached `imagenet_class_index.json`
+    when a classifier has 1000 classes (never downloaded), else None."""
+    if count != 1000:
+        return None
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    index = io.read_json(os.path.join(home, "models", "imagenet_class_index.json"))
+    if not isinstance(index, dict) or len(index) != 1000:
+        return None
+    return [str(index[str(i)][1]) for i in range(1000)]
 
 
 def _photos(examples, samples, cells, shape, out) -> dict[tuple[int, int], list[dict]]:

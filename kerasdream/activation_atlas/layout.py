@@ -54,7 +54,7 @@ def layout_2d(vectors: np.ndarray, method: str = "umap", seed: int = 0,
     `method` "umap": UMAP with the cosine metric, `neighbors` neighbours and
     `min_dist` (the paper's 20 and 0.01), seeded (single-threaded, so the same
     vectors give the same layout). "tsne": scikit-learn's t-SNE, cosine
-    metric, perplexity min(30, (M - 1) / 3).
+    metric, perplexity min(30, (M - 1) / 3), on one thread.
 
     Raises:
         DreamError: an unknown method, fewer than 4 vectors, or umap-learn
@@ -78,9 +78,13 @@ def layout_2d(vectors: np.ndarray, method: str = "umap", seed: int = 0,
         xy = reducer.fit_transform(vectors)
     else:
         from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
 
-        xy = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed,
-                  perplexity=min(30.0, (len(vectors) - 1) / 3)).fit_transform(vectors)
+        # One OpenMP thread: the same layout every time, and no spinning
+        # threads on a shared machine (45 points took a minute on 2 busy cores).
+        with threadpool_limits(limits=1):
+            xy = TSNE(n_components=2, metric="cosine", init="pca", random_state=seed,
+                      perplexity=min(30.0, (len(vectors) - 1) / 3)).fit_transform(vectors)
     return normalize(xy)
 
 
