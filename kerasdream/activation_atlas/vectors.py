@@ -12,7 +12,9 @@ image.
 For a classifier (a network whose output is (batch, classes)) each kept
 vector also gets the paper's attribution to the image's `top` most likely
 classes: `<a, d logit_c / d a>` at its position (the logits read before a
-softmax), one gradient per class and batch.
+softmax), one gradient per class and batch. (A layer inside a nested model
+is read on a copy of its branch, which the logits do not depend on: its
+vectors get no attribution.)
 """
 
 from __future__ import annotations
@@ -148,6 +150,9 @@ def _forward(model, images, path, logits_key, top):
     maps = []
     for column in columns:
         gradient = tape.gradient(column, acts)
+        if gradient is None:  # a layer inside a nested model: read on a branch of its own
+            del tape
+            return acts.numpy(), None
         maps.append(tf.reduce_sum(acts * gradient, axis=-1))
     del tape
     attribution = tf.stack(maps, axis=1)

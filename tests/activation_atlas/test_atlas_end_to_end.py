@@ -251,3 +251,25 @@ def test_the_command_module_loads_no_keras_or_numpy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, env={**os.environ, "PYTHONPATH": root})
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_classifier_s_cells_name_the_class_they_support(tmp_path):
+    import keras
+
+    base = tiny_cnn()
+    pooled = keras.layers.GlobalAveragePooling2D()(base.output)
+    outputs = keras.layers.Dense(3, activation="softmax", name="classes")(pooled)
+    model = keras.Model(base.input, outputs)
+    path = str(tmp_path / "classifier.keras")
+    model.save(path)
+    photos = write_photos(tmp_path / "photos")
+    manifest = activation_atlas(path, "relu2", str(photos), str(tmp_path / "out"), grid=3,
+                                min_count=2, per_image=8, method="tsne", size=16, steps=2,
+                                batch=8, class_names=["red", "green", "blue"], quiet=True)
+    assert manifest["classifier"] is True and manifest["cells"]
+    for cell in manifest["cells"]:
+        names = [entry["name"] for entry in cell["classes"]]
+        assert names and set(names) <= {"red", "green", "blue"}
+        values = [entry["attribution"] for entry in cell["classes"]]
+        assert values == sorted(values, reverse=True)
