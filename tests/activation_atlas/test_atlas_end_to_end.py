@@ -230,6 +230,7 @@ def test_both_pages_in_headless_chromium(built):
         expect(page.locator("#cell-dream")).to_have_attribute("src", cell["dream"])
         expect(page.locator("#photos figure")).to_have_count(len(cell["photos"]))
         expect(page.locator("#filters tr")).to_have_count(1 + 5)
+        assert "null" not in page.locator("#detail").inner_text()
         sizes = _all_images_resolve(page)
         assert all(width > 0 for _, width in sizes), sizes
         page.locator("#filters a").first.click()

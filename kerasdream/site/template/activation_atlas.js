@@ -95,14 +95,14 @@
       el("img", { src: photo.photo, alt: photo.source, loading: "lazy" }),
       el("div", { class: "box", style: `top:${photo.box[0] * 100}%;left:${photo.box[1] * 100}%;height:${photo.box[2] * 100}%;width:${photo.box[3] * 100}%` }),
       el("figcaption", {}, photo.source)));
-    detail.replaceChildren(
+    detail.replaceChildren(...[
       el("h2", {}, `${atlas.layer} · cell ${cell.row}, ${cell.column}`),
       el("img", { class: "dream", id: "cell-dream", src: cell.dream, alt: `dream of cell ${cell.row},${cell.column}` }),
       el("p", {}, `${cell.count} activation vectors fell into this cell.`),
       cell.classes ? el("p", { id: "classes" }, "Supports most: " + cell.classes.map((c) => `${c.name} (${Number(c.attribution).toFixed(2)})`).join(", ")) : null,
       el("h3", {}, "Filters its direction loads on most"), filters,
       el("h3", {}, "Photos (the box: where the vector was taken)"),
-      el("div", { class: "photos", id: "photos" }, ...photos));
+      el("div", { class: "photos", id: "photos" }, ...photos)].filter(Boolean));
   }
 
   function route() {
