@@ -25,7 +25,7 @@ setup(
         # Everything the test suite runs: the cluster tests need Dask and the
         # atlas viewer's browser test Playwright (plus a system Chromium).
         "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel",
-                 "dask[distributed]", "playwright>=1.40"],
+                 "dask[distributed]", "playwright>=1.40", "umap-learn"],
         # Keras' other backends. PyTorch: install the CPU-only wheel yourself
         # (pip install torch --index-url https://download.pytorch.org/whl/cpu);
         # PyPI's default one brings several GB of CUDA libraries.
@@ -40,6 +40,9 @@ setup(
         # The documentation site: `pip install -e '.[docs]' && mkdocs serve`.
         "docs": ["mkdocs>=1.6,<2", "mkdocs-material>=9.5,<10", "mkdocstrings[python]>=0.26",
                  "mkdocs-jupyter>=0.25"],
+        # `activation-atlas`: its default 2-D layout (--method umap); t-SNE
+        # (--method tsne) needs scikit-learn instead.
+        "atlas": ["umap-learn"],
     },
     entry_points={"console_scripts": ["kerasdream = kerasdream.cli:main"]},
 )

@@ -201,6 +201,8 @@ def _cmd_evolve(args) -> None:
           f"{os.path.abspath(args.out)}")
 
 
+from kerasdream.cli import activation_atlas  # noqa: E402
+
 COMMANDS = {
     "layers": _cmd_layers,
     "filters": _profiled(_cmd_gallery),
@@ -210,6 +212,7 @@ COMMANDS = {
     "caricature": _cmd_preimage,
     "accentuate": _cmd_accentuate,
     "evolve": _cmd_evolve,
+    "activation-atlas": activation_atlas.run,
 }
 
 

@@ -42,6 +42,7 @@ from kerasdream.defaults import (
     TRANSFORM_CHOICES,
 )
 from kerasdream.errors import DreamError
+from kerasdream.cli import activation_atlas
 from kerasdream.validation import (
     argument_type,
     check_learning_rate,
@@ -297,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--quiet", action="store_true")
 
     _add_accentuate_parser(commands)
+    activation_atlas.add_parser(commands)
 
     evolve = commands.add_parser(
         "evolve", help="the same filters dreamed on every checkpoint of a training run")

@@ -84,12 +84,34 @@ def build_manifest(out_dir: str, spec: BaseSpec,
             folders.append(layer_folder(layer))
     order = {layer_folder(info.path): i for i, info in enumerate(list_layers(load_base(spec)))}
     folders.sort(key=lambda f: (order.get(f, len(order)), f))
+    entries = [layer_entry(out_dir, folder) for folder in folders
+               if os.path.isfile(os.path.join(out_dir, folder, METRICS_FILE))]
+    add_circuits(load_base(spec), entries)
+    page = os.path.join(out_dir, "activation_atlas.html")
     return {
         "format": 1,
         "network": {**spec.get_config(), "describe": spec.describe()},
-        "layers": [layer_entry(out_dir, folder) for folder in folders
-                   if os.path.isfile(os.path.join(out_dir, folder, METRICS_FILE))],
+        "layers": entries,
+        "activation_atlas": "activation_atlas.html" if os.path.isfile(page) else None,
     }
+
+
+def add_circuits(base, entries: list[dict[str, Any]]) -> None:
+    """Each filter's strongest inputs and outputs (`kerasdream.circuits`), with
+    the folder of the layer each one is in, as `filter["circuits"]`."""
+    from kerasdream.circuits import layer_circuits
+    from kerasdream.errors import DreamError
+
+    try:
+        found = layer_circuits(base, [entry["name"] for entry in entries])
+    except DreamError:  # a layer folder this network no longer has: no circuits
+        found = {}
+    for entry in entries:
+        layer = found.get(entry["name"], {})
+        for item in entry["filters"]:
+            circuit = layer.get(item["filter"], {"inputs": [], "outputs": []})
+            item["circuits"] = {side: [{**link, "folder": layer_folder(link["layer"])}
+                                       for link in links] for side, links in circuit.items()}
 
 
 def write_site(out_dir: str, spec: BaseSpec, layers: Sequence[str] | None = None) -> str:

@@ -50,17 +50,28 @@
       }, layer.name)));
   }
 
+  // The home page opens on pictures: a strip of each layer's first dreams.
+  const STRIP = 12;
+
   function renderHome() {
-    const rows = atlas.layers.map((layer) => el("tr", {},
-      el("td", {}, el("a", { href: `#/${encodeURIComponent(layer.folder)}` }, layer.name)),
-      el("td", {}, `${layer.filters.length} of ${layer.channels}`),
-      el("td", {}, layer.filters.filter((f) => f.metrics.rank === 1).length),
-      el("td", {}, layer.examples ? `${layer.examples.images}` : "–")));
+    const sections = atlas.layers.map((layer) => el("section", { class: "layer-strip" },
+      el("h2", {}, el("a", { href: `#/${encodeURIComponent(layer.folder)}` }, layer.name),
+        el("small", {}, ` ${layer.filters.length} of ${layer.channels} filters dreamed, ` +
+          `${layer.filters.filter((f) => f.metrics.rank === 1).length} rank 1` +
+          (layer.examples ? `, examples from ${layer.examples.images} photos` : ""))),
+      el("div", { class: "strip" }, ...layer.filters.slice(0, STRIP).map((filter) =>
+        el("a", { class: "tile", href: filterLink(layer, filter) },
+          filter.dream ? picture(filter.dream, `${layer.name} filter ${filter.filter}`)
+                       : el("span", { class: "missing" }, "no dream"),
+          `${filter.filter}`)),
+        layer.filters.length > STRIP
+          ? el("a", { class: "more", href: `#/${encodeURIComponent(layer.folder)}` }, `all ${layer.filters.length} →`) : null)));
     show(
       el("h1", {}, `Atlas of ${atlas.network.describe}`),
-      el("p", {}, `${atlas.layers.length} layers. Click a layer, then a filter.`),
-      el("table", {}, el("tr", {}, el("th", {}, "layer"), el("th", {}, "filters dreamed"),
-        el("th", {}, "rank 1"), el("th", {}, "example photos")), ...rows));
+      el("p", {}, `${atlas.layers.length} layers. Click a dream to open its filter, or a layer for all of them.`),
+      atlas.activation_atlas ? el("p", {}, el("a", { href: atlas.activation_atlas, id: "activation-atlas" },
+        "Activation atlas: one dream per region of what a layer sees in your photos")) : null,
+      ...sections);
   }
 
   function renderLayer(layer) {
@@ -93,6 +104,24 @@
         el("td", {}, what))));
   }
 
+  // Circuits: the filters that feed this one most, and those it feeds most,
+  // by weight (kerasdream.circuits); each a link where that filter is in the atlas.
+  function circuitList(title, id, links) {
+    if (!links || !links.length) return null;
+    const items = links.map((link) => {
+      const target = layers.get(link.folder);
+      const filter = target && target.filters.find((f) => f.filter === link.filter);
+      const sign = link.weight >= 0 ? "+" : "−";
+      const body = [filter && filter.dream ? picture(filter.dream, `${link.layer} filter ${link.filter}`)
+                                           : el("span", { class: "missing" }, "no dream"),
+        el("span", { class: link.weight >= 0 ? "weight plus" : "weight minus" }, `${sign}${Math.abs(link.weight).toFixed(3)}`),
+        el("span", {}, `${link.layer} ${link.filter}`)];
+      return filter ? el("a", { class: "tile circuit", href: filterLink(target, filter) }, ...body)
+                    : el("span", { class: "tile circuit" }, ...body);
+    });
+    return el("section", { id }, el("h3", {}, title), el("div", { class: "strip" }, ...items));
+  }
+
   function renderFilter(layer, index) {
     const filter = layer.filters[index];
     const previous = layer.filters[index - 1];
@@ -116,6 +145,11 @@
         filter.dream ? el("img", { src: filter.dream, alt: `dream of filter ${filter.filter}`, class: "dream", id: "dream" })
                      : el("p", {}, "No dream of this filter yet."),
         metricsTable(filter)),
+      filter.circuits && (filter.circuits.inputs.length || filter.circuits.outputs.length)
+        ? el("section", { class: "circuits" }, el("h2", {}, "Circuits"),
+            circuitList("Strongest inputs (weight from the layer below)", "inputs", filter.circuits.inputs),
+            circuitList("Strongest outputs (weight into the layer above)", "outputs", filter.circuits.outputs))
+        : null,
       el("section", { id: "examples" }, el("h2", {}, "Dataset examples"),
         filter.examples.length
           ? el("p", {}, el("label", {}, toggle, " show where the filter fired (heat map)"))

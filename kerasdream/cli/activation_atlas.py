@@ -1,0 +1,101 @@
+"""`kerasdream activation-atlas`: its options and its handler, in one module.
+
+Light on purpose (no keras, numpy or TensorFlow at the top): `--help` and a
+bad option answer without them; `run` imports the package when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from kerasdream.defaults import DEFAULT_MODEL, PRECISIONS
+
+GRID, MIN_COUNT, PER_IMAGE, SIZE, STEPS, BATCH, COSSIM_POW = 20, 3, 16, 64, 128, 32, 2.0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _grid(text: str) -> tuple[int, int]:
+    """'20' or '12x16' (rows x columns)."""
+    parts = text.lower().split("x")
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected a grid such as 20 or 12x16 (rows x "
+                                         f"columns), got {text!r}")
+    return values[0], values[-1]
+
+
+def _power(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the `activation-atlas` command to `subparsers`; return its parser."""
+    parser = subparsers.add_parser(
+        "activation-atlas",
+        help="one dream per cell of a 2-D map of a layer's activations over your photos")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="a keras.applications name or a .keras/.h5 path (default: "
+                             "mobilenet, the shipped alpha=0.25 ImageNet weights)")
+    parser.add_argument("--alpha", type=float, default=None, help="MobileNet width")
+    parser.add_argument("--weights", default="imagenet",
+                        help="'imagenet', 'none' (random) or a local weights file")
+    parser.add_argument("--preprocess", default=None, help="override the preprocessing")
+    parser.add_argument("--layer", required=True, help="the layer to map")
+    parser.add_argument("--examples", required=True, metavar="DIR",
+                        help="a folder of JPEG/PNG photos (nested folders too)")
+    parser.add_argument("--out", required=True, help="output folder (resumable)")
+    parser.add_argument("--grid", type=_grid, default=(GRID, GRID),
+                        help=f"cells of the layout: {GRID} or ROWSxCOLUMNS (default {GRID})")
+    parser.add_argument("--min-count", type=_positive, default=MIN_COUNT,
+                        help=f"points a cell needs to be dreamed (default {MIN_COUNT})")
+    parser.add_argument("--per-image", type=_positive, default=PER_IMAGE,
+                        help=f"activation vectors sampled per photo (default {PER_IMAGE})")
+    parser.add_argument("--method", default="umap", choices=["umap", "tsne"],
+                        help="2-D layout: umap (umap-learn, default) or tsne (scikit-learn)")
+    parser.add_argument("--size", type=_positive, default=SIZE,
+                        help=f"dream size in pixels (default {SIZE})")
+    parser.add_argument("--steps", type=_positive, default=STEPS,
+                        help=f"training steps per dream (default {STEPS})")
+    parser.add_argument("--batch", type=_positive, default=BATCH,
+                        help=f"cells dreamed together (bounds memory; default {BATCH})")
+    parser.add_argument("--cossim-pow", type=_power, default=COSSIM_POW,
+                        help=f"the Direction objective's cosine power (default {COSSIM_POW:g})")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same atlas")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate")
+    parser.add_argument("--precision", default="auto", choices=list(PRECISIONS))
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def run(args) -> None:
+    """Handle `kerasdream activation-atlas`."""
+    from kerasdream.activation_atlas import activation_atlas
+    from kerasdream.network.bases import BaseSpec
+
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    activation_atlas(
+        BaseSpec(args.model, args.alpha, weights, args.preprocess), args.layer, args.examples,
+        args.out, grid=args.grid, min_count=args.min_count, per_image=args.per_image,
+        method=args.method, size=args.size, steps=args.steps, batch=args.batch,
+        seed=args.seed, cossim_pow=args.cossim_pow, learning_rate=args.lr,
+        precision=args.precision, quiet=args.quiet)
+    print(f"Wrote {os.path.abspath(args.out)}")
