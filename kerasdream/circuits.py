@@ -111,7 +111,7 @@ def _kernel_weights(conv: keras.layers.Layer) -> tuple[np.ndarray, str]:
 
 def dreamable_layers(base: keras.Model) -> list[str]:
     """The layers the atlas dreams (`kerasdream.runs.gallery.atlas_layers`)."""
-    from kerasdream.runs.gallery import atlas_layers
+    from kerasdream.network.layers import atlas_layers
 
     return atlas_layers(base)
 

@@ -25,7 +25,7 @@ from keras import ops
 from kerasdream.generator import RowSeededNormal
 from kerasdream.network.bases import Preprocess, image_shape_for, preprocess_for_model, readable
 from kerasdream.network.features import feature_model
-from kerasdream.param.fourier import Pixels
+from kerasdream.param.pixels import Pixels
 
 # Keras 3.14 (keras-team/keras#22021) divides an activity regularizer's value by the batch size.
 KERAS_DIVIDES_BY_BATCH = tuple(int(p) for p in keras.version().split(".")[:2]) >= (3, 14)

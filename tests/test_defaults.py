@@ -27,7 +27,7 @@ def test_defaults_imports_nothing_and_loads_no_keras():
 
 
 def test_parameterization_names_are_the_registrys_keys():
-    from kerasdream.param import fourier
+    from kerasdream import param as fourier
 
     assert defaults.PARAMETERIZATION_NAMES == tuple(sorted(fourier.PARAMETERIZATIONS))
     for name in defaults.PARAMETERIZATION_NAMES:
@@ -82,7 +82,7 @@ def test_strategies_and_precisions_are_what_their_validators_accept():
 
 
 def test_objectives_and_activations_are_the_gallerys():
-    from kerasdream.runs.gallery import OBJECTIVES, DreamSettings
+    from kerasdream.runs.settings import OBJECTIVES, DreamSettings
 
     from conftest import tiny_cnn
 
@@ -97,7 +97,7 @@ def test_objectives_and_activations_are_the_gallerys():
         for activation, key in keys.items():
             settings = DreamSettings(objective=objective, activation=activation)
             [(weight, term)] = settings.objective_for("relu2", [1], base).terms
-            assert (weight, term.key, type(term)) == (1.0, key, OBJECTIVES[objective])
+            assert (weight, term.key, type(term).__name__) == (1.0, key, OBJECTIVES[objective])
 
 
 def test_weights_name_the_kinds_and_limits_are_the_libraries_limits():

@@ -7,7 +7,7 @@ import pytest
 import kerasdream as kd
 from kerasdream.errors import DreamError
 from kerasdream.generator import DreamGenerator, RowSeededNormal, one_hot, to_uint8
-from kerasdream.objectives import terms
+from kerasdream import objectives as terms
 
 SHAPE = (2, 2, 3)
 RAW = 2 * 2 * 3

@@ -38,7 +38,7 @@ def shell_blocks() -> list[str]:
 
 def subcommands() -> set[str]:
     """The commands `kerasdream --help` lists (four spaces in, under COMMAND)."""
-    return set(re.findall(r"^    ([a-z]+)\b", cli_help(), flags=re.M))
+    return set(re.findall(r"^    ([a-z][a-z-]*)\b", cli_help(), flags=re.M))
 
 
 def test_the_readme_is_short_and_current():
@@ -57,7 +57,7 @@ def test_every_command_in_the_readme_exists_with_its_options():
             "evolve"} <= commands
     fenced = shell_blocks()
     code = fenced + re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", readme(), flags=re.S))
-    uses = [use for text in code for use in re.findall(r"\bkerasdream ([a-z]+)([^|\n]*)", text)]
+    uses = [use for text in code for use in re.findall(r"\bkerasdream ([a-z][a-z-]*)([^|\n]*)", text)]
     assert {name for name, _ in uses} >= commands, "every command is in the README"
     for name, rest in uses:
         assert name in commands, f"kerasdream {name}: no such command"

@@ -124,7 +124,7 @@ def invert(*extra):
 
 
 def _accentuation(**kwargs):
-    from kerasdream.accentuate import accentuation_objective
+    from kerasdream.accentuation import accentuation_objective
 
     return accentuation_objective("relu2", [0], np.zeros((8, 8, 3)), **kwargs)
 

@@ -13,7 +13,8 @@ from kerasdream.cli import commands, main
 def test_main_is_the_same_from_the_package_and_from_commands():
     assert commands.main is main is kerasdream.cli.main
     assert set(commands.COMMANDS) == {"layers", "filters", "gallery", "atlas", "invert",
-                                      "caricature", "accentuate", "evolve"}
+                                      "caricature", "accentuate", "evolve",
+                                      "activation-atlas"}
 
 
 def test_layers_prints_column_headers_aligned_with_the_rows(tiny_cnn_path, capsys):

@@ -12,7 +12,7 @@ import pytest
 from kerasdream.errors import DreamError
 from kerasdream.network import features
 from kerasdream.network.features import (
-    RedirectedReLU, feature_model, redirect_gradient, relu_cap, sync_twins)
+    RedirectedReLU, feature_model, redirect_gradient, sync_twins)
 
 from conftest import gradient_of
 
@@ -121,16 +121,6 @@ def test_the_input_and_too_small_images_are_refused_naming_the_value():
         feature_model(pooled, ["pool"], (2, 2, 1))
 
 
-def test_relu_cap_of_plain_capped_and_other_activations():
-    assert relu_cap(keras.layers.ReLU()) is None
-    assert relu_cap(keras.layers.ReLU(max_value=6)) == 6.0
-    assert relu_cap(keras.layers.ReLU(negative_slope=0.1)) is False
-    assert relu_cap(keras.layers.ReLU(threshold=1.0)) is False
-    assert relu_cap(keras.layers.Conv2D(1, 1, activation="relu")) is None
-    assert relu_cap(keras.layers.Conv2D(1, 1, activation="relu6")) == 6.0
-    assert relu_cap(keras.layers.Conv2D(1, 1)) is False
-    assert relu_cap(keras.layers.LeakyReLU()) is False
-    assert features.PRE == ":pre"
 
 
 # Two dreams (rows) of four units; `upstream` is dLoss/dOutput of the minimized

@@ -6,7 +6,8 @@ import json
 
 import numpy as np
 
-from kerasdream.io import load_dream, load_image
+from kerasdream.io import load_image
+from kerasdream.saving import load_dream
 from kerasdream.network.bases import BaseSpec
 from kerasdream.runs.chunk import train_chunk
 from kerasdream.runs.plan import LayerRun
