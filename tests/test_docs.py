@@ -96,7 +96,7 @@ def test_the_site_builds_strictly_with_every_page(site):
             assert (site / "notebooks" / name[:-len(".ipynb")] / "index.html").is_file(), name
     api = (site / "api" / "model" / "index.html").read_text(encoding="utf-8")
     for anchor in ("kerasdream.model.DreamModel", "kerasdream.model.DreamModel.fit",
-                   "kerasdream.model.DreamModel.render", "kerasdream.io.save_dream"):
+                   "kerasdream.model.DreamModel.render", "kerasdream.saving.save_dream"):
         assert f'id="{anchor}"' in api, anchor
 
 
