@@ -19,6 +19,20 @@ class NonFiniteError(DreamError):
     `step` is the last step run. Keras runs several steps per call
     (`steps_per_execution`), so the first bad step lies between `first_step`
     and `step`; the restored images are from before `first_step`.
+
+    Args:
+        step: the last step run.
+        rows: the dreams (kernel rows) whose loss was not finite.
+        first_step: the first step of the call that failed; None for `step`.
+
+    Example:
+        ```python
+        try:
+            model.fit(200)
+        except kd.NonFiniteError as error:
+            images = model.render()  # the last finite images, kept
+            print(error.first_step, error.rows)
+        ```
     """
 
     def __init__(self, step: int, rows: list[int], first_step: int | None = None):
@@ -128,6 +142,18 @@ class DreamProgress(keras.callbacks.Callback):
 
     One bar can span several `fit` runs (a gallery's chunks and layers):
     each call of the training step adds `dreams` for every step it ran.
+
+    Args:
+        bar: the bar to advance (`progress_bar(...)` picks a live bar or plain
+            lines); None to only check for Ctrl-C and SIGTERM.
+        dreams: how many dreams each step trains.
+
+    Example:
+        ```python
+        from kerasdream.callbacks import progress_bar
+        bar = progress_bar(16 * 200, unit_name="dream-step")
+        model.fit(200, callbacks=[kd.DreamProgress(bar, dreams=16)])
+        ```
     """
 
     def __init__(self, bar: keras.utils.Progbar | PlainProgress | None, dreams: int):

@@ -115,7 +115,8 @@ class DreamCallback(keras.callbacks.Callback):
         every_n_epochs: dream after every n-th epoch (counted from the first).
         steps: dream training steps each time (`DEFAULT_CALLBACK_STEPS`).
         size: dream size; defaults to the model's fixed input size, else 128.
-        parameterization, transforms: as for `DreamModel` (None: its defaults).
+        parameterization: as for `DreamModel` (None: its default).
+        transforms: as for `DreamModel` (None: its default).
         learning_rate: the dream optimizer's (default: `default_optimizer`'s).
         log_dir: TensorBoard folder: images (step = epochs trained) and each
             dream's activation go to the run `<log_dir>/dreams`. Needs
@@ -134,6 +135,14 @@ class DreamCallback(keras.callbacks.Callback):
     `keras.callbacks.TensorBoard` listed after this callback record them.
     `activations` holds every dream's value at every dreamed epoch, `series`
     the images.
+
+    Example:
+        ```python
+        watch = kd.DreamCallback(kd.Channel("conv2d_1", range(8)), every_n_epochs=2,
+                                 out_dir="dreams")
+        model.fit(x_train, y_train, epochs=10, callbacks=[watch])
+        # dreams/epoch_000.png ... and, at the end, dreams/filter_<k>.gif
+        ```
     """
 
     def __init__(

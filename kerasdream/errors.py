@@ -11,6 +11,14 @@ class DreamError(ValueError):
 
     The command line turns it into exit status 2 and one readable line; the
     Python API raises it like any `ValueError`.
+
+    Example:
+        ```python
+        try:
+            kd.DreamModel(kd.Channel("conv9", 0), "mobilenet")
+        except kd.DreamError as error:
+            print(error)  # No such layer in mobilenet_0.25. Did you mean: ... Received: layer_name='conv9'
+        ```
     """
 
 

@@ -77,14 +77,26 @@ class DreamGenerator(keras.Model):
         num_dreams: N, the width of the one-hot input and rows of the kernel.
         image_shape: (height, width, channels) of each dream.
         parameterization: `"pixels"`, `"fourier"`, `"bounded"` or a layer.
-        seed, row_keys: the initial image of row i is drawn from
-            `(seed, row_keys[i])`; `row_keys` defaults to `range(N)`.
+        seed: with `row_keys`, what the initial images are drawn from.
+        row_keys: the initial image of row i is drawn from
+            `(seed, row_keys[i])`; defaults to `range(N)`.
         spec: what the dream is of: base reference, objective and transforms
             (JSON-serializable), so a saved generator can be rebuilt into a
             trainable dream model without saving the base's weights.
         state_slots: how many optimizer slots per kernel row it carries
             (momentum: 1, Adam: 2), saved with it so a resumed dream goes on
             exactly where it stopped (`DreamModel.training_state`).
+
+    Raises:
+        DreamError: when `row_keys` does not have one key per dream or the
+            parameterization is unknown.
+
+    Example:
+        ```python
+        generator = kd.generator_of(model)   # the trained part of a DreamModel
+        images = generator.render()          # uint8 (N, H, W, C)
+        generator.save("dreams.keras")       # reload with kd.load_dream
+        ```
     """
 
     def __init__(

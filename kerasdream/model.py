@@ -191,6 +191,20 @@ class DreamModel(keras.Model):
         transparency: accumulate each dream's gradient magnitude with respect
             to its image over training (MACO's transparency map, read with
             `transparency()`); default: on for the `"maco"` parameterization.
+        name: the Keras model's name.
+
+    Raises:
+        DreamError: when a layer, filter, size, parameterization, transform,
+            preprocessing or precision is not one the network or kerasdream
+            can use; the message names the value received and what is valid.
+
+    Example:
+        ```python
+        model = kd.DreamModel(kd.Channel("conv_pw_8_relu:pre", range(16)), "mobilenet")
+        model.compile()          # kerasdream's default optimizer
+        model.fit(200)           # 200 steps; all 16 dreams train at once
+        images = model.render()  # uint8 (16, 128, 128, 3)
+        ```
     """
 
     def __init__(

@@ -44,6 +44,12 @@ class FilterRegularizer(keras.regularizers.Regularizer):
 
     Args:
         filters: one channel for every dream, or one per dream (batch row).
+
+    Example:
+        ```python
+        features = keras.layers.Identity(
+            activity_regularizer=kd.FilterRegularizer([0, 1, 2, 3]))(layer_output)
+        ```
     """
 
     def __init__(self, filters: int | Sequence[int]):
@@ -71,13 +77,25 @@ def seed_dream_model(base: keras.Model, layer: str, filters: int | Sequence[int]
         layer: the layer whose filters to dream.
         filters: one filter (one dream), or one filter per dream.
         size: image size; defaults to the network's own, else 128.
-        seed, row_keys: the starting noise, as `DreamModel`'s.
+        seed: the starting noise's seed, as `DreamModel`'s.
+        row_keys: each dream's key for its starting noise, as `DreamModel`'s.
         preprocess: the network's preprocessing mode; default its own.
 
     Returns:
         A functional model to `compile(optimizer)` and `fit` on `eye(N)` rows.
         Layers the copy holds run as at inference time only if they respect
         `trainable=False` (batch normalization does; dropout does not).
+
+    Raises:
+        DreamError: when `layer` is not in `base` or `size` does not fit it.
+
+    Example:
+        ```python
+        dream = kd.seed_dream_model(base, "conv_pw_8_relu", [0, 1, 2, 3])
+        dream.compile(keras.optimizers.Adam(0.05))
+        dream.fit(np.tile(np.eye(4), (100, 1)), batch_size=4, shuffle=False)  # 100 steps
+        images = dream.predict(np.eye(4))["image"]
+        ```
     """
     base = readable(base)
     num_dreams = 1 if isinstance(filters, int) else len(filters)

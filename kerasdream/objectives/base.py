@@ -28,7 +28,24 @@ IMAGE = "image"  # feature key of the dream image itself (0..255), for priors
 
 
 class Objective:
-    """A weighted sum of terms; `value(features)` gives one number per dream."""
+    """A weighted sum of terms; `value(features)` gives one number per dream.
+
+    Objectives compose with `+`, `-`, `*` and `/` by a number; every term
+    (`Channel`, `Rivals`, `AlphaNorm`, ...) is an `Objective` of one term.
+
+    Args:
+        terms: `(weight, term)` pairs.
+
+    Raises:
+        DreamError: when a weight is not a finite number.
+
+    Example:
+        ```python
+        layer = "conv_pw_7_relu:pre"
+        objective = kd.Channel(layer, 3) - 2 * kd.Rivals(layer, 3) - 0.1 * kd.TotalVariation()
+        objective.keys  # the features it reads: ['conv_pw_7_relu:pre', 'image']
+        ```
+    """
 
     def __init__(self, terms: Sequence[tuple[float, Term]]):
         self.terms = [(float(weight), term) for weight, term in terms]

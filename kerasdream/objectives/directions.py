@@ -92,7 +92,28 @@ class _DirectionTerm(Term):
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class Direction(_DirectionTerm):
-    """Mean over the positions of `layer` of `<x, v> * max(cos(x, v), 0.1) ** cossim_pow`."""
+    """Mean over the positions of `layer` of `<x, v> * max(cos(x, v), 0.1) ** cossim_pow`.
+
+    A dream of a direction in channel space rather than one filter: a mix of
+    filters, a class's mean activation (`mean_direction`), an atlas cell.
+
+    Args:
+        layer: the layer's name.
+        vector: the direction (C,), or one direction per dream (N, C).
+        cossim_pow: how much the angle to `vector` counts beside the
+            projection; 0 is the plain dot product.
+
+    Raises:
+        DreamError: when `vector` is not (C,) or (N, C) of finite numbers,
+            `cossim_pow` is negative, or (on building the dream model) the
+            vector does not have the layer's channel count.
+
+    Example:
+        ```python
+        vector = np.zeros(128); vector[[3, 7]] = 1.0  # filters 3 and 7 together
+        dreams = kd.visualize(kd.Direction("conv_pw_7_relu", vector), "mobilenet")
+        ```
+    """
 
     def __init__(self, layer: str, vector, cossim_pow: float = 0.0):
         super().__init__(layer, vector, cossim_pow)
@@ -103,7 +124,24 @@ class Direction(_DirectionTerm):
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class NeuronDirection(_DirectionTerm):
-    """`Direction` at one cell `(x, y)` of `layer`, the centre by default."""
+    """`Direction` at one cell `(x, y)` of `layer`, the centre by default.
+
+    Args:
+        layer: the layer's name.
+        vector: the direction (C,), or one direction per dream (N, C).
+        x: the cell's column in the layer's output; None for the centre.
+        y: the cell's row in the layer's output; None for the centre.
+        cossim_pow: how much the angle to `vector` counts beside the projection.
+
+    Raises:
+        DreamError: when `vector` is not a usable direction or the cell is
+            outside the layer.
+
+    Example:
+        ```python
+        dreams = kd.visualize(kd.NeuronDirection("conv_pw_7_relu", vector), "mobilenet")
+        ```
+    """
 
     def __init__(self, layer: str, vector, x: int | None = None, y: int | None = None,
                  cossim_pow: float = 0.0):

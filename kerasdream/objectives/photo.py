@@ -73,6 +73,22 @@ class Inversion(PhotoTerm):
     """Match a photo's features: value `-||Phi(x) - Phi0||^2 / ||Phi0||^2`.
 
     `relative_error = sqrt(-value)` is the paper's reconstruction quality.
+
+    Args:
+        layer: the layer whose features are matched.
+        image: the photo (H, W, C) or one photo per dream (N, H, W, C), pixels
+            in [0, 255], of the dream's size.
+
+    Raises:
+        DreamError: when `image` is not (H, W, C) or (N, H, W, C), or (on
+            building the dream model) not of the dream's shape.
+
+    Example:
+        ```python
+        photo = skimage.data.astronaut()[::4, ::4].astype("float32")  # 128 x 128
+        objective = 20 * kd.Inversion("conv_pw_5_relu", photo) - kd.AlphaNorm() - kd.TotalVariation()
+        image = kd.visualize(objective, "mobilenet", size=photo.shape[:2])[0]
+        ```
     """
 
     def make_target(self, features):
@@ -89,6 +105,21 @@ class Inversion(PhotoTerm):
 class Caricature(PhotoTerm):
     """Exaggerate what `layer` sees in a photo: value `<Phi(x), Phi0>`,
     `Phi0 = max(Phi(x0), 0) / ||max(Phi(x0), 0)||^2`. Dreams start from the photo.
+
+    Args:
+        layer: the layer whose view of the photo is exaggerated.
+        image: the photo (H, W, C) or one photo per dream (N, H, W, C), pixels
+            in [0, 255], of the dream's size.
+
+    Raises:
+        DreamError: when `image` is not (H, W, C) or (N, H, W, C), or (on
+            building the dream model) not of the dream's shape.
+
+    Example:
+        ```python
+        objective = 2 * kd.Caricature("conv_pw_6_relu", photo) - kd.AlphaNorm() - kd.TotalVariation()
+        image = kd.visualize(objective, "mobilenet", size=photo.shape[:2])[0]
+        ```
     """
 
     def make_target(self, features):
@@ -111,6 +142,23 @@ class Distance(PhotoTerm):
     `layer="image"` measures pixels (of the dream before any transform, with
     `tolerance` half a grey level by default); a layer name, its features.
     Subtract it: `Channel(L, k) - 30 * Distance("image", photo)`.
+
+    Args:
+        layer: `"image"` for pixels, else the layer whose features are compared.
+        image: the photo (H, W, C) or one photo per dream (N, H, W, C), pixels
+            in [0, 255], of the dream's size.
+        tolerance: differences up to this size cost nothing; None for half a
+            grey level on pixels and 0 on features.
+
+    Raises:
+        DreamError: when `image` has the wrong shape or `tolerance` is
+            negative or not finite.
+
+    Example:
+        ```python
+        layer = "conv_pw_7_relu:pre"
+        objective = kd.Channel(layer, 5) - 30 * kd.Distance("image", photo)
+        ```
     """
 
     def __init__(self, layer: str, image, tolerance: float | None = None):

@@ -18,7 +18,21 @@ from kerasdream.objectives.base import IMAGE, Term
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class AlphaNorm(Term):
-    """`mean over pixels of (||x(u) - center|| / bound) ** alpha`; alpha = 6."""
+    """`mean over pixels of (||x(u) - center|| / bound) ** alpha`; alpha = 6.
+
+    Keeps pixels in a range a photo could have: cheap inside `bound` of the
+    centre, steep outside it.
+
+    Args:
+        alpha: the norm's exponent; larger is a harder wall.
+        bound: the paper's B, in grey levels.
+        center: the grey the norm is measured from.
+
+    Example:
+        ```python
+        objective = 20 * kd.Inversion("conv_pw_5_relu", photo) - kd.AlphaNorm()
+        ```
+    """
 
     def __init__(self, alpha: float = 6.0, bound: float = 80.0, center: float = 127.5):
         super().__init__(IMAGE)
@@ -37,6 +51,19 @@ class AlphaNorm(Term):
 class TotalVariation(Term):
     """`mean over pixels of sum over channels of (s^2 (dx^2 + dy^2)) ** (beta / 2)`,
     `s = scale / bound` (6.5 / 80), replicate boundary (zero difference past the edge).
+
+    Penalizes pixel-level noise: a natural image changes little from one
+    pixel to the next.
+
+    Args:
+        beta: the exponent; 2 is smooth, below 2 allows sharper edges.
+        bound: the paper's B, in grey levels.
+        scale: the paper's typical edge height, in grey levels.
+
+    Example:
+        ```python
+        objective = kd.Channel("conv_pw_3_relu", 4) - 0.5 * kd.TotalVariation()
+        ```
     """
 
     def __init__(self, beta: float = 2.0, bound: float = 80.0, scale: float = 6.5):

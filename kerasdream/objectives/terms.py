@@ -92,7 +92,26 @@ class _IndexedTerm(Term):
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class Channel(_IndexedTerm):
-    """Mean activation of channel (filter) `index` of `layer`, over all positions."""
+    """Mean activation of channel (filter) `index` of `layer`, over all positions.
+
+    The objective of a feature-visualization gallery: one dream per entry of
+    `index`, each maximizing its own filter.
+
+    Args:
+        layer: the layer's name; append `":pre"` to read it before its
+            activation (Lucid's `_pre_relu`).
+        index: one filter for every dream, or a list with one filter per dream.
+
+    Raises:
+        DreamError: when `index` is not an integer or a list of integers, or
+            (on building the dream model) is out of the layer's range.
+
+    Example:
+        ```python
+        objective = kd.Channel("conv_pw_7_relu:pre", [0, 1, 2, 3])
+        dreams = kd.visualize(objective, "mobilenet", steps=100)  # 4 images
+        ```
+    """
 
     def __init__(self, layer: str, index: int | Sequence[int]):
         super().__init__(layer, index)
@@ -107,7 +126,26 @@ class Channel(_IndexedTerm):
 
 @keras.saving.register_keras_serializable(package="kerasdream")
 class Neuron(_IndexedTerm):
-    """Activation of channel `index` at one cell `(x, y)`, the centre by default."""
+    """Activation of channel `index` at one cell `(x, y)`, the centre by default.
+
+    A single unit's dream: only the pixels in that cell's receptive field
+    matter, as in the pre-images paper's neuron visualizations.
+
+    Args:
+        layer: the layer's name (`":pre"` reads it before its activation).
+        index: one filter for every dream, or one per dream.
+        x: the cell's column in the layer's output; None for the centre.
+        y: the cell's row in the layer's output; None for the centre.
+
+    Raises:
+        DreamError: when `index` is not an integer or a list of integers, or
+            the filter or the cell is outside the layer.
+
+    Example:
+        ```python
+        dreams = kd.visualize(kd.Neuron("conv_pw_5_relu", 12), "mobilenet")
+        ```
+    """
 
     def __init__(self, layer: str, index, x: int | None = None, y: int | None = None):
         super().__init__(layer, index)
@@ -143,6 +181,20 @@ class ClassLogit(_IndexedTerm):
 
     `layer` defaults to the network's last layer; a softmax (or any built-in
     activation) on that layer is skipped, so the gradient is the logit's.
+
+    Args:
+        index: one class for every dream, or one class per dream.
+        layer: the layer holding the class scores; None for the last layer.
+
+    Raises:
+        DreamError: when `index` is not an integer or a list of integers, or
+            is not one of the layer's classes.
+
+    Example:
+        ```python
+        model = keras.applications.MobileNet(alpha=0.25, weights="imagenet")
+        dreams = kd.visualize(kd.ClassLogit([1, 281]), model)  # goldfish, tabby
+        ```
     """
 
     index_name = "class_index"
@@ -175,6 +227,22 @@ class Rivals(_IndexedTerm):
         Channel("conv_pw_7_relu:pre", k) - 2 * Rivals("conv_pw_7_relu:pre", k)
 
     (the galleries' objective; `benchmarks/quality.py` measured the weight).
+
+    Args:
+        layer: the layer's name, usually with `":pre"`.
+        index: each dream's own filter, left out of the soft maximum.
+        temperature: how closely the soft maximum follows the largest
+            other channel; higher is closer to a hard maximum.
+
+    Raises:
+        DreamError: when `index` is not an integer or a list of integers,
+            or `temperature` is not positive.
+
+    Example:
+        ```python
+        layer = "conv_pw_4_relu:pre"
+        objective = kd.Channel(layer, [0, 1]) - 2 * kd.Rivals(layer, [0, 1])
+        ```
     """
 
     def __init__(self, layer: str, index: int | Sequence[int], temperature: float = 3.0):
@@ -203,6 +271,14 @@ class DeepDream(Term):
 
     Subtracted from a `Channel` it is "the layer's energy": a dream that
     excites every channel pays for it, so its own filter stands out.
+
+    Args:
+        layer: the layer's name.
+
+    Example:
+        ```python
+        objective = kd.Channel("conv_pw_8_relu", 3) - 0.5 * kd.DeepDream("conv_pw_8_relu")
+        ```
     """
 
     def __init__(self, layer: str):
@@ -217,7 +293,17 @@ class DeepDream(Term):
 class Diversity(Term):
     """Minus the mean cosine similarity of each dream's Gram matrix with the
     others' in the batch (Lucid's diversity), so *adding* it makes several
-    dreams of one filter differ: `Channel(L, 7) + 0.1 * Diversity(L)`."""
+    dreams of one filter differ: `Channel(L, 7) + 0.1 * Diversity(L)`.
+
+    Args:
+        layer: the layer whose Gram matrices are compared.
+
+    Example:
+        ```python
+        layer = "conv_pw_8_relu"
+        objective = kd.Channel(layer, [7] * 4) + 0.1 * kd.Diversity(layer)
+        ```
+    """
 
     def __init__(self, layer: str):
         super().__init__(layer)
