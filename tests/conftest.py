@@ -1,8 +1,12 @@
 """Shared fixtures: tiny CNNs with fixed weights, and an offline KERAS_HOME."""
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
 import tempfile
+import threading
 
 _SHARED_CACHE = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "keras-cache")
 if "KERAS_HOME" not in os.environ and os.path.isdir(_SHARED_CACHE):
@@ -94,3 +98,76 @@ def gradient_of(function, x):
         torch.sum(function(tensor)).backward()
         return tensor.grad.detach().cpu().numpy()
     raise NotImplementedError(f"No gradient helper for KERAS_BACKEND={backend!r}")
+
+
+# ------------------------------------------------------------ a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+INSTALL_BROWSER = ("apt-get update && apt-get install -y chromium && "
+                   "pip install 'playwright>=1.40'  (or: pip install -e '.[test]')")
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium driven by Playwright (the system's browser; nothing is
+    downloaded). .ci/run installs both and sets KERASDREAM_REQUIRE_BROWSER, so
+    there a missing one fails the test instead of skipping it."""
+    missing = pytest.fail if os.environ.get("KERASDREAM_REQUIRE_BROWSER") else pytest.skip
+    if CHROMIUM is None:
+        missing(f"No Chromium on this machine. Install one: {INSTALL_BROWSER}")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing(f"No Playwright. Install it: {INSTALL_BROWSER}")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def watched_page(browser, width=1000, height=700, *, http_errors=False):
+    """A new page and the list its console errors, page errors and failed
+    requests (and, with `http_errors`, responses of status 400 and up) go to."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    if http_errors:
+        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    return page, problems
+
+
+def image_widths(page):
+    """`[src, naturalWidth]` of every picture on the page, each scrolled to and
+    decoded first (lazy pictures load only when seen); 0 means it is broken."""
+    return page.evaluate("""async () => {
+        const images = [...document.images];
+        for (const image of images) {
+            image.scrollIntoView();
+            await image.decode().catch(() => {});
+        }
+        window.scrollTo(0, 0);
+        return images.map((image) => [image.getAttribute("src"), image.naturalWidth]);
+    }""")
+
+
+@contextlib.contextmanager
+def static_server(folder):
+    """A plain static file server for `folder` on a free local port; yields its
+    address (search and notebook pages need http://, not file://)."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,24 +1,19 @@
 """The documentation site: its pages and links are consistent, it builds with
 `mkdocs build --strict`, and its pages load in headless Chromium."""
 
-import functools
-import http.server
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
-import threading
 
 import pytest
 
+from conftest import image_widths, static_server, watched_page
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 INSTALL_DOCS = "pip install -e '.[docs]'"
-INSTALL_BROWSER = ("apt-get update && apt-get install -y chromium && "
-                   "pip install 'playwright>=1.40'  (or: pip install -e '.[browser]')")
 # The pages the browser opens: the home page, DreamModel's API page, a guide with a picture.
 PAGES = ("", "api/model/", "guides/watch-it-learn/")
 
@@ -100,68 +95,28 @@ def test_the_site_builds_strictly_with_every_page(site):
         assert f'id="{anchor}"' in api, anchor
 
 
-def serve(folder):
-    """A local HTTP server of `folder` (search and the notebook pages need
-    http://, not file://); returns the server and its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
 @pytest.mark.slow
-def test_the_site_in_headless_chromium(site):
-    if CHROMIUM is None:
-        missing(f"No Chromium on this machine. Install one: {INSTALL_BROWSER}",
-                "KERASDREAM_REQUIRE_BROWSER")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing(f"No Playwright. Install it: {INSTALL_BROWSER}", "KERASDREAM_REQUIRE_BROWSER")
-
-    server, base = serve(site)
-    problems = []
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-            page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
-            shown = {}
-            for path in PAGES:
-                page.goto(base + path, wait_until="networkidle")
-                shown[path] = page.evaluate("""async () => {
-                    const images = [...document.images];
-                    for (const image of images) {
-                        image.scrollIntoView();
-                        await image.decode().catch(() => {});
-                    }
-                    window.scrollTo(0, 0);
-                    return images.map((image) => [image.getAttribute("src"), image.naturalWidth]);
-                }""")
-                if path == "":
-                    assert page.title().startswith("kerasdream")
-                    screenshot = os.environ.get("KERASDREAM_DOCS_SCREENSHOT")
-                    if screenshot:
-                        page.screenshot(path=screenshot)
-                if path == "api/model/":
-                    assert page.locator('[id="kerasdream.model.DreamModel"]').count() == 1
-                    assert page.locator('[id="kerasdream.model.DreamModel.fit"]').count() == 1
-            # The site's search answers from its index.
-            page.goto(base, wait_until="networkidle")
-            page.keyboard.press("/")
-            page.keyboard.type("DreamCallback")
-            page.wait_for_selector(".md-search-result__item", timeout=15000)
-            browser.close()
-    finally:
-        server.shutdown()
+def test_the_site_in_headless_chromium(site, browser):
+    page, problems = watched_page(browser, 1400, 900, http_errors=True)
+    with static_server(site) as address:
+        base = address + "/"
+        shown = {}
+        for path in PAGES:
+            page.goto(base + path, wait_until="networkidle")
+            shown[path] = image_widths(page)
+            if path == "":
+                assert page.title().startswith("kerasdream")
+                screenshot = os.environ.get("KERASDREAM_DOCS_SCREENSHOT")
+                if screenshot:
+                    page.screenshot(path=screenshot)
+            if path == "api/model/":
+                assert page.locator('[id="kerasdream.model.DreamModel"]').count() == 1
+                assert page.locator('[id="kerasdream.model.DreamModel.fit"]').count() == 1
+        # The site's search answers from its index.
+        page.goto(base, wait_until="networkidle")
+        page.keyboard.press("/")
+        page.keyboard.type("DreamCallback")
+        page.wait_for_selector(".md-search-result__item", timeout=15000)
 
     assert problems == []
     assert shown[""] and shown["guides/watch-it-learn/"], shown

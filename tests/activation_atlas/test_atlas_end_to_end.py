@@ -5,7 +5,6 @@ Chromium."""
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from kerasdream.cli.commands import main
 from kerasdream.errors import DreamError
 from kerasdream.runs.runlock import RunLock
 
-from conftest import tiny_cnn
+from conftest import image_widths, tiny_cnn, watched_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--layer", "relu2", "--grid", "4", "--min-count", "2", "--per-image", "8",
         "--size", "16", "--steps", "4", "--batch", "4"]
 
@@ -148,95 +146,65 @@ def test_bad_grid_option_is_one_line(capsys):
     assert "expected a grid such as 20 or 12x16" in capsys.readouterr().err
 
 
-def _browser():
-    missing = pytest.fail if os.environ.get("KERASDREAM_REQUIRE_BROWSER") else pytest.skip
-    if CHROMIUM is None:
-        missing("No Chromium on this machine (apt-get install chromium)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing("No Playwright (pip install 'playwright>=1.40')")
-    return sync_api
-
-
-def _all_images_resolve(page):
-    return page.evaluate("""async () => {
-        const images = [...document.images];
-        for (const image of images) {
-            image.scrollIntoView();
-            await image.decode().catch(() => {});
-        }
-        return images.map((image) => [image.getAttribute("src"), image.naturalWidth]);
-    }""")
-
-
 @pytest.mark.slow
-def test_both_pages_in_headless_chromium(built):
-    sync_api = _browser()
+def test_both_pages_in_headless_chromium(built, browser):
     from playwright.sync_api import expect
 
     tmp, model, photos, out = built
     manifest = json.loads((out / "activation_atlas" / "relu2" / "manifest.json").read_text())
     cell = manifest["cells"][0]
-    problems = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page, problems = watched_page(browser)
 
-        # The home page opens on pictures and links to the activation atlas.
-        page.goto((out / "index.html").as_uri())
-        expect(page.locator(".layer-strip")).to_have_count(2)
-        expect(page.locator(".layer-strip img")).to_have_count(8 + 6)
-        sizes = _all_images_resolve(page)
-        assert all(width > 0 for _, width in sizes), sizes
+    # The home page opens on pictures and links to the activation atlas.
+    page.goto((out / "index.html").as_uri())
+    expect(page.locator(".layer-strip")).to_have_count(2)
+    expect(page.locator(".layer-strip img")).to_have_count(8 + 6)
+    sizes = image_widths(page)
+    assert all(width > 0 for _, width in sizes), sizes
 
-        # A filter page: its circuits, each a link; a click navigates.
-        page.goto((out / "index.html").as_uri() + "#/relu2/3")
-        expect(page.locator("#inputs a.circuit")).to_have_count(6)
-        assert page.locator("#outputs a.circuit").count() == 0  # relu2 is the last layer
-        sizes = _all_images_resolve(page)
-        assert sizes and all(width > 0 for _, width in sizes), sizes
-        first = page.locator("#inputs a.circuit").first
-        target = first.get_attribute("href")
-        assert target.startswith("#/relu1/")
-        first.click()
-        page.wait_for_function("route => location.hash === route", arg=target)
-        expect(page.locator("#outputs a.circuit")).to_have_count(6)  # relu1 feeds relu2
-        page.locator("#outputs a.circuit").first.click()
-        page.wait_for_function("() => location.hash.startsWith('#/relu2/')")
+    # A filter page: its circuits, each a link; a click navigates.
+    page.goto((out / "index.html").as_uri() + "#/relu2/3")
+    expect(page.locator("#inputs a.circuit")).to_have_count(6)
+    assert page.locator("#outputs a.circuit").count() == 0  # relu2 is the last layer
+    sizes = image_widths(page)
+    assert sizes and all(width > 0 for _, width in sizes), sizes
+    first = page.locator("#inputs a.circuit").first
+    target = first.get_attribute("href")
+    assert target.startswith("#/relu1/")
+    first.click()
+    page.wait_for_function("route => location.hash === route", arg=target)
+    expect(page.locator("#outputs a.circuit")).to_have_count(6)  # relu1 feeds relu2
+    page.locator("#outputs a.circuit").first.click()
+    page.wait_for_function("() => location.hash.startsWith('#/relu2/')")
 
-        # The activation atlas: pan, zoom, click a cell.
-        page.goto((out / "index.html").as_uri())
-        page.click("#activation-atlas")
-        page.wait_for_selector("#plane img.cell")
-        expect(page.locator("#plane img.cell")).to_have_count(len(manifest["cells"]))
-        sizes = _all_images_resolve(page)
-        assert all(width > 0 for _, width in sizes), sizes
-        before = page.evaluate("getComputedStyle(document.getElementById('plane')).transform")
-        page.click("#zoom-in")
-        page.mouse.move(500, 300)
-        page.mouse.down()
-        page.mouse.move(540, 330, steps=4)
-        page.mouse.up()
-        assert page.evaluate("getComputedStyle(document.getElementById('plane')).transform") \
-            != before
-        page.click("#zoom-fit")
-        route = f"#/relu2/{cell['row']}/{cell['column']}"
-        page.click(f"#plane img.cell[data-row='{cell['row']}'][data-column='{cell['column']}']")
-        page.wait_for_function("route => location.hash === route", arg=route)
-        expect(page.locator("#cell-dream")).to_have_attribute("src", cell["dream"])
-        expect(page.locator("#photos figure")).to_have_count(len(cell["photos"]))
-        expect(page.locator("#filters tr")).to_have_count(1 + 5)
-        assert "null" not in page.locator("#detail").inner_text()
-        sizes = _all_images_resolve(page)
-        assert all(width > 0 for _, width in sizes), sizes
-        page.locator("#filters a").first.click()
-        page.wait_for_function("() => location.pathname.endsWith('index.html')")
-        expect(page.locator("h1")).to_contain_text("relu2 · filter")
-        browser.close()
+    # The activation atlas: pan, zoom, click a cell.
+    page.goto((out / "index.html").as_uri())
+    page.click("#activation-atlas")
+    page.wait_for_selector("#plane img.cell")
+    expect(page.locator("#plane img.cell")).to_have_count(len(manifest["cells"]))
+    sizes = image_widths(page)
+    assert all(width > 0 for _, width in sizes), sizes
+    before = page.evaluate("getComputedStyle(document.getElementById('plane')).transform")
+    page.click("#zoom-in")
+    page.mouse.move(500, 300)
+    page.mouse.down()
+    page.mouse.move(540, 330, steps=4)
+    page.mouse.up()
+    assert page.evaluate("getComputedStyle(document.getElementById('plane')).transform") \
+        != before
+    page.click("#zoom-fit")
+    route = f"#/relu2/{cell['row']}/{cell['column']}"
+    page.click(f"#plane img.cell[data-row='{cell['row']}'][data-column='{cell['column']}']")
+    page.wait_for_function("route => location.hash === route", arg=route)
+    expect(page.locator("#cell-dream")).to_have_attribute("src", cell["dream"])
+    expect(page.locator("#photos figure")).to_have_count(len(cell["photos"]))
+    expect(page.locator("#filters tr")).to_have_count(1 + 5)
+    assert "null" not in page.locator("#detail").inner_text()
+    sizes = image_widths(page)
+    assert all(width > 0 for _, width in sizes), sizes
+    page.locator("#filters a").first.click()
+    page.wait_for_function("() => location.pathname.endsWith('index.html')")
+    expect(page.locator("h1")).to_contain_text("relu2 · filter")
     assert problems == []
 
 

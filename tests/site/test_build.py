@@ -2,24 +2,16 @@
 real headless Chromium (Playwright driving the system's browser; it never
 downloads one)."""
 
-import contextlib
-import functools
-import http.server
 import json
 import os
-import shutil
-import threading
 
 import pytest
 from PIL import Image
 
 from kerasdream.cli.commands import main
 
-from conftest import tiny_cnn
+from conftest import image_widths, static_server, tiny_cnn, watched_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-INSTALL = ("apt-get update && apt-get install -y chromium && "
-           "pip install 'playwright>=1.40'  (or: pip install -e '.[browser]')")
 PHOTOS = ("astronaut", "coffee", "chelsea", "camera", "coins")
 
 
@@ -115,92 +107,53 @@ def _wait_for_route(page, route: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_page_in_headless_chromium(site):
-    # .ci/run installs both and sets KERASDREAM_REQUIRE_BROWSER, so CI fails
-    # rather than skips when either is missing.
-    missing = pytest.fail if os.environ.get("KERASDREAM_REQUIRE_BROWSER") else pytest.skip
-    if CHROMIUM is None:
-        missing(f"No Chromium on this machine. Install one: {INSTALL}")
-    try:
-        from playwright import sync_api
-        from playwright.sync_api import expect
-    except ImportError:
-        missing(f"No Playwright. Install it: {INSTALL}")
+def test_the_page_in_headless_chromium(site, browser):
+    from playwright.sync_api import expect
 
-    problems = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        page = browser.new_page(viewport={"width": 1000, "height": 700})
-        page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-        page.goto((site / "index.html").as_uri())
+    page, problems = watched_page(browser)
+    page.goto((site / "index.html").as_uri())
 
-        assert page.locator("#layers a").all_inner_texts() == ["relu1", "relu2"]
-        page.click("#layers a >> text=relu2")
-        expect(page.locator(".tile")).to_have_count(6)
-        page.click(".tile >> nth=3")
+    assert page.locator("#layers a").all_inner_texts() == ["relu1", "relu2"]
+    page.click("#layers a >> text=relu2")
+    expect(page.locator(".tile")).to_have_count(6)
+    page.click(".tile >> nth=3")
+    page.wait_for_selector("#dream")
+    _wait_for_route(page, "#/relu2/3")
+    expect(page.locator("h1")).to_have_text("relu2 · filter 3")
+    assert page.locator("#dream").get_attribute("src") == "relu2/filter_3.png"
+    expect(page.locator(".example img.photo")).to_have_count(5)
+    expect(page.locator(".example img.heat")).to_have_count(5)
+    assert "natural ratio" in page.locator("table.metrics").inner_text()
+
+    page.click("#next")
+    _wait_for_route(page, "#/relu2/4")
+    page.keyboard.press("ArrowLeft")
+    _wait_for_route(page, "#/relu2/3")
+    page.fill("#search-number", "5")
+    page.click("#search button")
+    _wait_for_route(page, "#/relu2/5")
+    page.fill("#search-number", "99")
+    page.click("#search button")
+    expect(page.locator("#search-message")).to_have_text("no filter 99 in relu2")
+
+    # Every picture of every view resolves (lazy ones once scrolled to).
+    for route in ("#/relu1", "#/relu2", "#/relu1/0", "#/relu2/5"):
+        page.goto((site / "index.html").as_uri() + route)
+        sizes = image_widths(page)
+        assert sizes and all(width > 0 for _, width in sizes), (route, sizes)
+    lazy = page.evaluate("[...document.images].map((i) => i.loading)")
+    assert "lazy" in lazy
+
+    # The same files from a static web server: no request fails or 404s.
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    with static_server(site) as address:
+        page.goto(f"{address}/index.html#/relu1/7")
         page.wait_for_selector("#dream")
-        _wait_for_route(page, "#/relu2/3")
-        expect(page.locator("h1")).to_have_text("relu2 · filter 3")
-        assert page.locator("#dream").get_attribute("src") == "relu2/filter_3.png"
         expect(page.locator(".example img.photo")).to_have_count(5)
-        expect(page.locator(".example img.heat")).to_have_count(5)
-        assert "natural ratio" in page.locator("table.metrics").inner_text()
-
-        page.click("#next")
-        _wait_for_route(page, "#/relu2/4")
-        page.keyboard.press("ArrowLeft")
-        _wait_for_route(page, "#/relu2/3")
-        page.fill("#search-number", "5")
-        page.click("#search button")
-        _wait_for_route(page, "#/relu2/5")
-        page.fill("#search-number", "99")
-        page.click("#search button")
-        expect(page.locator("#search-message")).to_have_text("no filter 99 in relu2")
-
-        # Every picture of every view resolves (lazy ones once scrolled to).
-        for route in ("#/relu1", "#/relu2", "#/relu1/0", "#/relu2/5"):
-            page.goto((site / "index.html").as_uri() + route)
-            sizes = page.evaluate("""async () => {
-                const images = [...document.images];
-                for (const image of images) {
-                    image.scrollIntoView();
-                    await image.decode().catch(() => {});
-                }
-                return images.map((image) => [image.getAttribute("src"), image.naturalWidth]);
-            }""")
-            assert sizes and all(width > 0 for _, width in sizes), (route, sizes)
-        lazy = page.evaluate("[...document.images].map((i) => i.loading)")
-        assert "lazy" in lazy
-
-        # The same files from a static web server: no request fails or 404s.
-        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
-        with static_server(site) as address:
-            page.goto(f"{address}/index.html#/relu1/7")
-            page.wait_for_selector("#dream")
-            expect(page.locator(".example img.photo")).to_have_count(5)
-            assert page.evaluate("""async () => {
-                await Promise.all([...document.images].map((i) => i.decode().catch(() => {})));
-                return [...document.images].every((i) => i.naturalWidth > 0);
-            }""")
-        browser.close()
+        assert page.evaluate("""async () => {
+            await Promise.all([...document.images].map((i) => i.decode().catch(() => {})));
+            return [...document.images].every((i) => i.naturalWidth > 0);
+        }""")
     assert problems == []
 
 
-@contextlib.contextmanager
-def static_server(folder):
-    """A plain static file server for `folder` on a free local port."""
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
