@@ -11,10 +11,9 @@ from __future__ import annotations
 import glob
 import json
 import os
-import shutil
-from importlib import resources
 
 from kerasdream import io
+from kerasdream.site.template_files import copy_template
 
 PAGE = "activation_atlas.html"
 SCRIPT = "activation_atlas.js"
@@ -40,9 +39,5 @@ def write_page(out_dir: str) -> str:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write("// Every activation atlas of this folder, for pages opened from file://\n"
                        f"window.ACTIVATION_ATLAS = {json.dumps(data, sort_keys=True)};\n")
-    template = resources.files("kerasdream.site").joinpath("template")
-    for name in (PAGE, SCRIPT):
-        with resources.as_file(template.joinpath(name)) as source:
-            with io.atomic_path(os.path.join(out_dir, name)) as temporary:
-                shutil.copyfile(source, temporary)
+    copy_template(out_dir, (PAGE, SCRIPT))
     return os.path.join(out_dir, PAGE)

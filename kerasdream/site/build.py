@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 from kerasdream import io
 from kerasdream.network.bases import BaseSpec, list_layers, load_base
 from kerasdream.examples import EXAMPLES_FILE
+from kerasdream.site.template_files import copy_template
 from kerasdream.runs.layout import GRID_FILE, METRICS_FILE, layer_folder, png_name
 
 MANIFEST = "atlas.json"
 MANIFEST_SCRIPT = "atlas.js"
-TEMPLATE = "template"
 TEMPLATE_FILES = ("index.html", "viewer.js", "viewer.css")
 METRIC_KEYS = ("final_activation", "start_activation", "rank", "robust_rank", "natural_ratio",
                "robust_natural_ratio", "steps", "status")
@@ -124,9 +122,5 @@ def write_site(out_dir: str, spec: BaseSpec, layers: Sequence[str] | None = None
     with io.atomic_path(os.path.join(out_dir, MANIFEST_SCRIPT)) as temporary:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write(script)
-    template = resources.files("kerasdream.site").joinpath(TEMPLATE)
-    for name in TEMPLATE_FILES:
-        with resources.as_file(template.joinpath(name)) as source:
-            with io.atomic_path(os.path.join(out_dir, name)) as temporary:
-                shutil.copyfile(source, temporary)
+    copy_template(out_dir, TEMPLATE_FILES)
     return os.path.join(out_dir, "index.html")

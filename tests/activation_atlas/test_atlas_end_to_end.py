@@ -80,7 +80,7 @@ def test_files_manifest_and_the_site_link(built):
     tile = picture[16 * cell["row"]:16 * cell["row"] + 16,
                    16 * cell["column"]:16 * cell["column"] + 16]
     np.testing.assert_array_equal(tile, np.asarray(Image.open(out / cell["dream"]))[..., :3])
-    for name in ("activation_atlas.html", "activation_atlas.js", "activation_atlas_data.js"):
+    for name in ("activation_atlas.html", "dom.js", "activation_atlas.js", "activation_atlas_data.js"):
         assert (out / name).is_file()
     site = json.loads((out / "atlas.json").read_text())
     assert site["activation_atlas"] == "activation_atlas.html"

@@ -53,7 +53,7 @@ def test_manifest_lists_every_layer_filter_dream_and_example(site):
     manifest = json.loads((site / "atlas.json").read_text())
     script = (site / "atlas.js").read_text()
     assert json.loads(script[script.index("{"):script.rindex(";")]) == manifest
-    for name in ("index.html", "viewer.js", "viewer.css"):
+    for name in ("index.html", "dom.js", "viewer.js", "viewer.css"):
         assert (site / name).is_file()
 
     # Both runs' layers, in the network's order.

@@ -13,19 +13,6 @@
   let shown = null;
   let view = { x: 0, y: 0, scale: 1 };
 
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (value !== null && value !== undefined) node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) {
-        node.append(typeof child === "string" || typeof child === "number" ? String(child) : child);
-      }
-    }
-    return node;
-  }
-
   function cellLink(atlas, cell) {
     return `#/${encodeURIComponent(atlas.folder)}/${cell.row}/${cell.column}`;
   }

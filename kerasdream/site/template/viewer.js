@@ -12,19 +12,6 @@
   const layers = new Map(atlas.layers.map((layer) => [layer.folder, layer]));
   let current = { layer: null, index: -1 };
 
-  function el(tag, attributes, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) {
-      if (value !== null && value !== undefined) node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) {
-        node.append(typeof child === "string" || typeof child === "number" ? String(child) : child);
-      }
-    }
-    return node;
-  }
-
   function show(...children) {
     view.replaceChildren(...children.filter((child) => child !== null));
   }
