@@ -68,14 +68,25 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
         steps: how many steps (at most `MAX_STEPS`).
         learning_rate: for the default optimizer (`default_optimizer`).
         optimizer: any Keras optimizer instead.
-        callbacks, verbose, jit_compile, steps_per_execution: as for
-            `DreamModel.compile` and `DreamModel.fit`.
+        callbacks: Keras callbacks for `fit` (`DreamProgress`, `DreamCallback`...).
+        verbose: Keras' verbosity for `fit`: 0 silent, 1 a bar, 2 a line per epoch.
+        jit_compile: Keras' `jit_compile` (`"auto"`: Keras decides).
+        steps_per_execution: steps per call of the traced step; None: the
+            largest divisor of `steps` up to 25.
 
     Returns:
         The `fit` history.
 
     Raises:
         DreamError: for a bad number of steps or learning rate.
+
+    Example:
+        ```python
+        model = kd.DreamModel(kd.Channel("conv_pw_8_relu:pre", range(4)), "mobilenet")
+        kd.train(model, 100)                      # a first look
+        kd.train(model, 100, learning_rate=0.02)  # then finer, a fresh optimizer
+        images = kd.render(model)
+        ```
     """
     check_positive_int("steps", steps, MAX_STEPS)
     if optimizer is None:
