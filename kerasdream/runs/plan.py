@@ -239,7 +239,8 @@ def make_plan(
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
     """
     from kerasdream import io, profiling
-    from kerasdream.network.bases import image_shape_for, layer_channels, load_base, resolve_layer
+    from kerasdream.network.bases import (as_spec, image_shape_for, layer_channels, load_base,
+                                          resolve_layer)
     from kerasdream.network.layers import default_layers
 
     with profiling.stage("load"):
@@ -247,6 +248,8 @@ def make_plan(
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     image_shape_for(base, settings.image_size)  # validates the size early
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
+    with profiling.stage("load"):  # once per run: hashed per loaded network object
+        settings = settings.identified(base, as_spec(spec).preprocess_mode)
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
     runs = []

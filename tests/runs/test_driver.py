@@ -5,6 +5,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from kerasdream import io
 from kerasdream.network.bases import BaseSpec
@@ -56,3 +57,55 @@ def test_metrics_grid_and_a_rerun_that_mixes_memory_and_disk(tiny_cnn_path, tmp_
     gallery(tiny_cnn_path, out, lines)
     assert lines[:2] == ["relu2: skipped 3 finished dreams, repaired 0, redid 0.",
                          "Every dream is already done; nothing to train."]
+
+
+def _tiny_file(path, scale=1.0):
+    """The conftest's tiny CNN saved at `path`, its weights times `scale`."""
+    from conftest import tiny_cnn
+
+    model = tiny_cnn()
+    model.set_weights([w * scale for w in model.get_weights()])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.save(path)
+    return path
+
+
+def one_dream(spec, out, lines):
+    plan = make_plan(spec, ["relu2"], "0", DreamSettings(size=8, steps=1),
+                     out_dir=str(out), models_dir=str(out / "models"))
+    return driver.run(plan, InProcess(), quiet=True, log=lines.append)
+
+
+@pytest.mark.slow
+def test_a_rerun_with_another_network_retrains_and_moves_the_old_dream_aside(tmp_path):
+    out, lines = tmp_path / "out", []
+    first = _tiny_file(str(tmp_path / "a" / "tiny.keras"))
+    one_dream(BaseSpec(first), out, lines)
+    png = (out / "relu2" / "filter_0.png").read_bytes()
+
+    def rerun(spec):
+        lines.clear()
+        one_dream(spec, out, lines)
+        return lines
+
+    # The same network copied to another folder (same content and name): already done.
+    copy = str(tmp_path / "copy" / "tiny.keras")
+    os.makedirs(os.path.dirname(copy))
+    with open(first, "rb") as source, open(copy, "wb") as target:
+        target.write(source.read())
+    assert "Every dream is already done; nothing to train." in rerun(BaseSpec(copy))
+    cases = {
+        "another preprocessing": BaseSpec(first, preprocess="caffe"),
+        "another file of the same name": BaseSpec(
+            _tiny_file(str(tmp_path / "b" / "tiny.keras"), scale=0.5)),
+        "retrained in place": BaseSpec(_tiny_file(first, scale=2.0)),
+    }
+    for case, spec in cases.items():
+        said = rerun(spec)
+        assert said[0].startswith("relu2: moved aside filter_0.png.stale, "
+                                  "filter_0.keras.stale, filter_0.json.stale: made with other "
+                                  "settings: network: the network's weights, architecture or "
+                                  "preprocessing differ"), (case, said)
+        assert "Every dream is already done; nothing to train." not in said, case
+        assert (out / "relu2" / "filter_0.png.stale").read_bytes() != b"", case
+    assert (out / "relu2" / "filter_0.png").read_bytes() != png

@@ -2,6 +2,7 @@
 
 import dataclasses
 import hashlib
+import json
 import os
 
 import pytest
@@ -103,3 +104,23 @@ def test_tasks_carry_each_dream_s_resume_history(tmp_path):
     assert [(t.filters, t.done_steps, t.resumed_at(), t.dream_steps)
             for t in tasks(plan, [found])] == [((0,), 0, {0: []}, 4),
                                                ((1, 2), 2, {1: [1, 2], 2: [2]}, 4)]
+
+
+def test_a_dream_of_another_network_is_stale_and_cannot_be_resumed(tmp_path):
+    run = layer_run(tmp_path, filters=[0, 1])
+    theirs = dataclasses.replace(run, settings=dataclasses.replace(SETTINGS, network="a" * 64))
+    commit(theirs, 0)
+    record = json.loads(open(run.record_path(0)).read())
+    record["settings"]["network"] = "a" * 64
+    open(run.record_path(0), "w").write(json.dumps(record))
+    commit(run, 1)  # recorded before networks were named: not known to be this one
+    mine = dataclasses.replace(run, settings=dataclasses.replace(SETTINGS, network="b" * 64))
+    found = survey(mine)
+    assert found.redone == [0, 1] and not found.skipped
+    assert [m.why for m in found.moves] == [
+        "made with other settings: network: the network's weights, architecture or "
+        "preprocessing differ (aaaaaaaaaaaa -> bbbbbbbbbbbb)",
+        "made with other settings: network: not recorded (made before kerasdream named it "
+        "by content)"]
+    with pytest.raises(DreamError, match="Cannot resume filter 0 of relu2.*network"):
+        survey(mine, resume=True)
