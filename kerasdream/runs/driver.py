@@ -66,13 +66,15 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
     from kerasdream import io
 
     executor.prepare(plan)
-    lock = RunLock(plan.out_dir) if plan.writes else contextlib.nullcontext()
+    locks = _locks(plan)
     saved = [0]
     try:
-        with lock:
-            stale = lock.stale_message() if isinstance(lock, RunLock) else None
-            if stale:
-                log(stale)
+        with contextlib.ExitStack() as held:
+            for lock in locks:  # the models folder too: runs of other --out may share it
+                held.enter_context(lock)
+                stale = lock.stale_message()
+                if stale:
+                    log(stale)
             for folder in (plan.out_dir, plan.models_dir):
                 remove_dead_temporaries(folder)
             results = _run(plan, executor, quiet, index, log, saved)
@@ -87,6 +89,16 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
         if failed is None:
             raise
         raise failed from None
+
+
+def _locks(plan: Plan) -> list[RunLock]:
+    """The run locks a writing run holds: its output folder's and its models folder's."""
+    if not plan.writes:
+        return []
+    locks = [RunLock(plan.out_dir)]
+    if os.path.realpath(plan.models_dir) != os.path.realpath(plan.out_dir):
+        locks.append(RunLock(plan.models_dir, command=locks[0].command, option="models_dir"))
+    return locks
 
 
 def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
@@ -104,7 +116,8 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     for run in {task.run.layer: task.run for task in todo}.values():
         if run.writes:  # before training, not after: a read-only folder must not cost the work
             io.check_writable(run.folder)
-            io.check_writable(os.path.dirname(run.model_path(0)))
+            io.check_writable(run.models_folder)
+            io.write_json(run.owner_path, {"out": os.path.abspath(run.out_dir)})
     total = sum(task.dream_steps for task in todo)
     if total == 0:
         log("Every dream is already done; nothing to train.")

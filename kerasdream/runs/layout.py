@@ -14,6 +14,8 @@ import re
 METRICS_FILE = "metrics.json"
 GRID_FILE = "grid.png"
 GALLERY_FILE = "gallery.png"
+# In a models folder's layer folder: the output folder whose dreams its models are.
+MODELS_OWNER_FILE = ".kerasdream-out.json"
 RECORD_PATTERN = re.compile(r"^filter_(\d+)\.json$")
 
 # A dream's status in its record and in metrics.json.

@@ -50,10 +50,19 @@ class LayerRun:
     def png_path(self, k: int) -> str:
         return os.path.join(self.folder, layout.png_name(k))
 
-    def model_path(self, k: int) -> str:
+    @property
+    def models_folder(self) -> str:
+        """Where this layer's per-filter models go."""
         return os.path.join(self.models_dir, layout.network_name(self.spec),
-                            layout.layer_folder(self.layer),
-                            layout.model_name(k, self.model_format))
+                            layout.layer_folder(self.layer))
+
+    def model_path(self, k: int) -> str:
+        return os.path.join(self.models_folder, layout.model_name(k, self.model_format))
+
+    @property
+    def owner_path(self) -> str:
+        """The models folder's note of the output folder its models belong to."""
+        return os.path.join(self.models_folder, layout.MODELS_OWNER_FILE)
 
     def record_path(self, k: int) -> str:
         return os.path.join(self.folder, layout.record_name(k))
@@ -140,6 +149,13 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
     """
     found = Survey(run.layer)
     on_disk = records.folder_records(run.folder)
+    other = models_owner(run, on_disk)
+    if other is not None:
+        raise DreamError(
+            f"The models folder holds the per-filter models of {run.layer}'s dreams in "
+            f"another output folder ({other}); this run would replace them. Use another "
+            f"--models-dir for this output folder, or that run's --out. "
+            f"Received: models_dir={run.models_dir!r}")
     found.records = {k: r for k, r in on_disk.items() if isinstance(r, dict)}
     settings = run.settings
 
@@ -195,6 +211,32 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
         found.redone.append(k)
         found.pending[k] = 0
     return found
+
+
+def models_owner(run: LayerRun, on_disk: dict[int, Any]) -> str | None:
+    """The other output folder whose committed dreams the models this run would
+    replace belong to (two runs of other --out sharing one --models-dir), else None."""
+    import json
+
+    try:
+        with open(run.owner_path, encoding="utf-8") as file:
+            other = json.load(file).get("out")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(other, str) or os.path.realpath(other) == os.path.realpath(run.out_dir):
+        return None
+    theirs = dataclasses.replace(run, out_dir=other)
+    their_records = records.folder_records(theirs.folder)
+    for k in run.filters:
+        record, mine = their_records.get(k), on_disk.get(k)
+        model = run.model_path(k)
+        if not (isinstance(record, dict) and os.path.isfile(model)):
+            continue
+        if isinstance(mine, dict) and records.check_files(mine, run.png_path(k), model) is None:
+            continue  # the same file is this run's dream too (same network and settings)
+        if records.check_files(record, theirs.png_path(k), model) is None:
+            return other
+    return None
 
 
 def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:

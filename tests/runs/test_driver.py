@@ -109,3 +109,34 @@ def test_a_rerun_with_another_network_retrains_and_moves_the_old_dream_aside(tmp
         assert "Every dream is already done; nothing to train." not in said, case
         assert (out / "relu2" / "filter_0.png.stale").read_bytes() != b"", case
     assert (out / "relu2" / "filter_0.png").read_bytes() != png
+
+
+@pytest.mark.slow
+def test_two_output_folders_sharing_a_models_folder_are_refused_in_one_line(tiny_cnn_path,
+                                                                              tmp_path):
+    from kerasdream.errors import DreamError
+    from kerasdream.runs.runlock import FolderInUse, RunLock
+
+    models, lines = tmp_path / "models", []
+
+    def run(out):
+        plan = make_plan(BaseSpec(tiny_cnn_path), ["relu2"], "0", DreamSettings(size=8, steps=1),
+                         out_dir=str(out), models_dir=str(models))
+        return driver.run(plan, InProcess(), quiet=True, log=lines.append)
+
+    run(tmp_path / "first")
+    model = models / "tiny" / "relu2" / "filter_0.keras"
+    before = model.read_bytes()
+    with pytest.raises(DreamError) as refused:
+        run(tmp_path / "second")
+    message = str(refused.value)
+    assert "\n" not in message and str(tmp_path / "first") in message
+    assert message.endswith(f"Received: models_dir={str(models)!r}")
+    assert model.read_bytes() == before and not (tmp_path / "second" / "relu2").exists()
+    # While a run holds the models folder, another --out using it is refused too.
+    with RunLock(str(models), command="the first run"):
+        with pytest.raises(FolderInUse, match="the first run.*Received: models_dir="):
+            run(tmp_path / "first")
+    lines.clear()
+    run(tmp_path / "first")  # its own models: a rerun as before
+    assert "Every dream is already done; nothing to train." in lines
