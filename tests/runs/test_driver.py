@@ -140,3 +140,24 @@ def test_two_output_folders_sharing_a_models_folder_are_refused_in_one_line(tiny
     lines.clear()
     run(tmp_path / "first")  # its own models: a rerun as before
     assert "Every dream is already done; nothing to train." in lines
+
+
+@pytest.mark.slow
+def test_a_layer_named_dot_dot_writes_inside_the_output_folder(tmp_path):
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.ReLU(name="..")(x), name="..")
+    path = str(tmp_path / "net" / "...keras")
+    os.makedirs(os.path.dirname(path))
+    model.save(path)
+    out, models = tmp_path / "deep" / "out", tmp_path / "deep" / "models"
+    plan = make_plan(BaseSpec(path), [".."], "0", DreamSettings(size=8, steps=1),
+                     out_dir=str(out), models_dir=str(models))
+    driver.run(plan, InProcess(), quiet=True, log=lambda line: None)
+    written = sorted(os.path.relpath(os.path.join(root, name), tmp_path / "deep")
+                     for root, _, names in os.walk(tmp_path / "deep") for name in names)
+    assert written == ["models/~2E..keras/~2E./.kerasdream-out.json",
+                       "models/~2E..keras/~2E./filter_0.keras", "out/~2E./filter_0.json",
+                       "out/~2E./filter_0.png", "out/~2E./grid.png", "out/~2E./metrics.json"]

@@ -29,3 +29,22 @@ def test_status_words():
     assert layout.non_finite_status(150) == "non-finite by step 150"
     assert layout.stopped_status(150) == ("stopped at step 150 (another dream of its chunk "
                                           "went non-finite)")
+
+
+def test_a_name_never_becomes_a_path():
+    import pytest
+
+    from kerasdream.errors import DreamError
+
+    cases = {"..": "~2E.", ".": "~2E", "../../etc": "~2E.__..__etc", "a b": "a~20b",
+             "x:y\\z": "x~3Ay~5Cz", "~": "~7E", ".hidden": "~2Ehidden", "é": "~C3~A9",
+             "conv_pw_1_relu": "conv_pw_1_relu", "block/relu": "block__relu"}
+    for name, expected in cases.items():
+        assert layout.path_name(name) == expected, name
+        assert "/" not in expected and expected not in (".", "..")
+    long = layout.path_name("n" * 300)
+    assert len(long) == 160 and long != layout.path_name("n" * 301)
+    for bad in ("", "a\0b", None):
+        with pytest.raises(DreamError, match=r"Received: layer_name="):
+            layout.path_name(bad)
+    assert layout.network_name(BaseSpec("/m/my net.keras")) == "my~20net"
