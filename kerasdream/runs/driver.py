@@ -172,28 +172,39 @@ def _move_aside(run: LayerRun, found: Survey, log: Log) -> None:
         log(report)
 
 
+def _metrics(run: LayerRun, layer_records: dict[int, dict]) -> dict:
+    """The layer's summary as `metrics.json` holds it."""
+    return {
+        "layer": run.layer,
+        "network": run.spec.get_config(),
+        "channels": run.channels,
+        "filters": {str(k): record for k, record in sorted(layer_records.items())},
+    }
+
+
 def _write_metrics(layer: _Layer) -> None:
     """The layer's summary, from the records in memory (every filter's, so runs
     of other filters keep their entries)."""
     from kerasdream import io
 
-    run = layer.run
-    io.write_json(os.path.join(run.folder, layout.METRICS_FILE), {
-        "layer": run.layer,
-        "network": run.spec.get_config(),
-        "channels": run.channels,
-        "filters": {str(k): record for k, record in layer.records.items()},
-    })
+    io.write_json(os.path.join(layer.run.folder, layout.METRICS_FILE),
+                  _metrics(layer.run, layer.records))
 
 
 def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
                            log: Log) -> None:
-    """A `metrics.json` that is not a summary is moved aside and rebuilt from the records."""
+    """Each layer's `metrics.json` made to agree with its records, even when nothing
+    trains: a damaged one is moved aside, a missing or differing entry rebuilt."""
     from kerasdream import io
 
     for run, found in zip(runs, surveys):
         path = os.path.join(run.folder, layout.METRICS_FILE)
+        expected = _metrics(run, found.records)
         if not os.path.exists(path):
+            if found.records:
+                log(f"{run.layer}: {layout.METRICS_FILE} was missing; rebuilt from the "
+                    f"dreams' records.")
+                _write_metrics(_Layer(run, found.records, 0))
             continue
         data = io.read_json(path)
         if not (isinstance(data, dict) and isinstance(data.get("filters"), dict)):
@@ -201,6 +212,17 @@ def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
             log(f"{run.layer}: moved aside {layout.METRICS_FILE}.corrupt: it was damaged "
                 f"(not a summary of dreams); rebuilt from the dreams' records.")
             _write_metrics(_Layer(run, found.records, 0))
+            continue
+        if data == expected:
+            continue
+        entries = data["filters"]
+        wrong = sorted(k for k, record in found.records.items()
+                       if entries.get(str(k)) != record)
+        if wrong:
+            log(f"{run.layer}: rebuilt {layout.METRICS_FILE} from the dreams' records (it "
+                f"lacked or misstated filter{'s' * (len(wrong) > 1)} "
+                f"{', '.join(map(str, wrong))}).")
+        _write_metrics(_Layer(run, found.records, 0))
 
 
 def _write_grid(layer: _Layer):

@@ -161,3 +161,30 @@ def test_a_layer_named_dot_dot_writes_inside_the_output_folder(tmp_path):
     assert written == ["models/~2E..keras/~2E./.kerasdream-out.json",
                        "models/~2E..keras/~2E./filter_0.keras", "out/~2E./filter_0.json",
                        "out/~2E./filter_0.png", "out/~2E./grid.png", "out/~2E./metrics.json"]
+
+
+@pytest.mark.slow
+def test_metrics_missing_an_entry_or_with_wrong_keys_is_rebuilt_with_nothing_to_train(
+        tiny_cnn_path, tmp_path):
+    out, lines = tmp_path / "out", []
+    gallery(tiny_cnn_path, out, lines)
+    metrics_path = out / "relu2" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    del metrics["filters"]["1"]
+    metrics["filters"]["2"]["rank"] = 99
+    metrics_path.write_text(json.dumps(metrics))
+    for damage in (None, {"filters": {"x": 3, "0": "no"}, "layer": 7}):
+        if damage is not None:
+            metrics_path.write_text(json.dumps(damage))
+        lines.clear()
+        gallery(tiny_cnn_path, out, lines)
+        assert "Every dream is already done; nothing to train." in lines
+        assert ("relu2: rebuilt metrics.json from the dreams' records (it lacked or misstated "
+                f"filters {'0, 1, 2' if damage else '1, 2'}).") in lines
+        rebuilt = json.loads(metrics_path.read_text())
+        assert rebuilt["filters"] == on_disk_records(out / "relu2") and rebuilt["layer"] == "relu2"
+    metrics_path.unlink()
+    lines.clear()
+    gallery(tiny_cnn_path, out, lines)
+    assert "relu2: metrics.json was missing; rebuilt from the dreams' records." in lines
+    assert json.loads(metrics_path.read_text())["filters"] == on_disk_records(out / "relu2")
