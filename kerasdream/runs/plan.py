@@ -175,6 +175,20 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
                 found.redone.append(k)
             found.pending[k] = 0
             continue
+        other = _other_format(run, k, record)
+        if other is not None:  # a whole dream, its model saved in another --format
+            if resume and not overwrite:
+                raise DreamError(
+                    f"Cannot resume filter {k} of {run.layer}: its saved dream model is "
+                    f"{os.path.basename(other)}, not in --format {run.model_format}. Use "
+                    f"--format {other.rsplit('.', 1)[-1]}, or --overwrite to start it again. "
+                    f"Received: format={run.model_format!r}")
+            aside(k, (paths[0], other, paths[2]), ".stale",
+                  f"its model was saved as {os.path.basename(other)}, not in --format "
+                  f"{run.model_format}")
+            found.redone.append(k)
+            found.pending[k] = 0
+            continue
         problem = (f"its record is {record}" if isinstance(record, str)
                    else records.check_files(record, *paths[:2]))
         if problem is None and record["filter"] != k:
@@ -211,6 +225,22 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
         found.redone.append(k)
         found.pending[k] = 0
     return found
+
+
+def _other_format(run: LayerRun, k: int, record: Any) -> str | None:
+    """The path of dream k's model saved in another format, when its record names
+    that file and this run's format has none; else None."""
+    from kerasdream.defaults import MODEL_FORMATS
+
+    if not isinstance(record, dict) or os.path.lexists(run.model_path(k)):
+        return None
+    for model_format in MODEL_FORMATS:
+        if model_format == run.model_format:
+            continue
+        path = dataclasses.replace(run, model_format=model_format).model_path(k)
+        if os.path.isfile(path) and records.check_files(record, run.png_path(k), path) is None:
+            return path
+    return None
 
 
 def models_owner(run: LayerRun, on_disk: dict[int, Any]) -> str | None:

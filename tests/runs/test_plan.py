@@ -124,3 +124,20 @@ def test_a_dream_of_another_network_is_stale_and_cannot_be_resumed(tmp_path):
         "by content)"]
     with pytest.raises(DreamError, match="Cannot resume filter 0 of relu2.*network"):
         survey(mine, resume=True)
+
+
+def test_a_rerun_in_another_format_redoes_the_dream_and_resume_is_refused(tmp_path):
+    run = layer_run(tmp_path, filters=[0])
+    commit(run, 0, steps=2)  # saved as .keras
+    as_h5 = dataclasses.replace(run, model_format="h5")
+    with pytest.raises(DreamError) as refused:
+        survey(as_h5, resume=True)
+    assert str(refused.value) == (
+        "Cannot resume filter 0 of relu2: its saved dream model is filter_0.keras, not in "
+        "--format h5. Use --format keras, or --overwrite to start it again. "
+        "Received: format='h5'")
+    found = survey(as_h5)
+    assert found.redone == [0] and found.pending == {0: 0} and not found.repaired
+    assert [(m.suffix, [os.path.basename(p) for p in m.paths], m.why) for m in found.moves] == [
+        (".stale", ["filter_0.png", "filter_0.keras", "filter_0.json"],
+         "its model was saved as filter_0.keras, not in --format h5")]
