@@ -68,6 +68,7 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
     executor.prepare(plan)
     locks = _locks(plan)
     saved = [0]
+    before: dict[str, dict[int, str]] = {}  # each layer's committed dreams at the start
     try:
         with contextlib.ExitStack() as held:
             for lock in locks:  # the models folder too: runs of other --out may share it
@@ -77,12 +78,13 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
                     log(stale)
             for folder in (plan.out_dir, plan.models_dir):
                 remove_dead_temporaries(folder)
-            results = _run(plan, executor, quiet, index, log, saved)
+            results = _run(plan, executor, quiet, index, log, saved, before)
             for folder in (plan.out_dir, plan.models_dir):
                 remove_dead_temporaries(folder)  # a killed worker's, if any
             return results
     except signals.Interrupted as stop:
-        stop.saved = saved[0]
+        # Workers may have committed dreams whose answers never reached this driver.
+        stop.saved = max(saved[0], _committed_since(plan, before)) if before else saved[0]
         raise
     except OSError as error:  # moving a file aside, taking the lock: on a full or read-only disk
         failed = io.storage_error(error, plan.out_dir)
@@ -101,13 +103,27 @@ def _locks(plan: Plan) -> list[RunLock]:
     return locks
 
 
+def _committed_since(plan: Plan, before: dict[str, dict[int, str]]) -> int:
+    """How many of the plan's dreams have a commit record now that they did not
+    have (or had otherwise) when the run began: the dreams this run saved."""
+    count = 0
+    for run in plan.runs:
+        had = before.get(run.layer, {})
+        now = records.folder_records(run.folder)
+        count += sum(isinstance(now.get(k), dict) and now[k]["png_sha256"] != had.get(k)
+                     for k in run.filters)
+    return count
+
+
 def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
-         saved: list[int]) -> dict[str, list[FilterResult]]:
+         saved: list[int], before: dict[str, dict[int, str]]) -> dict[str, list[FilterResult]]:
     from kerasdream import io
     from kerasdream.callbacks import progress_bar
 
     # A refusal (resume with other settings) comes before anything is moved.
     surveys = [survey(run, plan.resume, plan.overwrite) for run in plan.runs]
+    before.update({run.layer: {k: r["png_sha256"] for k, r in found.records.items()}
+                   for run, found in zip(plan.runs, surveys)})
     for run, found in zip(plan.runs, surveys):
         _move_aside(run, found, log)
     if plan.writes:

@@ -112,6 +112,43 @@ def test_unreachable_scheduler_fails_fast_with_one_line(tiny_cnn_path, tmp_path,
     assert not os.path.exists(tmp_path / ".kerasdream.lock")  # the lock was let go
 
 
+def test_a_server_that_is_not_a_scheduler_fails_within_the_timeout_in_one_line(
+        tiny_cnn_path, tmp_path, monkeypatch, capsys):
+    with socket.socket() as server:  # listens and accepts, never speaks Dask
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 0.5)
+        began = time.monotonic()
+        assert main(filters_args(tiny_cnn_path, tmp_path, "--cluster", address)) == 2
+        seconds = time.monotonic() - began
+    err = capsys.readouterr().err.strip()
+    assert err == (f"kerasdream filters: error: The server at {address} is not a Dask scheduler: it gave no Dask "
+                   f"answer within 0.5 s. Give the address `dask scheduler` printed (port 8786 "
+                   f"by default), or use --cluster local:N. Received: cluster={address!r}")
+    assert seconds < 30  # the network loads and the plan is made first; no hang
+    assert not os.path.exists(tmp_path / ".kerasdream.lock")
+
+
+def test_a_worker_that_does_not_share_the_driver_s_folder_says_so(tmp_path):
+    shared, elsewhere = tmp_path / "shared", tmp_path / "elsewhere"
+    for folder in (shared, elsewhere):
+        folder.mkdir()
+    (shared / "token").write_text("abc")
+    (elsewhere / "token").write_text("other run")
+    assert cluster.probe_worker([str(shared)], [], {str(shared): ("token", "abc")}) is None
+    said = cluster.probe_worker([str(elsewhere)], [], {str(elsewhere): ("token", "abc")})
+    assert f"does not see the driver's files in {str(elsewhere)!r}" in said
+    assert "another folder of the same path" in said
+
+
+def test_local_workers_keep_tensorflow_s_cpp_lines_to_themselves():
+    env = cluster._worker_env(2)
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert env["OMP_NUM_THREADS"] == os.environ.get("OMP_NUM_THREADS",
+                                                    str(max(1, (os.cpu_count() or 1) // 2)))
+
+
 def test_a_worker_that_cannot_reach_the_folders_or_the_model_says_so(tmp_path):
     (tmp_path / "file").write_text("")
     assert cluster.probe_worker([str(tmp_path)], []) is None
