@@ -114,6 +114,7 @@ def connect(cluster: str, *, timeout: float | None = None,
                     env=_worker_env(target),
                 ))
             client = stack.enter_context(distributed.Client(local))
+            client.register_plugin(QuietImport(), name="kerasdream-quiet-import")
             if gpus:
                 client.register_plugin(PinDevice(gpus), name="kerasdream-pin-device")
             log(f"Started a local Dask cluster of {target} worker "
@@ -203,6 +204,18 @@ def _children_ignore_ctrl_c() -> Iterator[None]:
         from kerasdream.runs import signals
 
         signals.check()  # a SIGINT deferred by a caller's handler meanwhile
+
+
+class QuietImport(WorkerPlugin):
+    """A local worker imports TensorFlow and Keras before its first task with
+    their C++ start-up lines kept off the run's stderr, as the driver does."""
+
+    idempotent = True
+
+    def setup(self, worker):
+        from kerasdream.cli import _import_quietly
+
+        _import_quietly()
 
 
 class PinDevice(WorkerPlugin):
