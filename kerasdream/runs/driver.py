@@ -169,7 +169,8 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     if len(plan.runs) > 1 and plan.runs[0].writes and grids:
         io.save_png(os.path.join(plan.out_dir, layout.GALLERY_FILE), io.stack(grids))
     for name, layer_results in results.items():
-        log(summarize(name, layer_results))
+        run = layers[name].run
+        log(summarize(name, layer_results, cap=run.cap, grayscale=run.input_channels == 1))
     signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 

@@ -22,8 +22,11 @@ RECORD_PATTERN = re.compile(r"^filter_(\d+)\.json$")
 OK = "ok"
 # Not one training step changed it: its filter never fired, so no gradient reached it.
 DEAD = "dead"
+# Its filter ignores its input: the same output for the noise it started from and
+# for the dream, so the dream shows nothing of the filter (a flat tile, at best).
+CONSTANT = "constant"
 # Statuses of finished dreams (a rerun skips them); every other status is a dream to redo.
-FINISHED = (OK, DEAD)
+FINISHED = (OK, DEAD, CONSTANT)
 SATURATED_PREFIX = "saturated"
 
 

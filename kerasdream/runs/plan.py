@@ -33,6 +33,8 @@ class LayerRun:
     model_format: str = "keras"
     strategy: Any = None
     channels: int | None = None
+    cap: float | None = None  # the layer's ReLU cap (6.0 for ReLU6), None without one
+    input_channels: int | None = None  # the network's: 1 for a grayscale network
 
     @property
     def writes(self) -> bool:
@@ -318,7 +320,9 @@ def make_plan(
     with profiling.stage("load"):
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    image_shape_for(base, settings.image_size)  # validates the size early
+    from kerasdream.network.activations import relu_cap
+
+    input_channels = image_shape_for(base, settings.image_size)[2]  # validates the size early
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     with profiling.stage("load"):  # once per run: hashed per loaded network object
         settings = settings.identified(base, as_spec(spec).preprocess_mode)
@@ -330,7 +334,7 @@ def make_plan(
         chosen = (parse_filters(filters, channels) if filters is not None
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
-                             strategy, channels))
+                             strategy, channels, relu_cap(base, layer), input_channels))
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)
 
 
