@@ -22,7 +22,7 @@ def test_network_folder_names():
 
 
 def test_status_words():
-    assert layout.FINISHED == ("ok", "dead")
+    assert layout.FINISHED == ("ok", "dead", "constant")
     assert layout.saturated_status(0.934) == ("saturated: 93% of its pixel values are 0 or 255 "
                                               "(the learning rate is too large)")
     assert layout.saturated_status(0.95).startswith(layout.SATURATED_PREFIX)
