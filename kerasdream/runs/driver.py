@@ -93,6 +93,15 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
         raise failed from None
 
 
+def _relative_to(path: str, start: str) -> str:
+    """`path` relative to `start` (so a folder copied or moved with its models
+    inside still names itself), or absolute where no relative path exists."""
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(start))
+    except ValueError:  # another drive
+        return os.path.abspath(path)
+
+
 def _locks(plan: Plan) -> list[RunLock]:
     """The run locks a writing run holds: its output folder's and its models folder's."""
     if not plan.writes:
@@ -133,7 +142,7 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
         if run.writes:  # before training, not after: a read-only folder must not cost the work
             io.check_writable(run.folder)
             io.check_writable(run.models_folder)
-            io.write_json(run.owner_path, {"out": os.path.abspath(run.out_dir)})
+            io.write_json(run.owner_path, {"out": _relative_to(run.out_dir, run.models_folder)})
     total = sum(task.dream_steps for task in todo)
     if total == 0:
         log("Every dream is already done; nothing to train.")

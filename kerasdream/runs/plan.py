@@ -255,7 +255,10 @@ def models_owner(run: LayerRun, on_disk: dict[int, Any]) -> str | None:
             other = json.load(file).get("out")
     except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(other, str) or os.path.realpath(other) == os.path.realpath(run.out_dir):
+    if not isinstance(other, str):
+        return None
+    other = os.path.normpath(os.path.join(os.path.abspath(run.models_folder), other))
+    if os.path.realpath(other) == os.path.realpath(run.out_dir):
         return None
     theirs = dataclasses.replace(run, out_dir=other)
     their_records = records.folder_records(theirs.folder)
