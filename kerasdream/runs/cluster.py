@@ -195,15 +195,11 @@ def _children_ignore_ctrl_c() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C meanwhile is lost
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if previous is not signal.SIG_IGN:
-        from kerasdream.runs import signals
-
-        signals.check()  # a SIGINT deferred by a caller's handler meanwhile
 
 
 class QuietImport(WorkerPlugin):
