@@ -123,8 +123,8 @@ def test_a_server_that_is_not_a_scheduler_fails_within_the_timeout_in_one_line(
         assert main(filters_args(tiny_cnn_path, tmp_path, "--cluster", address)) == 2
         seconds = time.monotonic() - began
     err = capsys.readouterr().err.strip()
-    assert err == (f"kerasdream filters: error: The server at {address} is not a Dask scheduler: it gave no Dask "
-                   f"answer within 0.5 s. Give the address `dask scheduler` printed (port 8786 "
+    assert err == (f"kerasdream filters: error: The server at {address} is not a Dask "
+                   f"scheduler: it gave no Dask answer within 0.5 s. Give the address `dask scheduler` printed (port 8786 "
                    f"by default), or use --cluster local:N. Received: cluster={address!r}")
     assert seconds < 30  # the network loads and the plan is made first; no hang
     assert not os.path.exists(tmp_path / ".kerasdream.lock")
