@@ -124,8 +124,9 @@ def test_a_server_that_is_not_a_scheduler_fails_within_the_timeout_in_one_line(
         seconds = time.monotonic() - began
     err = capsys.readouterr().err.strip()
     assert err == (f"kerasdream filters: error: The server at {address} is not a Dask "
-                   f"scheduler: it gave no Dask answer within 0.5 s. Give the address `dask scheduler` printed (port 8786 "
-                   f"by default), or use --cluster local:N. Received: cluster={address!r}")
+                   f"scheduler: it gave no Dask answer within 0.5 s. Give the address `dask "
+                   f"scheduler` printed (port 8786 by default), or use --cluster local:N. "
+                   f"Received: cluster={address!r}")
     assert seconds < 30  # the network loads and the plan is made first; no hang
     assert not os.path.exists(tmp_path / ".kerasdream.lock")
 
