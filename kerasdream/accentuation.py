@@ -90,7 +90,9 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
 def output_path(folder: str, photo_path: str, layer: str, k: int) -> str:
     """`<photo stem>_<layer>_filter_<k>.png` in `folder`."""
     stem = os.path.splitext(os.path.basename(photo_path))[0]
-    return os.path.join(folder, f"{stem}_{layer.replace('/', '_')}_filter_{k}.png")
+    from kerasdream.runs.layout import path_name
+
+    return os.path.join(folder, f"{stem}_{path_name(layer)}_filter_{k}.png")
 
 
 def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,

@@ -255,7 +255,9 @@ def layer_examples(
 
 
 def _layer_folder(layer: str) -> str:
-    return layer.replace("/", "__")
+    from kerasdream.runs.layout import layer_folder
+
+    return layer_folder(layer)
 
 
 def _files_exist(out_dir: str, entries: list[dict]) -> bool:

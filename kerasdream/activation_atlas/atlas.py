@@ -47,7 +47,9 @@ MIN_COUNT = 3
 
 
 def _folder_name(layer: str) -> str:
-    return layer.replace("/", "__")
+    from kerasdream.runs.layout import layer_folder
+
+    return layer_folder(layer)
 
 
 def _digest(data: Any) -> str:

@@ -103,6 +103,10 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
     for row, (k, score) in enumerate(zip(filters, scores)):
         if status[row] == layout.OK and not moved[row]:
             status[row] = layout.DEAD  # not one step changed it: no gradient reached it
+        if status[row] in (layout.OK, layout.DEAD) and score["constant_channel"]:
+            # The same output for every photo: no picture drives it, whatever moved
+            # the dream (a prior, rival filters); it shows nothing of the filter.
+            status[row] = layout.CONSTANT
         saturated = float(np.mean((images[row] == 0) | (images[row] == 255)))
         if status[row] == layout.OK and saturated >= SATURATED:
             status[row] = layout.saturated_status(saturated)

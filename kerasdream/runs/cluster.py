@@ -104,21 +104,24 @@ def connect(cluster: str, *, timeout: float | None = None,
     with contextlib.ExitStack() as stack:
         if isinstance(target, int):
             gpus = _local_gpus()
-            local = stack.enter_context(distributed.LocalCluster(
-                n_workers=target, processes=True, threads_per_worker=1, host="127.0.0.1",
-                # No dashboard; the scheduler's health page on a free loopback port.
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.ERROR, resources={"GPU": 1} if gpus else None,
-                env=_thread_env(target),
-            ))
+            with _children_ignore_ctrl_c():
+                local = stack.enter_context(distributed.LocalCluster(
+                    n_workers=target, processes=True, threads_per_worker=1, host="127.0.0.1",
+                    # No dashboard; the scheduler's health page on a free loopback port.
+                    dashboard_address=None,
+                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR, resources={"GPU": 1} if gpus else None,
+                    env=_worker_env(target),
+                ))
             client = stack.enter_context(distributed.Client(local))
+            client.register_plugin(QuietImport(), name="kerasdream-quiet-import")
             if gpus:
                 client.register_plugin(PinDevice(gpus), name="kerasdream-pin-device")
             log(f"Started a local Dask cluster of {target} worker "
                 f"process{'es' if target > 1 else ''} "
                 f"({local.scheduler_address}{f', {gpus} GPUs' if gpus else ''}).")
         else:
+            _check_scheduler(target, timeout, cluster)
             try:
                 client = stack.enter_context(distributed.Client(target, timeout=timeout))
             except (OSError, TimeoutError) as error:
@@ -136,6 +139,81 @@ def connect(cluster: str, *, timeout: float | None = None,
         yield client
 
 
+def _check_scheduler(address: str, timeout: float, cluster: str) -> None:
+    """A `DreamError` unless a Dask scheduler answers at a tcp:// `address` within
+    `timeout` seconds (a server that is not one would keep `Client` waiting)."""
+    if not address.startswith("tcp://"):
+        return  # tls, ws, ucx: their security settings are the Client's to apply
+    import asyncio
+    import concurrent.futures
+    import socket
+
+    match = _ADDRESS.match(address)
+    try:
+        socket.create_connection((match["host"].strip("[]"), int(match["port"])),
+                                 timeout=timeout).close()
+    except OSError as error:
+        why = f"{type(error).__name__}: {str(error).splitlines()[0][:160]}" if str(
+            error) else type(error).__name__
+        raise DreamError(
+            f"Cannot reach the Dask scheduler within {timeout:g} s ({why}). Start one with "
+            f"`dask scheduler` and workers with `dask worker {address}`, or use --cluster "
+            f"local:N. Received: cluster={cluster!r}") from None
+
+    async def identity():
+        comm = await distributed.comm.connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    def ask():  # in a thread of its own: the caller may be inside an event loop
+        return asyncio.run(asyncio.wait_for(identity(), timeout))
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            answer = pool.submit(ask).result()
+        except Exception as error:  # no reply, or one Dask cannot read: not a scheduler
+            answer = error
+    if isinstance(answer, dict) and answer.get("type") == "Scheduler":
+        return
+    raise DreamError(
+        f"The server at {address} is not a Dask scheduler: it gave no Dask answer within "
+        f"{timeout:g} s. Give the address `dask scheduler` printed (port 8786 by default), "
+        f"or use --cluster local:N. Received: cluster={cluster!r}")
+
+
+@contextlib.contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Start processes that ignore SIGINT (Python keeps an inherited SIG_IGN): a
+    Ctrl-C in the terminal reaches the whole process group, and the driver alone
+    answers it, in one line, then stops the local workers itself."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C meanwhile is lost
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class QuietImport(WorkerPlugin):
+    """A local worker imports TensorFlow and Keras before its first task with
+    their C++ start-up lines kept off the run's stderr, as the driver does."""
+
+    idempotent = True
+
+    def setup(self, worker):
+        from kerasdream.cli import _import_quietly
+
+        _import_quietly()
+
+
 class PinDevice(WorkerPlugin):
     """Worker i of a local cluster sees GPU i only (set before TensorFlow starts)."""
 
@@ -148,12 +226,16 @@ class PinDevice(WorkerPlugin):
         os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.gpus)
 
 
-def _thread_env(workers: int) -> dict[str, str]:
-    """TensorFlow's CPU threads per local worker: the cores shared out (unless
-    the user set them), so N workers do not each take every core."""
+def _worker_env(workers: int) -> dict[str, str]:
+    """A local worker's environment: TensorFlow's CPU threads, the cores shared
+    out (unless the user set them), so N workers do not each take every core;
+    and TensorFlow's C++ log lines (`E0000 ... cuInit`) kept out of the run's
+    output (the driver's own are, at its TensorFlow import)."""
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     names = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
-    return {name: os.environ.get(name, threads) for name in names}
+    env = {name: os.environ.get(name, threads) for name in names}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return env
 
 
 def driver_off_gpus() -> None:
@@ -179,8 +261,14 @@ def _local_gpus() -> int:
 # ------------------------------------------------------------------ workers
 
 
-def probe_worker(folders: Sequence[str], files: Sequence[str]) -> str | None:
-    """On a worker: None if it can write every folder and read every file, else why not."""
+def probe_worker(folders: Sequence[str], files: Sequence[str],
+                 tokens: dict[str, tuple[str, str]] | None = None) -> str | None:
+    """On a worker: None if it can write every folder, read every file and sees
+    the driver's token file (name, text) in each folder of `tokens`, else why not.
+
+    A token proves the folder is the driver's own, not a folder of the same
+    path on the worker's machine (whose files the driver would never see).
+    """
     import socket
 
     from kerasdream import io
@@ -191,6 +279,16 @@ def probe_worker(folders: Sequence[str], files: Sequence[str]) -> str | None:
             io.check_writable(folder)
         except DreamError as error:
             return f"worker on {host!r}: {error}"
+    for folder, (name, text) in (tokens or {}).items():
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as file:
+                seen = file.read() == text
+        except OSError:
+            seen = False
+        if not seen:
+            return (f"worker on {host!r} does not see the driver's files in {folder!r}: it is "
+                    f"another folder of the same path, so its dreams would be written where "
+                    f"the driver never reads them")
     for path in files:
         if not os.path.isfile(path):
             return f"worker on {host!r} cannot find {path!r}"
@@ -214,17 +312,33 @@ def files(spec) -> list[str]:
 
 
 def check_workers(client, folders: Sequence[str], files: Sequence[str]) -> None:
+    """A `DreamError` unless every worker writes to the driver's own `folders`
+    (a shared path, proved by a token file the driver writes) and reads `files`."""
+    from kerasdream.runs.runlock import temporary_prefix
+
+    tokens = {}
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)
+        name, text = f"{temporary_prefix()}probe-{uuid.uuid4().hex}", uuid.uuid4().hex
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as file:
+            file.write(text)
+        tokens[folder] = (name, text)
     try:
-        answers = client.run(probe_worker, list(folders), list(files))
+        answers = client.run(probe_worker, list(folders), list(files), tokens)
     except Exception as error:  # e.g. kerasdream not importable on a worker
         raise DreamError(
             f"The cluster's workers cannot run kerasdream ({type(error).__name__}: "
             f"{str(error).splitlines()[0][:200] if str(error) else ''}). Install the same "
             f"kerasdream on every worker.") from None
+    finally:
+        for folder, (name, _) in tokens.items():
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, name))
     problems = sorted({answer for answer in answers.values() if answer})
     if problems:
         raise DreamError(
-            f"Every worker must reach the output folders and the model (a shared path): "
+            f"Every worker must reach the driver's output folders and the model (a shared "
+            f"path): "
             f"{problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
 
 

@@ -66,21 +66,25 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
     from kerasdream import io
 
     executor.prepare(plan)
-    lock = RunLock(plan.out_dir) if plan.writes else contextlib.nullcontext()
+    locks = _locks(plan)
     saved = [0]
+    before: dict[str, dict[int, str]] = {}  # each layer's committed dreams at the start
     try:
-        with lock:
-            stale = lock.stale_message() if isinstance(lock, RunLock) else None
-            if stale:
-                log(stale)
+        with contextlib.ExitStack() as held:
+            for lock in locks:  # the models folder too: runs of other --out may share it
+                held.enter_context(lock)
+                stale = lock.stale_message()
+                if stale:
+                    log(stale)
             for folder in (plan.out_dir, plan.models_dir):
                 remove_dead_temporaries(folder)
-            results = _run(plan, executor, quiet, index, log, saved)
+            results = _run(plan, executor, quiet, index, log, saved, before)
             for folder in (plan.out_dir, plan.models_dir):
                 remove_dead_temporaries(folder)  # a killed worker's, if any
             return results
     except signals.Interrupted as stop:
-        stop.saved = saved[0]
+        # Workers may have committed dreams whose answers never reached this driver.
+        stop.saved = max(saved[0], _committed_since(plan, before)) if before else saved[0]
         raise
     except OSError as error:  # moving a file aside, taking the lock: on a full or read-only disk
         failed = io.storage_error(error, plan.out_dir)
@@ -89,13 +93,46 @@ def run(plan: Plan, executor: Executor, *, quiet: bool = False, index: bool = Fa
         raise failed from None
 
 
+def _relative_to(path: str, start: str) -> str:
+    """`path` relative to `start` (so a folder copied or moved with its models
+    inside still names itself), or absolute where no relative path exists."""
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(start))
+    except ValueError:  # another drive
+        return os.path.abspath(path)
+
+
+def _locks(plan: Plan) -> list[RunLock]:
+    """The run locks a writing run holds: its output folder's and its models folder's."""
+    if not plan.writes:
+        return []
+    locks = [RunLock(plan.out_dir)]
+    if os.path.realpath(plan.models_dir) != os.path.realpath(plan.out_dir):
+        locks.append(RunLock(plan.models_dir, command=locks[0].command, option="models_dir"))
+    return locks
+
+
+def _committed_since(plan: Plan, before: dict[str, dict[int, str]]) -> int:
+    """How many of the plan's dreams have a commit record now that they did not
+    have (or had otherwise) when the run began: the dreams this run saved."""
+    count = 0
+    for run in plan.runs:
+        had = before.get(run.layer, {})
+        now = records.folder_records(run.folder)
+        count += sum(isinstance(now.get(k), dict) and now[k]["png_sha256"] != had.get(k)
+                     for k in run.filters)
+    return count
+
+
 def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
-         saved: list[int]) -> dict[str, list[FilterResult]]:
+         saved: list[int], before: dict[str, dict[int, str]]) -> dict[str, list[FilterResult]]:
     from kerasdream import io
     from kerasdream.callbacks import progress_bar
 
     # A refusal (resume with other settings) comes before anything is moved.
     surveys = [survey(run, plan.resume, plan.overwrite) for run in plan.runs]
+    before.update({run.layer: {k: r["png_sha256"] for k, r in found.records.items()}
+                   for run, found in zip(plan.runs, surveys)})
     for run, found in zip(plan.runs, surveys):
         _move_aside(run, found, log)
     if plan.writes:
@@ -104,7 +141,8 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     for run in {task.run.layer: task.run for task in todo}.values():
         if run.writes:  # before training, not after: a read-only folder must not cost the work
             io.check_writable(run.folder)
-            io.check_writable(os.path.dirname(run.model_path(0)))
+            io.check_writable(run.models_folder)
+            io.write_json(run.owner_path, {"out": _relative_to(run.out_dir, run.models_folder)})
     total = sum(task.dream_steps for task in todo)
     if total == 0:
         log("Every dream is already done; nothing to train.")
@@ -140,7 +178,8 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     if len(plan.runs) > 1 and plan.runs[0].writes and grids:
         io.save_png(os.path.join(plan.out_dir, layout.GALLERY_FILE), io.stack(grids))
     for name, layer_results in results.items():
-        log(summarize(name, layer_results))
+        run = layers[name].run
+        log(summarize(name, layer_results, cap=run.cap, grayscale=run.input_channels == 1))
     signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
@@ -159,28 +198,39 @@ def _move_aside(run: LayerRun, found: Survey, log: Log) -> None:
         log(report)
 
 
+def _metrics(run: LayerRun, layer_records: dict[int, dict]) -> dict:
+    """The layer's summary as `metrics.json` holds it."""
+    return {
+        "layer": run.layer,
+        "network": run.spec.get_config(),
+        "channels": run.channels,
+        "filters": {str(k): record for k, record in sorted(layer_records.items())},
+    }
+
+
 def _write_metrics(layer: _Layer) -> None:
     """The layer's summary, from the records in memory (every filter's, so runs
     of other filters keep their entries)."""
     from kerasdream import io
 
-    run = layer.run
-    io.write_json(os.path.join(run.folder, layout.METRICS_FILE), {
-        "layer": run.layer,
-        "network": run.spec.get_config(),
-        "channels": run.channels,
-        "filters": {str(k): record for k, record in layer.records.items()},
-    })
+    io.write_json(os.path.join(layer.run.folder, layout.METRICS_FILE),
+                  _metrics(layer.run, layer.records))
 
 
 def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
                            log: Log) -> None:
-    """A `metrics.json` that is not a summary is moved aside and rebuilt from the records."""
+    """Each layer's `metrics.json` made to agree with its records, even when nothing
+    trains: a damaged one is moved aside, a missing or differing entry rebuilt."""
     from kerasdream import io
 
     for run, found in zip(runs, surveys):
         path = os.path.join(run.folder, layout.METRICS_FILE)
+        expected = _metrics(run, found.records)
         if not os.path.exists(path):
+            if found.records:
+                log(f"{run.layer}: {layout.METRICS_FILE} was missing; rebuilt from the "
+                    f"dreams' records.")
+                _write_metrics(_Layer(run, found.records, 0))
             continue
         data = io.read_json(path)
         if not (isinstance(data, dict) and isinstance(data.get("filters"), dict)):
@@ -188,6 +238,17 @@ def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
             log(f"{run.layer}: moved aside {layout.METRICS_FILE}.corrupt: it was damaged "
                 f"(not a summary of dreams); rebuilt from the dreams' records.")
             _write_metrics(_Layer(run, found.records, 0))
+            continue
+        if data == expected:
+            continue
+        entries = data["filters"]
+        wrong = sorted(k for k, record in found.records.items()
+                       if entries.get(str(k)) != record)
+        if wrong:
+            log(f"{run.layer}: rebuilt {layout.METRICS_FILE} from the dreams' records (it "
+                f"lacked or misstated filter{'s' * (len(wrong) > 1)} "
+                f"{', '.join(map(str, wrong))}).")
+        _write_metrics(_Layer(run, found.records, 0))
 
 
 def _write_grid(layer: _Layer):

@@ -79,6 +79,7 @@ class Dask:
                 outcome, lines = answer
                 for line in lines:
                     log(line)
+                _check_written(tasks[index], outcome)
                 on_done(tasks[index], outcome)
                 if progress is not None:
                     progress.add(tasks[index].dream_steps)
@@ -86,6 +87,20 @@ class Dask:
             cluster.run_tasks(client, run_chunk, [(task, self.strategy) for task in remote],
                               [_key(task) for task in remote], [_where(task) for task in tasks],
                               self.retries, done)
+
+
+def _check_written(task: ChunkTask, outcome) -> None:
+    """A `DreamError` when a worker says it saved dreams that are not where this
+    driver reads them (a worker whose --out is another folder of the same path)."""
+    from kerasdream.errors import DreamError
+
+    for k in outcome.records:
+        for path in (task.run.record_path(k), task.run.png_path(k)):
+            if not os.path.isfile(path):
+                raise DreamError(
+                    f"A worker reported filter {k} of {task.run.layer} saved, but this driver "
+                    f"finds no {path!r}: the workers write to another folder of the same "
+                    f"path. Give them a shared --out and --models-dir.")
 
 
 def _key(task: ChunkTask) -> str:

@@ -33,6 +33,8 @@ class LayerRun:
     model_format: str = "keras"
     strategy: Any = None
     channels: int | None = None
+    cap: float | None = None  # the layer's ReLU cap (6.0 for ReLU6), None without one
+    input_channels: int | None = None  # the network's: 1 for a grayscale network
 
     @property
     def writes(self) -> bool:
@@ -50,10 +52,19 @@ class LayerRun:
     def png_path(self, k: int) -> str:
         return os.path.join(self.folder, layout.png_name(k))
 
-    def model_path(self, k: int) -> str:
+    @property
+    def models_folder(self) -> str:
+        """Where this layer's per-filter models go."""
         return os.path.join(self.models_dir, layout.network_name(self.spec),
-                            layout.layer_folder(self.layer),
-                            layout.model_name(k, self.model_format))
+                            layout.layer_folder(self.layer))
+
+    def model_path(self, k: int) -> str:
+        return os.path.join(self.models_folder, layout.model_name(k, self.model_format))
+
+    @property
+    def owner_path(self) -> str:
+        """The models folder's note of the output folder its models belong to."""
+        return os.path.join(self.models_folder, layout.MODELS_OWNER_FILE)
 
     def record_path(self, k: int) -> str:
         return os.path.join(self.folder, layout.record_name(k))
@@ -140,6 +151,13 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
     """
     found = Survey(run.layer)
     on_disk = records.folder_records(run.folder)
+    other = models_owner(run, on_disk)
+    if other is not None:
+        raise DreamError(
+            f"The models folder holds the per-filter models of {run.layer}'s dreams in "
+            f"another output folder ({other}); this run would replace them. Use another "
+            f"--models-dir for this output folder, or that run's --out. "
+            f"Received: models_dir={run.models_dir!r}")
     found.records = {k: r for k, r in on_disk.items() if isinstance(r, dict)}
     settings = run.settings
 
@@ -157,6 +175,20 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
                 aside(k, left, ".stale", "left by an interrupted or another run (no commit "
                       "record)")
                 found.redone.append(k)
+            found.pending[k] = 0
+            continue
+        other = _other_format(run, k, record)
+        if other is not None:  # a whole dream, its model saved in another --format
+            if resume and not overwrite:
+                raise DreamError(
+                    f"Cannot resume filter {k} of {run.layer}: its saved dream model is "
+                    f"{os.path.basename(other)}, not in --format {run.model_format}. Use "
+                    f"--format {other.rsplit('.', 1)[-1]}, or --overwrite to start it again. "
+                    f"Received: format={run.model_format!r}")
+            aside(k, (paths[0], other, paths[2]), ".stale",
+                  f"its model was saved as {os.path.basename(other)}, not in --format "
+                  f"{run.model_format}")
+            found.redone.append(k)
             found.pending[k] = 0
             continue
         problem = (f"its record is {record}" if isinstance(record, str)
@@ -195,6 +227,51 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
         found.redone.append(k)
         found.pending[k] = 0
     return found
+
+
+def _other_format(run: LayerRun, k: int, record: Any) -> str | None:
+    """The path of dream k's model saved in another format, when its record names
+    that file and this run's format has none; else None."""
+    from kerasdream.defaults import MODEL_FORMATS
+
+    if not isinstance(record, dict) or os.path.lexists(run.model_path(k)):
+        return None
+    for model_format in MODEL_FORMATS:
+        if model_format == run.model_format:
+            continue
+        path = dataclasses.replace(run, model_format=model_format).model_path(k)
+        if os.path.isfile(path) and records.check_files(record, run.png_path(k), path) is None:
+            return path
+    return None
+
+
+def models_owner(run: LayerRun, on_disk: dict[int, Any]) -> str | None:
+    """The other output folder whose committed dreams the models this run would
+    replace belong to (two runs of other --out sharing one --models-dir), else None."""
+    import json
+
+    try:
+        with open(run.owner_path, encoding="utf-8") as file:
+            other = json.load(file).get("out")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(other, str):
+        return None
+    other = os.path.normpath(os.path.join(os.path.abspath(run.models_folder), other))
+    if os.path.realpath(other) == os.path.realpath(run.out_dir):
+        return None
+    theirs = dataclasses.replace(run, out_dir=other)
+    their_records = records.folder_records(theirs.folder)
+    for k in run.filters:
+        record, mine = their_records.get(k), on_disk.get(k)
+        model = run.model_path(k)
+        if not (isinstance(record, dict) and os.path.isfile(model)):
+            continue
+        if isinstance(mine, dict) and records.check_files(mine, run.png_path(k), model) is None:
+            continue  # the same file is this run's dream too (same network and settings)
+        if records.check_files(record, theirs.png_path(k), model) is None:
+            return other
+    return None
 
 
 def chunks(pending: dict[int, int], batch: int) -> list[tuple[list[int], int]]:
@@ -239,14 +316,19 @@ def make_plan(
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
     """
     from kerasdream import io, profiling
-    from kerasdream.network.bases import image_shape_for, layer_channels, load_base, resolve_layer
+    from kerasdream.network.bases import (as_spec, image_shape_for, layer_channels, load_base,
+                                          resolve_layer)
     from kerasdream.network.layers import default_layers
 
     with profiling.stage("load"):
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    image_shape_for(base, settings.image_size)  # validates the size early
+    from kerasdream.network.activations import relu_cap
+
+    input_channels = image_shape_for(base, settings.image_size)[2]  # validates the size early
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
+    with profiling.stage("load"):  # once per run: hashed per loaded network object
+        settings = settings.identified(base, as_spec(spec).preprocess_mode)
     for folder in (out_dir, models_dir):
         io.check_writable(folder)
     runs = []
@@ -255,7 +337,7 @@ def make_plan(
         chosen = (parse_filters(filters, channels) if filters is not None
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
-                             strategy, channels))
+                             strategy, channels, relu_cap(base, layer), input_channels))
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)
 
 

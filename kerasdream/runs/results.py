@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kerasdream.runs.layout import DEAD, FINISHED, OK, SATURATED_PREFIX
+from kerasdream.runs.layout import CONSTANT, DEAD, FINISHED, OK, SATURATED_PREFIX
 
 
 @dataclass
@@ -42,16 +42,35 @@ class FilterResult:
         return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
 
 
-def summarize(layer: str, results: Sequence[FilterResult]) -> str:
-    """One sentence per layer: how many dreams excite their own filter most."""
+def summarize(layer: str, results: Sequence[FilterResult], *, cap: float | None = None,
+              grayscale: bool = False) -> str:
+    """One sentence per layer: how many dreams excite their own filter most.
+
+    Args:
+        layer: The layer's name.
+        results: Its dreams' results.
+        cap: The layer's ReLU cap (`network.activations.relu_cap`), if it has one:
+            only then can a dream tie with other channels at the cap.
+        grayscale: The network takes one-channel images: the reference photos
+            (`skimage`'s, in colour) say nothing of it, so no ratio is given.
+
+    Returns:
+        The sentence.
+    """
     count = len(results)
     rank1 = sum(r.rank == 1 for r in results)
     robust = sum(r.robust_rank == 1 for r in results)
     ratios = [r.robust_natural_ratio for r in results if r.robust_natural_ratio is not None]
+    tie = "" if cap is None else (
+        "; a tie at a ReLU6 cap counts" if cap == 6.0 else f"; a tie at its ReLU cap of {cap:g} "
+                                                           f"counts")
     text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
             f"other channel of the layer ({robust} of {count} still do when shifted, scaled "
-            f"or rotated a little; a tie at a ReLU6 cap counts)")
-    if ratios:
+            f"or rotated a little{tie})")
+    if grayscale:
+        text += ("; not compared with the reference photos (colour photos; this network "
+                 "takes grayscale images)")
+    elif ratios:
         text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest response "
                  f"to real photos")
     dead = sum(r.status == DEAD for r in results)
@@ -61,6 +80,9 @@ def summarize(layer: str, results: Sequence[FilterResult]) -> str:
              if saturated else "")
     text += (f"; {dead} dead (the filter never fired: no gradient reached its dream)"
              if dead else "")
+    constant = sum(r.status == CONSTANT for r in results)
+    text += (f"; {constant} constant (the filter ignores its input: the same output for "
+             f"every image, so its dream shows nothing of it)" if constant else "")
     return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
 
 

@@ -93,8 +93,9 @@ class RunLock:
     `FolderInUse` naming the owner if another live run holds it.
     """
 
-    def __init__(self, folder: str, command: str | None = None):
+    def __init__(self, folder: str, command: str | None = None, option: str = "out"):
         self.folder = folder
+        self.option = option  # the option that named the folder, for the message
         self.path = os.path.join(folder, LOCK_NAME)
         self.command = command if command is not None else " ".join(
             [os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
@@ -137,8 +138,9 @@ class RunLock:
                 owner = self.owner() or {}
                 raise FolderInUse(
                     f"Another kerasdream run is writing to this folder: {_describe(owner)}. "
-                    f"Wait for it to finish or choose another output folder. "
-                    f"Received: out={self.folder!r}") from None
+                    f"Wait for it to finish or choose another "
+                    f"{'output' if self.option == 'out' else 'models'} folder. "
+                    f"Received: {self.option}={self.folder!r}") from None
             try:
                 same_file = os.stat(self.path).st_ino == os.fstat(file.fileno()).st_ino
             except FileNotFoundError:

@@ -44,6 +44,11 @@ class DreamSettings:
     selectivity: float = DEFAULT_SELECTIVITY
     precision: str = DEFAULT_PRECISION
     spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
+    # What the dreams were made with, by content (`network.identity`), filled
+    # in by the plan: the network (weights, architecture, preprocessing) and
+    # the spectrum folder's spectrum. None: not known (an older record).
+    network: str | None = None
+    spectrum_identity: str | None = None
 
     @property
     def image_size(self) -> int | tuple[int, int]:
@@ -106,8 +111,42 @@ class DreamSettings:
             mine.pop("steps")
         if resuming:
             mine.pop("learning_rate")
-        return [f"{k}: {recorded.get(k)!r} -> {v!r}" for k, v in mine.items()
+        return [_difference(k, recorded.get(k), v) for k, v in mine.items()
                 if recorded.get(k) != v]
+
+    def identified(self, base, preprocess: str) -> DreamSettings:
+        """These settings with the network's and the spectrum's identities filled in.
+
+        Args:
+            base: The loaded network (`load_base`).
+            preprocess: Its preprocessing mode.
+
+        Returns:
+            A copy whose `network` (and, with a spectrum folder, `spectrum_identity`)
+            name what decides the pictures by content.
+        """
+        from kerasdream.network.identity import array_identity, network_identity
+
+        spectrum = None
+        if self.spectrum is not None and self.parameterization == "maco":
+            from kerasdream.network.bases import image_shape_for
+            from kerasdream.param.maco import folder_spectrum
+
+            shape = image_shape_for(base, self.image_size)
+            spectrum = array_identity(folder_spectrum(self.spectrum, shape[:2], shape[2]))
+        return dataclasses.replace(self, network=network_identity(base, preprocess),
+                                   spectrum_identity=spectrum)
+
+
+def _difference(key: str, was, now) -> str:
+    """'seed: 1 -> 0'; the identities in words (their hashes mean nothing to a reader)."""
+    if key in ("network", "spectrum_identity"):
+        what = ("the network's weights, architecture or preprocessing" if key == "network"
+                else "the spectrum folder's photos")
+        if was is None:
+            return f"{key}: not recorded (made before kerasdream named it by content)"
+        return f"{key}: {what} differ ({str(was)[:12]} -> {str(now)[:12]})"
+    return f"{key}: {was!r} -> {now!r}"
 
 
 def parse_filters(text: str, channels: int | None = None) -> list[int]:

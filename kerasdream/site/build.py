@@ -48,10 +48,15 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
     if not isinstance(metrics.get("filters"), dict):
         metrics["filters"] = {}
     examples = io.read_json(os.path.join(out_dir, folder, EXAMPLES_FILE)) or {}
+    examples = examples if isinstance(examples, dict) else {}
     found = examples.get("filters", {})
+    found = found if isinstance(found, dict) else {}
     filters = []
-    for key in sorted(metrics["filters"], key=int):
-        entry = metrics["filters"][key]
+    # A damaged summary shows what it holds: entries of filters with a number and a dict.
+    kept = {key: entry for key, entry in metrics["filters"].items()
+            if isinstance(key, str) and key.isdigit() and isinstance(entry, dict)}
+    for key in sorted(kept, key=int):
+        entry = kept[key]
         dream = os.path.join(out_dir, folder, png_name(int(key)))
         filters.append({
             "filter": int(key),
@@ -62,9 +67,10 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
         })
     grid = os.path.join(out_dir, folder, GRID_FILE)
     return {
-        "name": metrics.get("layer", folder),
+        "name": metrics["layer"] if isinstance(metrics.get("layer"), str) else folder,
         "folder": folder,
-        "channels": metrics.get("channels"),
+        "channels": (metrics["channels"] if isinstance(metrics.get("channels"), int)
+                     and not isinstance(metrics.get("channels"), bool) else None),
         "grid": _relative(out_dir, grid) if os.path.isfile(grid) else None,
         "examples": ({k: examples.get(k) for k in ("folder", "images", "skipped")}
                      if examples else None),

@@ -51,3 +51,21 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tiny_cnn_path):
     finally:
         os.close(write)
     assert result.returncode == 141 and result.stderr == "", result.stderr
+
+
+@pytest.mark.slow
+def test_a_rerun_with_weights_none_retrains_the_imagenet_dreams(tmp_path, capsys):
+    command = ["filters", "--layer", "conv_pw_1_relu", "--filters", "0", "--size", "32",
+               "--steps", "2", "--out", str(tmp_path / "o"), "--models-dir",
+               str(tmp_path / "models"), "--quiet"]
+    assert main(command) == 0
+    imagenet = (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png").read_bytes()
+    capsys.readouterr()
+    assert main(command + ["--weights", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "Every dream is already done" not in out
+    assert ("conv_pw_1_relu: moved aside filter_0.png.stale, filter_0.keras.stale, "
+            "filter_0.json.stale: made with other settings: network: the network's weights, "
+            "architecture or preprocessing differ") in out
+    assert (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png.stale").read_bytes() == imagenet
+    assert (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png").read_bytes() != imagenet

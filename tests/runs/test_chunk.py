@@ -35,3 +35,24 @@ def test_a_chunk_commits_each_dream_and_reuses_its_traced_model(tiny_cnn_path, t
     model = models[2]
     again = train_chunk(run, models, [2, 3], log=lambda line: None)
     assert models == {2: model} and sorted(again.records) == [2, 3]  # restarted, not rebuilt
+
+
+def test_a_filter_that_ignores_its_input_gets_its_own_status(tmp_path):
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 3, padding="same", name="conv")
+    keras.Model(inputs, keras.layers.ReLU(name="relu")(conv(inputs))).save(
+        str(tmp_path / "net.keras"))
+    model = keras.models.load_model(str(tmp_path / "net.keras"))
+    kernel = np.random.default_rng(0).normal(0, 0.3, (3, 3, 3, 2)).astype("float32")
+    kernel[..., 1] = 0.0  # filter 1 sees nothing: its output is its bias, 0.5, everywhere
+    model.get_layer("conv").set_weights([kernel, np.array([0.1, 0.5], "float32")])
+    model.save(str(tmp_path / "net.keras"))
+    run = LayerRun(BaseSpec(str(tmp_path / "net.keras")), "relu", [0, 1],
+                   DreamSettings(size=8, steps=2, transforms="none"),
+                   str(tmp_path / "out"), str(tmp_path / "models"))
+    outcome = train_chunk(run, {}, [0, 1], log=lambda line: None)
+    assert outcome.records[0]["status"] == "ok"
+    assert outcome.records[1]["status"] == "constant"
+    assert json.loads(open(run.record_path(1)).read())["status"] == "constant"

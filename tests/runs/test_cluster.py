@@ -112,6 +112,44 @@ def test_unreachable_scheduler_fails_fast_with_one_line(tiny_cnn_path, tmp_path,
     assert not os.path.exists(tmp_path / ".kerasdream.lock")  # the lock was let go
 
 
+def test_a_server_that_is_not_a_scheduler_fails_within_the_timeout_in_one_line(
+        tiny_cnn_path, tmp_path, monkeypatch, capsys):
+    with socket.socket() as server:  # listens and accepts, never speaks Dask
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 0.5)
+        began = time.monotonic()
+        assert main(filters_args(tiny_cnn_path, tmp_path, "--cluster", address)) == 2
+        seconds = time.monotonic() - began
+    err = capsys.readouterr().err.strip()
+    assert err == (f"kerasdream filters: error: The server at {address} is not a Dask "
+                   f"scheduler: it gave no Dask answer within 0.5 s. Give the address `dask "
+                   f"scheduler` printed (port 8786 by default), or use --cluster local:N. "
+                   f"Received: cluster={address!r}")
+    assert seconds < 30  # the network loads and the plan is made first; no hang
+    assert not os.path.exists(tmp_path / ".kerasdream.lock")
+
+
+def test_a_worker_that_does_not_share_the_driver_s_folder_says_so(tmp_path):
+    shared, elsewhere = tmp_path / "shared", tmp_path / "elsewhere"
+    for folder in (shared, elsewhere):
+        folder.mkdir()
+    (shared / "token").write_text("abc")
+    (elsewhere / "token").write_text("other run")
+    assert cluster.probe_worker([str(shared)], [], {str(shared): ("token", "abc")}) is None
+    said = cluster.probe_worker([str(elsewhere)], [], {str(elsewhere): ("token", "abc")})
+    assert f"does not see the driver's files in {str(elsewhere)!r}" in said
+    assert "another folder of the same path" in said
+
+
+def test_local_workers_keep_tensorflow_s_cpp_lines_to_themselves():
+    env = cluster._worker_env(2)
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert env["OMP_NUM_THREADS"] == os.environ.get("OMP_NUM_THREADS",
+                                                    str(max(1, (os.cpu_count() or 1) // 2)))
+
+
 def test_a_worker_that_cannot_reach_the_folders_or_the_model_says_so(tmp_path):
     (tmp_path / "file").write_text("")
     assert cluster.probe_worker([str(tmp_path)], []) is None
@@ -247,3 +285,64 @@ def test_a_killed_worker_s_chunk_runs_again_elsewhere_and_the_atlas_is_complete(
         assert sorted(entries, key=int) == ["0", "1", "2", "3"]
         assert {e["status"] for e in entries.values()} == {"ok"}
     assert not temporaries(out)  # the killed worker's, if any, are gone
+
+
+@pytest.mark.slow
+def test_reruns_on_the_cluster_move_other_settings_aside_and_overwrite_retrains(
+        local_cluster, model_and_reference, tmp_path, capsys):
+    address, _ = local_cluster
+    model, _ = model_and_reference
+    out = tmp_path / "out"
+
+    def run(*extra):
+        capsys.readouterr()
+        assert main(["filters", "--model", model, "--layer", "relu2", "--filters", "0-1",
+                     "--size", "16", "--out", str(out), "--models-dir", str(out / "models"),
+                     "--quiet", "--cluster", address, *extra]) == 0
+        return capsys.readouterr().out
+
+    def steps():
+        return {k: json.loads((out / "relu2" / f"filter_{k}.json").read_text())["steps"]
+                for k in (0, 1)}
+
+    run("--steps", "4")
+    first = (out / "relu2" / "filter_0.png").read_bytes()
+    said = run("--steps", "4", "--seed", "1")
+    assert "relu2: moved aside filter_0.png.stale, filter_0.keras.stale, filter_0.json.stale: " \
+           "made with other settings: seed: 0 -> 1." in said
+    assert (out / "relu2" / "filter_0.png.stale").read_bytes() == first
+    assert "kept 2 longer dreams" in run("--steps", "2", "--seed", "1") and steps() == {0: 4, 1: 4}
+    run("--steps", "2", "--seed", "1", "--overwrite")
+    assert steps() == {0: 2, 1: 2}
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_local_cluster_is_one_line_that_counts_the_saved_dreams(tmp_path):
+    """Ctrl-C reaches the whole process group (driver and local workers), as in a terminal."""
+    model = str(tmp_path / "tiny.keras")
+    tiny_cnn().save(model)
+    out = tmp_path / "out"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "kerasdream", "filters", "--model", model, "--layer", "relu2",
+         "--filters", "0-5", "--batch", "1", "--size", "16", "--steps", "30", "--out", str(out),
+         "--models-dir", str(out / "models"), "--cluster", "local:1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        def committed():
+            folder = out / "relu2"
+            return folder.is_dir() and [n for n in os.listdir(folder)
+                                        if n.startswith("filter_") and n.endswith(".json")]
+        wait_for(committed, "a worker to commit a dream", timeout=240)
+        os.killpg(driver.pid, signal.SIGINT)
+        stdout, stderr = driver.communicate(timeout=120)
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.wait()
+    saved = len(committed())
+    assert driver.returncode == 130
+    assert stderr.strip() == (f"Interrupted by SIGINT: the {saved} dream{'s' * (saved != 1)} "
+                              f"finished in this run {'are' if saved != 1 else 'is'} saved; run "
+                              f"the same command again to finish the rest."), stderr
+    for text in (stdout, stderr):
+        assert not any(mark in text for mark in ("\x1b", "\r", "\b", "E0000", "I0000"))

@@ -2,6 +2,7 @@
 
 import dataclasses
 import hashlib
+import json
 import os
 
 import pytest
@@ -103,3 +104,40 @@ def test_tasks_carry_each_dream_s_resume_history(tmp_path):
     assert [(t.filters, t.done_steps, t.resumed_at(), t.dream_steps)
             for t in tasks(plan, [found])] == [((0,), 0, {0: []}, 4),
                                                ((1, 2), 2, {1: [1, 2], 2: [2]}, 4)]
+
+
+def test_a_dream_of_another_network_is_stale_and_cannot_be_resumed(tmp_path):
+    run = layer_run(tmp_path, filters=[0, 1])
+    theirs = dataclasses.replace(run, settings=dataclasses.replace(SETTINGS, network="a" * 64))
+    commit(theirs, 0)
+    record = json.loads(open(run.record_path(0)).read())
+    record["settings"]["network"] = "a" * 64
+    open(run.record_path(0), "w").write(json.dumps(record))
+    commit(run, 1)  # recorded before networks were named: not known to be this one
+    mine = dataclasses.replace(run, settings=dataclasses.replace(SETTINGS, network="b" * 64))
+    found = survey(mine)
+    assert found.redone == [0, 1] and not found.skipped
+    assert [m.why for m in found.moves] == [
+        "made with other settings: network: the network's weights, architecture or "
+        "preprocessing differ (aaaaaaaaaaaa -> bbbbbbbbbbbb)",
+        "made with other settings: network: not recorded (made before kerasdream named it "
+        "by content)"]
+    with pytest.raises(DreamError, match="Cannot resume filter 0 of relu2.*network"):
+        survey(mine, resume=True)
+
+
+def test_a_rerun_in_another_format_redoes_the_dream_and_resume_is_refused(tmp_path):
+    run = layer_run(tmp_path, filters=[0])
+    commit(run, 0, steps=2)  # saved as .keras
+    as_h5 = dataclasses.replace(run, model_format="h5")
+    with pytest.raises(DreamError) as refused:
+        survey(as_h5, resume=True)
+    assert str(refused.value) == (
+        "Cannot resume filter 0 of relu2: its saved dream model is filter_0.keras, not in "
+        "--format h5. Use --format keras, or --overwrite to start it again. "
+        "Received: format='h5'")
+    found = survey(as_h5)
+    assert found.redone == [0] and found.pending == {0: 0} and not found.repaired
+    assert [(m.suffix, [os.path.basename(p) for p in m.paths], m.why) for m in found.moves] == [
+        (".stale", ["filter_0.png", "filter_0.keras", "filter_0.json"],
+         "its model was saved as filter_0.keras, not in --format h5")]

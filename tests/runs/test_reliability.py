@@ -224,10 +224,11 @@ def test_a_stopped_dream_is_not_done_and_resume_continues_it(tiny_cnn_path, tmp_
     record.update(status="stopped at step 4 (...)", steps=4)
     record_path.write_text(json.dumps(record))
 
-    from kerasdream.runs.plan import LayerRun, survey
+    from kerasdream.runs.plan import make_plan, survey
 
-    run = LayerRun(kd.BaseSpec(tiny_cnn_path), "relu2", [0, 1], settings, **{
-        "out_dir": folders["out_dir"], "models_dir": folders["models_dir"]})
+    # The plan's settings name the network, as the records do.
+    run = make_plan(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings,
+                    out_dir=folders["out_dir"], models_dir=folders["models_dir"]).runs[0]
     assert survey(run, resume=False).pending == {1: 0}  # redone from the start
     assert survey(run, resume=True).pending == {1: 4}  # or continued from step 4
     results = run_gallery(kd.BaseSpec(tiny_cnn_path), ["relu2"], "0,1", settings,

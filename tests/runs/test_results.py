@@ -14,7 +14,7 @@ def test_summary_counts_ranks_median_ratio_and_failures():
                result(2, ratio=4.0, status="dead"), result(3, ratio=5.0, status="saturated: x"),
                result(4, rank=2, status="non-finite by step 3")]
     # ranks 1: filters 0, 2, 3; robust 1: 0, 2, 3, 4; median of 1, 2, 4, 5 = 3.
-    assert summarize("relu2", results) == (
+    assert summarize("relu2", results, cap=6.0) == (
         "relu2: 3 of 5 dreams excite their own filter more than any other channel of the "
         "layer (4 of 5 still do when shifted, scaled or rotated a little; a tie at a ReLU6 "
         "cap counts); median 3.00x the filter's strongest response to real photos; "
@@ -23,7 +23,7 @@ def test_summary_counts_ranks_median_ratio_and_failures():
 
 
 def test_summary_without_ratios_or_failures():
-    assert summarize("c", [result(0)]) == (
+    assert summarize("c", [result(0)], cap=6.0) == (
         "c: 1 of 1 dreams excite their own filter more than any other channel of the layer "
         "(1 of 1 still do when shifted, scaled or rotated a little; a tie at a ReLU6 cap "
         "counts).")
@@ -39,3 +39,20 @@ def test_a_run_failed_only_when_no_dream_finished():
 def test_a_result_from_its_record_ignores_the_record_s_other_fields():
     record = {**result(3).as_dict(), "settings": {"seed": 0}, "png_sha256": "ab"}
     assert FilterResult.from_record(record) == result(3)
+
+
+def test_the_summary_says_what_applies_to_the_network_at_hand():
+    results = [result(0, ratio=2.0), result(1, status="constant")]
+    plain = summarize("relu2", results)
+    assert "ReLU" not in plain and "cap" not in plain  # no capped ReLU: no tie at a cap
+    assert plain == (
+        "relu2: 2 of 2 dreams excite their own filter more than any other channel of the layer "
+        "(2 of 2 still do when shifted, scaled or rotated a little); median 2.00x the filter's "
+        "strongest response to real photos; 1 constant (the filter ignores its input: the "
+        "same output for every image, so its dream shows nothing of it).")
+    assert "a tie at its ReLU cap of 4 counts)" in summarize("relu2", results, cap=4.0)
+    grey = summarize("relu2", results, grayscale=True)
+    assert "real photos" not in grey and "2.00x" not in grey
+    assert ("; not compared with the reference photos (colour photos; this network takes "
+            "grayscale images)") in grey
+    assert not all_failed({"a": [result(0, status="constant")]})

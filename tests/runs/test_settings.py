@@ -1,7 +1,9 @@
 """Gallery settings: what differs from a record, the objective, the filter list."""
 
+import dataclasses
 import re
 
+import numpy as np
 import pytest
 
 from kerasdream.errors import DreamError
@@ -66,3 +68,28 @@ def test_bad_filter_lists_name_the_value(text, message):
 def test_all_needs_a_channel_count():
     with pytest.raises(DreamError, match="known channel count"):
         parse_filters("all")
+
+
+def test_identified_settings_name_the_network_and_the_spectrum_by_content(tmp_path):
+    from PIL import Image
+
+    from kerasdream.network.identity import network_identity
+
+    base = tiny_cnn()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(
+            tmp_path / name / "photo.png")
+    settings = DreamSettings(size=8, parameterization="maco", spectrum=str(tmp_path / "a"))
+    first = settings.identified(base, "none")
+    assert first.network == network_identity(base, "none")
+    assert first.identified(base, "none") == first
+    assert first.spectrum_identity is not None
+    # The same photos in another folder: the same spectrum; another photo: another one.
+    again = dataclasses.replace(settings, spectrum=str(tmp_path / "b")).identified(base, "none")
+    assert again.spectrum_identity != first.spectrum_identity
+    (tmp_path / "b" / "photo.png").write_bytes((tmp_path / "a" / "photo.png").read_bytes())
+    same = dataclasses.replace(settings, spectrum=str(tmp_path / "b")).identified(base, "none")
+    assert same.spectrum_identity == first.spectrum_identity
+    assert DreamSettings(size=8).identified(base, "none").spectrum_identity is None

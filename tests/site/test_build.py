@@ -157,3 +157,15 @@ def test_the_page_in_headless_chromium(site, browser):
     assert problems == []
 
 
+def test_a_metrics_json_with_wrong_keys_is_shown_as_what_it_holds(tmp_path):
+    from kerasdream.site.build import layer_entry
+
+    folder = tmp_path / "relu1"
+    folder.mkdir()
+    filters = {"x": 1, "2": "bad", "-1": {}, "3": {"rank": 1}}
+    (folder / "metrics.json").write_text(json.dumps(
+        {"layer": 7, "channels": "six", "filters": filters}))
+    entry = layer_entry(str(tmp_path), "relu1")
+    assert entry["name"] == "relu1" and entry["channels"] is None
+    assert [item["filter"] for item in entry["filters"]] == [3]
+    assert entry["filters"][0]["metrics"]["rank"] == 1
