@@ -546,6 +546,16 @@ class DreamModel(keras.Model):
                 variable.assign(value)
         self._record_spec()
 
+    def sync_network(self) -> None:
+        """Copy the network's current weights into the copies this model holds
+        (pre-activation twins, a reduced-precision copy): call it before a
+        dream when the network has trained on (`DreamCallback`, `evolve`)."""
+        from kerasdream.network.features import sync_twins
+
+        if self.features is not None:
+            sync_twins(*[self.features] + ([self.network] if self.network is not self.features
+                                           else []))
+
     # ---------------------------------------------------------------- results
     def render(self) -> np.ndarray:
         """The N dreams as uint8 images, shape (N, H, W, C)."""
