@@ -62,9 +62,28 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
                weight: float | None = None, steps: int = ACCENTUATE_DEFAULTS["steps"],
                learning_rate: float | None = None, seed: int = 0,
                parameterization=ACCENTUATE_DEFAULTS["parameterization"],
-               transforms=ACCENTUATE_DEFAULTS["transforms"], callbacks=()) -> np.ndarray:
-    """`photo` (H, W, C in [0, 255]) accentuated for each filter of `layer`:
-    uint8 (len(filters), H, W, C), all trained in one batch."""
+               transforms=ACCENTUATE_DEFAULTS["transforms"], callbacks=(),
+               precision: str = "auto") -> np.ndarray:
+    """`photo` accentuated for each filter of `layer`, all trained in one batch.
+
+    Args:
+        photo: (H, W, C) values in [0, 255].
+        layer: the layer whose filters to push up.
+        filters: the filters, one dream each.
+        base: the network (as for `DreamModel`).
+        strength, distance, weight: see `accentuation_objective`.
+        steps, learning_rate, seed, parameterization, transforms, precision:
+            as for `DreamModel` and `fit`.
+        callbacks: Keras callbacks for the `fit`.
+
+    Returns:
+        uint8 (len(filters), H, W, C).
+
+    Raises:
+        DreamError: a bad value; `NonFiniteError` if the loss overflowed,
+            naming a too-large `strength` or `weight` when one is.
+    """
+    from kerasdream.callbacks import NonFiniteError, blame_large_weights
     from kerasdream.network.bases import as_spec, load_base
     from kerasdream.model import DreamModel
     from kerasdream.optimizers import default_optimizer
@@ -81,9 +100,13 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
                                        strength, distance, weight)
     model = DreamModel(objective, base, size=np.asarray(photo).shape[:2],
                        num_dreams=len(filters), parameterization=parameterization,
-                       transforms=transforms, seed=seed, row_keys=filters)
+                       transforms=transforms, seed=seed, row_keys=filters,
+                       precision=precision)
     model.compile(default_optimizer(learning_rate))
-    model.fit(steps, callbacks=list(callbacks))
+    try:
+        model.fit(steps, callbacks=list(callbacks))
+    except NonFiniteError as error:
+        raise blame_large_weights(error, strength=strength, weight=weight) from None
     return model.render()
 
 
@@ -96,10 +119,10 @@ def output_path(folder: str, photo_path: str, layer: str, k: int) -> str:
 def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
                    out_dir: str | None, size, steps: int, learning_rate, seed: int,
                    parameterization: str, transforms: str, strength: float, distance: str,
-                   weight: float | None, quiet: bool) -> list[str]:
+                   weight: float | None, quiet: bool, precision: str = "auto") -> list[str]:
     """The `accentuate` command: one PNG per filter beside the photo (or in `out_dir`)."""
     from kerasdream.network.bases import image_shape_for, layer_channels, load_base
-    from kerasdream.callbacks import DreamProgress
+    from kerasdream.callbacks import DreamProgress, progress_bar
     from kerasdream.runs.settings import parse_filters
 
     base = load_base(spec)
@@ -108,11 +131,12 @@ def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
     photo = io.load_image(image_path, size=(height, width), channels=channels)
     folder = out_dir or os.path.dirname(os.path.abspath(image_path))
     io.check_writable(folder)
-    bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
+    # One bar over the steps: the filters train together, in one batch.
+    bar = None if quiet else progress_bar(steps, unit_name="step")
     images = accentuate(photo, layer, filters, spec, strength=strength, distance=distance,
                         weight=weight, steps=steps, learning_rate=learning_rate, seed=seed,
                         parameterization=parameterization, transforms=transforms,
-                        callbacks=[DreamProgress(bar, dreams=len(filters))])
+                        callbacks=[DreamProgress(bar, dreams=1)], precision=precision)
     paths = []
     for k, image in zip(filters, images):
         paths.append(output_path(folder, image_path, layer, k))

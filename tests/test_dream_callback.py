@@ -212,6 +212,7 @@ def test_without_tensorflow_it_says_so_and_writes_the_pictures_to_log_dir(tmp_pa
     assert callback.frames_dir == logs and not callback._summaries_wanted
 
 
+@pytest.mark.slow
 def test_training_stopped_early_dreams_the_last_epoch_it_trained(tmp_path):
     """EarlyStopping ends fit after 2 of 20 epochs; dreams every 5 epochs would
     never reach epoch 2 without the dream at the end of training."""

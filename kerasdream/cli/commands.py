@@ -184,7 +184,7 @@ def _cmd_accentuate(args) -> None:
                    size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                    parameterization=args.parameterization, transforms=args.transforms,
                    strength=args.strength, distance=args.distance, weight=args.weight,
-                   quiet=args.quiet)
+                   quiet=args.quiet, precision=args.precision)
 
 
 def _cmd_evolve(args) -> None:
@@ -194,7 +194,8 @@ def _cmd_evolve(args) -> None:
     settings = DreamSettings(size=None if args.size is None else list(args.size),
                              steps=args.steps, learning_rate=args.lr, seed=args.seed,
                              parameterization=args.parameterization, transforms=args.transforms,
-                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
+                             precision=args.precision)
     series = evolve(args.model, args.layer, args.filters, args.out, settings,
                     log=None if args.quiet else print)
     print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "
