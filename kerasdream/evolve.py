@@ -279,8 +279,8 @@ def evolve(
                 check_same_network(reference, checkpoint, first, path, path_of_layer)
             bad_weight = non_finite_weights(checkpoint)
             if bad_weight:
-                left_out[path] = (f"its weights hold NaN or infinity ({bad_weight}): the "
-                                  f"training run had diverged by then")
+                left_out[path] = (f"unusable: its weights hold NaN or infinity "
+                                  f"({bad_weight}); the training run had diverged by then")
                 say(f"{os.path.basename(path)}: skipped, {left_out[path]}")
                 continue
             identity = network_identity(checkpoint, None, cache=False)
