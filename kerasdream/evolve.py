@@ -237,8 +237,9 @@ def evolve(
     Raises:
         DreamError: no checkpoint matches, the checkpoints are not saves of
             one network, or none of them could be read.
-        RunFailed: some checkpoints could not be read or hold NaN weights; the
-            others were dreamed and written, and the error names the rest.
+        RunFailed: some checkpoints could not be read, hold NaN weights, or
+            their loss went non-finite; the others were dreamed and written,
+            and the error names the rest.
         FolderInUse: another run writes to `out_dir`.
     """
     from kerasdream.callbacks import NonFiniteError
@@ -259,7 +260,6 @@ def evolve(
         reference = dream = series = path_of_layer = None
         first = None
         left_out: dict[str, str] = {}
-        dreamed = 0
         for path in paths:
             try:
                 checkpoint = load_checkpoint(path)
@@ -298,13 +298,18 @@ def evolve(
                 dream.restart(row_keys=filters)
                 try:
                     dream.fit(settings.steps)
-                except NonFiniteError as error:
-                    raise error.explained(f"Checkpoint {path!r}: ") from None
+                except NonFiniteError as error:  # its weights are finite
+                    left_out[path] = (
+                        "unusable: its responses overflow float32 from the first step (its "
+                        "weights are too large)" if error.first_step <= 1 else
+                        f"unusable: the loss became NaN or infinite by step {error.step} "
+                        f"(try a smaller --lr)")
+                    say(f"{os.path.basename(path)}: skipped, {left_out[path]}")
+                    continue
                 images = dream.render()
                 values = np.asarray(keras.ops.convert_to_numpy(
                     dream(one_hot(len(filters)), training=False)), "float64")
                 _write_frame(frame, images, values)
-                dreamed += 1
                 note = ""
             else:
                 images, values = found

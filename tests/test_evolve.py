@@ -186,3 +186,16 @@ def test_a_checkpoint_whose_training_diverged_is_named_not_blamed_on_the_learnin
     assert (f"{str(tmp_path / 'ckpt' / 'epoch_2.keras')!r} is unusable: its weights hold NaN "
             f"or infinity (conv1/kernel); the training run had diverged by then") in error
     assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 2
+
+
+@pytest.mark.slow
+def test_a_checkpoint_whose_responses_overflow_is_named_and_the_others_kept(tmp_path, capsys):
+    pattern = save_series(str(tmp_path / "ckpt"), scales=(1.0, 1e30, -1.0))
+    out = str(tmp_path / "evolve")
+    assert main(["evolve", "--model", pattern, "--layer", "conv2", "--filters", "0", "--out",
+                 out, "--steps", "2", "--size", "16"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "learning rate" not in error
+    assert (f"{str(tmp_path / 'ckpt' / 'epoch_2.keras')!r} is unusable: its responses "
+            f"overflow float32 from the first step") in error
+    assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 2
