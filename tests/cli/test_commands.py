@@ -51,3 +51,32 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tiny_cnn_path):
     finally:
         os.close(write)
     assert result.returncode == 141 and result.stderr == "", result.stderr
+
+
+def test_a_command_holds_its_folder_from_the_first_dream_to_the_site(tmp_path):
+    """The gallery, its examples and the site take the lock in turn; the command
+    holds it across them, so another run is refused the whole time."""
+    import threading
+
+    from kerasdream.cli.commands import _held
+    from kerasdream.runs.runlock import FolderInUse, RunLock
+
+    out = str(tmp_path / "out")
+    refused = []
+
+    def second_run():
+        try:
+            RunLock(out).acquire()
+        except FolderInUse as error:
+            refused.append(str(error))
+
+    with _held(out, None):
+        with RunLock(out):  # the gallery's driver, then the examples pass: they join
+            pass
+        other = threading.Thread(target=second_run)
+        other.start()
+        other.join()
+        with RunLock(out):
+            pass
+    assert len(refused) == 1 and "Another kerasdream run" in refused[0]
+    assert not os.path.exists(os.path.join(out, ".kerasdream.lock"))
