@@ -606,7 +606,7 @@ class DreamModel(keras.Model):
         return {
             "name": self.name,
             "objective": keras.saving.serialize_keras_object(self.objective),
-            "base": self.spec.get_config(),
+            "base": self.recorded_base(),
             "size": list(self.image_shape[:2]),
             "num_dreams": self.num_dreams,
             "parameterization": keras.saving.serialize_keras_object(

@@ -122,6 +122,7 @@ def test_rebuild_reads_the_model_file_the_dream_was_made_with_not_the_current_fo
     monkeypatch.chdir(tmp_path / "a")
     model = kd.DreamModel(kd.Channel("relu2", [0]), "net.keras", size=8)
     saving.save_dream(model.generator, str(tmp_path / "dream.keras"))
+    assert model.get_config()["base"]["model"] == str(tmp_path / "a" / "net.keras")
     monkeypatch.chdir(tmp_path / "b")
     rebuilt = kd.rebuild(saving.load_dream(str(tmp_path / "dream.keras")))
     assert rebuilt.spec.model == str(tmp_path / "a" / "net.keras")
