@@ -45,6 +45,13 @@ class DreamSettings:
     precision: str = DEFAULT_PRECISION
     spectrum: str | None = None  # MACO: a folder of photos whose spectrum to use
 
+    def __post_init__(self):
+        # Rivals are subtracted from a channel's mean only: refused, not ignored.
+        if self.objective != "channel" and self.selectivity != DEFAULT_SELECTIVITY:
+            raise DreamError(f"selectivity applies to the 'channel' objective only; drop it "
+                             f"with objective={self.objective!r}. Received: "
+                             f"selectivity={self.selectivity!r}")
+
     @property
     def image_size(self) -> int | tuple[int, int]:
         """`size` as `DreamModel` takes it (JSON gives a [height, width] list back)."""

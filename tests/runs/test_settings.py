@@ -1,5 +1,6 @@
 """Gallery settings: what differs from a record, the objective, the filter list."""
 
+import os
 import re
 
 import pytest
@@ -66,3 +67,14 @@ def test_bad_filter_lists_name_the_value(text, message):
 def test_all_needs_a_channel_count():
     with pytest.raises(DreamError, match="known channel count"):
         parse_filters("all")
+
+
+def test_selectivity_with_the_neuron_objective_is_refused_not_ignored(tmp_path, capsys):
+    from kerasdream.cli import main
+
+    assert main(["filters", "--layer", "conv_pw_13_relu", "--objective", "neuron",
+                 "--selectivity", "1", "--out", str(tmp_path / "o")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "selectivity=1.0" in error and "'neuron'" in error
+    assert not os.path.exists(tmp_path / "o")
+    DreamSettings(objective="neuron")  # the default selectivity is no request
