@@ -71,10 +71,16 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
         layer: the layer whose filters to push up.
         filters: the filters, one dream each.
         base: the network (as for `DreamModel`).
-        strength, distance, weight: see `accentuation_objective`.
-        steps, learning_rate, seed, parameterization, transforms, precision:
-            as for `DreamModel` and `fit`.
+        strength: the filter's weight (0 gives the photo back).
+        distance: `"pixels"` or a layer whose features stay close to the photo's.
+        weight: the distance's weight (None: by `distance`, `ACCENTUATE_WEIGHTS`).
+        steps: training steps.
+        learning_rate: for the default optimizer (None: its own).
+        seed: same seed, same pictures.
+        parameterization: how a dream is held (not `"maco"`: it cannot hold a photo).
+        transforms: random transforms while training.
         callbacks: Keras callbacks for the `fit`.
+        precision: what the network computes in (as for `DreamModel`).
 
     Returns:
         uint8 (len(filters), H, W, C).
