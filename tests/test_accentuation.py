@@ -108,6 +108,7 @@ def test_accentuate_reports_plain_step_lines_when_redirected_and_honours_precisi
     assert not np.array_equal(pictures["float32"], pictures["bfloat16"])
 
 
+@pytest.mark.slow
 def test_a_strength_too_large_for_float32_is_named_as_the_cause():
     from kerasdream.callbacks import NonFiniteError
 
