@@ -62,9 +62,34 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
                weight: float | None = None, steps: int = ACCENTUATE_DEFAULTS["steps"],
                learning_rate: float | None = None, seed: int = 0,
                parameterization=ACCENTUATE_DEFAULTS["parameterization"],
-               transforms=ACCENTUATE_DEFAULTS["transforms"], callbacks=()) -> np.ndarray:
-    """`photo` (H, W, C in [0, 255]) accentuated for each filter of `layer`:
-    uint8 (len(filters), H, W, C), all trained in one batch."""
+               transforms=ACCENTUATE_DEFAULTS["transforms"], callbacks=(),
+               precision: str = "auto") -> np.ndarray:
+    """`photo` accentuated for each filter of `layer`, all trained in one batch.
+
+    Args:
+        photo: (H, W, C) values in [0, 255].
+        layer: the layer whose filters to push up.
+        filters: the filters, one dream each.
+        base: the network (as for `DreamModel`).
+        strength: the filter's weight (0 gives the photo back).
+        distance: `"pixels"` or a layer whose features stay close to the photo's.
+        weight: the distance's weight (None: by `distance`, `ACCENTUATE_WEIGHTS`).
+        steps: training steps.
+        learning_rate: for the default optimizer (None: its own).
+        seed: same seed, same pictures.
+        parameterization: how a dream is held (not `"maco"`: it cannot hold a photo).
+        transforms: random transforms while training.
+        callbacks: Keras callbacks for the `fit`.
+        precision: what the network computes in (as for `DreamModel`).
+
+    Returns:
+        uint8 (len(filters), H, W, C).
+
+    Raises:
+        DreamError: a bad value; `NonFiniteError` if the loss overflowed,
+            naming a too-large `strength` or `weight` when one is.
+    """
+    from kerasdream.callbacks import NonFiniteError, blame_large_weights
     from kerasdream.network.bases import as_spec, load_base
     from kerasdream.model import DreamModel
     from kerasdream.optimizers import default_optimizer
@@ -81,9 +106,13 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
                                        strength, distance, weight)
     model = DreamModel(objective, base, size=np.asarray(photo).shape[:2],
                        num_dreams=len(filters), parameterization=parameterization,
-                       transforms=transforms, seed=seed, row_keys=filters)
+                       transforms=transforms, seed=seed, row_keys=filters,
+                       precision=precision)
     model.compile(default_optimizer(learning_rate))
-    model.fit(steps, callbacks=list(callbacks))
+    try:
+        model.fit(steps, callbacks=list(callbacks))
+    except NonFiniteError as error:
+        raise blame_large_weights(error, strength=strength, weight=weight) from None
     return model.render()
 
 
@@ -98,10 +127,10 @@ def output_path(folder: str, photo_path: str, layer: str, k: int) -> str:
 def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
                    out_dir: str | None, size, steps: int, learning_rate, seed: int,
                    parameterization: str, transforms: str, strength: float, distance: str,
-                   weight: float | None, quiet: bool) -> list[str]:
+                   weight: float | None, quiet: bool, precision: str = "auto") -> list[str]:
     """The `accentuate` command: one PNG per filter beside the photo (or in `out_dir`)."""
     from kerasdream.network.bases import image_shape_for, layer_channels, load_base
-    from kerasdream.callbacks import DreamProgress
+    from kerasdream.callbacks import DreamProgress, progress_bar
     from kerasdream.runs.settings import parse_filters
 
     base = load_base(spec)
@@ -110,11 +139,12 @@ def run_accentuate(spec, image_path: str, layer: str, filters_text: str, *,
     photo = io.load_image(image_path, size=(height, width), channels=channels)
     folder = out_dir or os.path.dirname(os.path.abspath(image_path))
     io.check_writable(folder)
-    bar = None if quiet else keras.utils.Progbar(steps, unit_name="step")
+    # One bar over the steps: the filters train together, in one batch.
+    bar = None if quiet else progress_bar(steps, unit_name="step")
     images = accentuate(photo, layer, filters, spec, strength=strength, distance=distance,
                         weight=weight, steps=steps, learning_rate=learning_rate, seed=seed,
                         parameterization=parameterization, transforms=transforms,
-                        callbacks=[DreamProgress(bar, dreams=len(filters))])
+                        callbacks=[DreamProgress(bar, dreams=1)], precision=precision)
     paths = []
     for k, image in zip(filters, images):
         paths.append(output_path(folder, image_path, layer, k))

@@ -35,15 +35,39 @@ class NonFiniteError(DreamError):
         ```
     """
 
-    def __init__(self, step: int, rows: list[int], first_step: int | None = None):
+    def __init__(self, step: int, rows: list[int], first_step: int | None = None, *,
+                 prefix: str = "", advice: str = "Try a smaller learning rate."):
         self.step, self.rows = step, rows
         self.first_step = step if first_step is None else first_step
         where = (f"at step {step}" if self.first_step == step
                  else f"between step {self.first_step} and step {step}")
         super().__init__(
-            f"Loss became NaN or infinite {where}; stopped. Dreams affected: "
-            f"{rows}. Their last finite images were kept. Try a smaller learning rate."
+            f"{prefix}Loss became NaN or infinite {where}; stopped. Dreams affected: "
+            f"{rows}. Their last finite images were kept. {advice}"
         )
+
+    def explained(self, prefix: str = "", advice: str | None = None) -> "NonFiniteError":
+        """The same failure, said with `prefix` (where) and `advice` (the likely cause)."""
+        kwargs = {} if advice is None else {"advice": advice}
+        return NonFiniteError(self.step, self.rows, self.first_step, prefix=prefix, **kwargs)
+
+
+# A weight or strength above this makes a loss that float32 cannot hold on any
+# network (the paper's weights are 1-300, accentuation's strength is about 1).
+LARGE_WEIGHT = 1e6
+
+
+def blame_large_weights(error: NonFiniteError, **weights: float | None) -> NonFiniteError:
+    """`error`, blamed on the largest of `weights` (name=value) above `LARGE_WEIGHT`:
+    such a weight, not the learning rate, is what overflowed the loss. `error`
+    itself when none is that large."""
+    large = {name: float(value) for name, value in weights.items()
+             if value is not None and abs(float(value)) > LARGE_WEIGHT}
+    if not large:
+        return error
+    name = max(large, key=lambda key: abs(large[key]))
+    return error.explained(advice=f"{name}={large[name]:g} is too large: the loss overflows "
+                                  f"float32. Try {name} <= {LARGE_WEIGHT:g}.")
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

@@ -35,7 +35,6 @@ import numpy as np
 from kerasdream import objectives as objectives_lib
 from kerasdream.callbacks import NonFiniteError
 from kerasdream.errors import DreamError
-from kerasdream.network.features import sync_twins
 from kerasdream.generator import one_hot
 from kerasdream.io import check_writable
 from kerasdream.defaults import DEFAULT_PARAMETERIZATION, DEFAULT_TRANSFORMS
@@ -107,7 +106,8 @@ def default_labels(objective: objectives_lib.Objective, num_dreams: int) -> list
 
 class DreamCallback(keras.callbacks.Callback):
     """Dreams `objective` on the model being trained, before the first epoch
-    and after every `every_n_epochs`-th epoch (and the last).
+    and after every `every_n_epochs`-th epoch and the last one trained (also
+    when `keras.callbacks.EarlyStopping` ends training early).
 
     Args:
         objective: what to dream, on the model's layers: e.g.
@@ -215,6 +215,7 @@ class DreamCallback(keras.callbacks.Callback):
         if self._summaries_wanted and self._summaries is None:
             self._summaries = ImageSummaries(os.path.join(self.log_dir, SUMMARY_RUN))
         self._baseline_done = False
+        self._last_trained = None
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self._baseline_done:  # the baseline: the network as training starts
@@ -224,6 +225,7 @@ class DreamCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         trained = epoch + 1
+        self._last_trained = trained
         last = self.params.get("epochs") if self.params else None
         dreams = not trained % self.every_n_epochs or trained == last
         if dreams:
@@ -234,6 +236,11 @@ class DreamCallback(keras.callbacks.Callback):
             logs["dream_activation"] = float(np.mean(self.activations[latest]))
 
     def on_train_end(self, logs=None):
+        # Training may end before `epochs` (EarlyStopping, stop_training): the
+        # last epoch it trained is dreamed all the same.
+        last = getattr(self, "_last_trained", None)
+        if last is not None and last not in self.activations:
+            self._dream_now(last)
         self.write_animations()
         if self._summaries is not None:
             self._summaries.flush()
@@ -243,8 +250,7 @@ class DreamCallback(keras.callbacks.Callback):
         """Dream on the model as it is now and record it as `epoch` (epochs trained)."""
         began = time.perf_counter()
         with kept_random_state():
-            if self.dream.features is not None:
-                sync_twins(self.dream.features)
+            self.dream.sync_network()
             self.dream.restart(row_keys=self._row_keys)
             try:
                 self.dream.fit(self.steps)

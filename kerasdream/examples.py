@@ -21,11 +21,16 @@ maps. It writes:
   fired on its i-th image, at the layer's resolution: a black mask, clear
   where the filter fired most on that image and dark where it fired least
   (the viewer scales it over the photo);
-- `<layer>/examples.json`: the ranking, the folder's fingerprint and the
-  settings, so a rerun over the same folder and network does no work.
+- `<layer>/examples.json`: the ranking, the folder's fingerprint (the
+  photos' names and contents) and the settings (the network by content,
+  `network.identity`), so a rerun over the same photos and network does no
+  work, and a replaced photo or a retrained model is noticed.
 
-Files that cannot be decoded are skipped and counted; an empty folder is an
-error.
+Files that cannot be decoded are skipped and counted; dangling symlinks,
+symlink loops, named pipes and other files that are not regular, and images
+too large to decode safely are skipped and named; an output folder inside
+the photo folder is not searched; an empty folder is an error. The pass
+runs under the output folder's run lock.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, Preprocess, image_shape_for, load_base, resolve_layer
 from kerasdream.errors import DreamError
 from kerasdream.network.features import feature_model
+from kerasdream.runs.layout import layer_folder
 
 TOP = 9
 BATCH = 16
@@ -52,26 +58,89 @@ IMAGES_FOLDER = "examples"  # shared photos, at the site's top level
 # The input size of the keras.applications networks not trained at 224.
 NATIVE_SIZES = {"inceptionv3": 299, "xception": 299}
 # Bump when the ranking or the files change, so old caches are redone.
-FORMAT = 1
+FORMAT = 2
 SHADE = 215  # the heat map's darkest alpha, where the filter did not fire
 
 
-def find_images(folder: str) -> list[str]:
-    """Every JPEG / PNG file under `folder`, nested folders included, as
-    paths relative to it in a stable (sorted) order; a clear error if none."""
+def scan_images(folder: str, exclude: Sequence[str] = ()) -> tuple[list[str], dict[str, str]]:
+    """The photos under `folder` and the files skipped, with why.
+
+    Every JPEG / PNG file under `folder`, nested folders included, as paths
+    relative to it in a stable (sorted) order. Skipped and named: a dangling
+    symlink, a symlink loop, what is not a regular file (a named pipe would
+    block a reader forever), and an image whose header claims more pixels
+    than is safe to decode (`io.check_image_size`, as the photo commands
+    refuse it). Folders in `exclude` (an output folder inside this one: the
+    tool's own pictures are no examples) are not searched.
+
+    Returns:
+        (names, {name: reason skipped}).
+
+    Raises:
+        DreamError: `folder` is not a folder.
+    """
     if not os.path.isdir(folder):
         raise DreamError(f"The examples folder does not exist or is not a folder. Expected "
                          f"a folder of JPEG or PNG images. Received: examples={folder!r}")
-    found = []
+    excluded = {os.path.realpath(path) for path in exclude if path}
+    found, skipped = [], {}
     for root, dirs, files in os.walk(folder):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs
+                         if os.path.realpath(os.path.join(root, d)) not in excluded)
         for name in files:
-            if name.lower().endswith(EXTENSIONS) and not name.startswith("."):
-                found.append(os.path.relpath(os.path.join(root, name), folder))
+            if not name.lower().endswith(EXTENSIONS) or name.startswith("."):
+                continue
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, folder)
+            reason = _not_a_photo(path)
+            if reason:
+                skipped[relative] = reason
+            else:
+                found.append(relative)
+    return sorted(found), dict(sorted(skipped.items()))
+
+
+def _not_a_photo(path: str) -> str | None:
+    """Why `path` cannot be read as a photo without harm, or None."""
+    import errno
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a dangling symlink"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symlink loop"
+        return f"unreadable ({error.strerror})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a named pipe, socket or device)"
+    try:
+        io.check_image_size(path)
+    except DreamError:
+        return "too large to open safely (decodes to more pixels than PIL.Image.MAX_IMAGE_PIXELS)"
+    return None
+
+
+def find_images(folder: str, exclude: Sequence[str] = ()) -> list[str]:
+    """Every photo under `folder` (see `scan_images`); a clear error if none."""
+    found, skipped = scan_images(folder, exclude)
     if not found:
-        raise DreamError(f"The examples folder has no images. Expected .jpg, .jpeg or .png "
-                         f"files (nested folders are searched). Received: examples={folder!r}")
-    return sorted(found)
+        raise _no_images(folder, skipped)
+    return found
+
+
+def _no_images(folder: str, skipped: dict[str, str]) -> DreamError:
+    also = (f" ({len(skipped)} skipped: " + _named(skipped) + ")") if skipped else ""
+    return DreamError(f"The examples folder has no images{also}. Expected .jpg, .jpeg or "
+                      f".png files (nested folders are searched). Received: "
+                      f"examples={folder!r}")
+
+
+def _named(skipped: dict[str, str], most: int = 3) -> str:
+    """'a.jpg (a dangling symlink), b.png (a symlink loop), ...'."""
+    items = [f"{name} ({why})" for name, why in list(skipped.items())[:most]]
+    return ", ".join(items) + (", ..." if len(skipped) > most else "")
 
 
 def example_shape(spec: BaseSpec, base: keras.Model,
@@ -87,13 +156,26 @@ def example_shape(spec: BaseSpec, base: keras.Model,
     return image_shape_for(base, size)
 
 
-def fingerprint(folder: str, names: Sequence[str]) -> str:
-    """A hash of the files' names, sizes and modification times: it changes
-    when a file is added, removed or rewritten."""
-    digest = hashlib.sha1()
+def content_digests(folder: str, names: Sequence[str]) -> list[str]:
+    """The SHA-256 of each file's bytes: what a photo is, whatever its time stamp."""
+    digests = []
     for name in names:
-        stat = os.stat(os.path.join(folder, name))
-        digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest = hashlib.sha256()
+        with open(os.path.join(folder, name), "rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        digests.append(digest.hexdigest())
+    return digests
+
+
+def fingerprint(folder: str, names: Sequence[str],
+                digests: Sequence[str] | None = None) -> str:
+    """A hash of the files' names and contents: it changes when a file is
+    added, removed or replaced, even by one of the same size and time."""
+    digests = content_digests(folder, names) if digests is None else digests
+    digest = hashlib.sha1()
+    for name, content in zip(names, digests):
+        digest.update(f"{name}\0{content}\n".encode())
     return digest.hexdigest()
 
 
@@ -158,8 +240,11 @@ def _score_key(base: keras.Model, layer: str) -> str:
     return evaluation.pre_activation_key(base, layer) if pre else resolve_layer(base, layer)
 
 
-def _cache_settings(spec: BaseSpec, layer: str, shape, preprocess: str, top: int) -> dict:
-    return {"format": FORMAT, "network": spec.get_config(), "layer": layer,
+def _cache_settings(network: str, layer: str, shape, preprocess: str, top: int) -> dict:
+    """What decides a layer's examples besides the photos: the network by
+    content (`network_identity`: a retrained file is another network), the
+    layer, the image shape, the preprocessing and `top`."""
+    return {"format": FORMAT, "network": network, "layer": layer,
             "image_shape": list(shape), "preprocess": preprocess, "top": top}
 
 
@@ -184,18 +269,37 @@ def layer_examples(
     folder, network and settings and holds every filter are not recomputed;
     the others share one pass over the folder.
     """
+    from kerasdream.runs.runlock import RunLock
+
+    # Under the output folder's run lock (a gallery's command already holds it).
+    with RunLock(out_dir):
+        return _layer_examples(spec, layers, folder, out_dir, size=size, top=top,
+                               batch=batch, quiet=quiet, log=log)
+
+
+def _layer_examples(spec, layers, folder, out_dir, *, size, top, batch, quiet, log):
+    from kerasdream.callbacks import progress_bar
+    from kerasdream.network.identity import network_identity
+
     base = load_base(spec)
     shape = example_shape(spec, base, size)
     preprocess = spec.preprocess_mode
-    names = find_images(folder)
-    stamp = fingerprint(folder, names)
+    names, not_photos = scan_images(folder, exclude=[out_dir])
+    if not names:
+        raise _no_images(folder, not_photos)
+    if not_photos:
+        log(f"Dataset examples: skipped {len(not_photos)} file{'s' * (len(not_photos) != 1)} "
+            f"of {os.path.abspath(folder)}: {_named(not_photos)}")
+    digests = content_digests(folder, names)
+    stamp = fingerprint(folder, names, digests)
+    network = network_identity(base, preprocess)
     source = os.path.abspath(folder)
 
     results, todo, kept = {}, {}, {}
     for layer, filters in layers.items():
         layer = resolve_layer(base, layer)
-        settings = _cache_settings(spec, layer, shape, preprocess, top)
-        cached = io.read_json(os.path.join(out_dir, _layer_folder(layer), EXAMPLES_FILE)) or {}
+        settings = _cache_settings(network, layer, shape, preprocess, top)
+        cached = io.read_json(os.path.join(out_dir, layer_folder(layer), EXAMPLES_FILE)) or {}
         have = cached.get("filters", {}) if (cached.get("settings") == settings
                                              and cached.get("fingerprint") == stamp) else {}
         if all(str(k) in have and _files_exist(out_dir, have[str(k)]) for k in filters):
@@ -211,7 +315,8 @@ def layer_examples(
     model = feature_model(base, sorted(set(keys.values())), shape)
     prep = Preprocess(preprocess)
     tops = {layer: _TopK(filters, top) for layer, filters in todo.items()}
-    progress = None if quiet else keras.utils.Progbar(len(names), unit_name="image")
+    # Keras' live bar on a terminal, plain lines in a log or a pipe.
+    progress = None if quiet else progress_bar(len(names), unit_name="image")
     read = np.zeros(len(names), bool)
     for indices, images in _dataset(folder, names, shape, batch).as_numpy_iterator():
         outputs = model(prep(images), training=False)
@@ -219,12 +324,12 @@ def layer_examples(
             tops[layer].add(indices, keras.ops.convert_to_numpy(outputs[key]))
         read[indices] = True
         if progress is not None:
-            progress.update(int(read.sum()))
+            progress.add(len(indices))
     seen = int(read.sum())
     skipped = len(names) - seen
     unreadable = [names[i] for i in np.flatnonzero(~read)]
     if progress is not None and seen < len(names):
-        progress.update(len(names), finalize=True)  # the skipped files count as done
+        progress.add(len(names) - seen)  # the unreadable files count as done
     if seen == 0:
         raise DreamError(f"None of the {len(names)} image files in the examples folder could "
                          f"be read. Expected JPEG or PNG files. Received: examples={folder!r}")
@@ -233,11 +338,11 @@ def layer_examples(
         + ", ".join(unreadable[:3]) + (", ..." if skipped > 3 else "") if skipped else ""))
 
     chosen = [int(i) for best in tops.values() for i in best.indices.ravel()]
-    photos = _photo_paths(folder, names, shape, chosen)
+    photos = _photo_paths(names, digests, shape, chosen)
     heat = _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, tops,
                            batch)
     for layer, best in tops.items():
-        settings = _cache_settings(spec, layer, shape, preprocess, top)
+        settings = _cache_settings(network, layer, shape, preprocess, top)
         entries = {str(int(k)): [{"image": photos[int(best.indices[row, column])],
                                   "heat": heat[layer, row, column],
                                   "source": names[int(best.indices[row, column])],
@@ -249,15 +354,9 @@ def layer_examples(
                 "images": seen, "skipped": skipped, "unreadable": unreadable,
                 # Filters cached by an earlier run over the same folder stay.
                 "filters": {**kept[layer], **entries}}
-        io.write_json(os.path.join(out_dir, _layer_folder(layer), EXAMPLES_FILE), data)
+        io.write_json(os.path.join(out_dir, layer_folder(layer), EXAMPLES_FILE), data)
         results[layer] = data
     return results
-
-
-def _layer_folder(layer: str) -> str:
-    from kerasdream.runs.layout import layer_folder
-
-    return layer_folder(layer)
 
 
 def _files_exist(out_dir: str, entries: list[dict]) -> bool:
@@ -265,14 +364,13 @@ def _files_exist(out_dir: str, entries: list[dict]) -> bool:
                and os.path.isfile(os.path.join(out_dir, e["heat"])) for e in entries)
 
 
-def _photo_paths(folder, names, shape, indices) -> dict[int, str]:
+def _photo_paths(names, digests, shape, indices) -> dict[int, str]:
     """Where each chosen image goes, as the network saw it: one file for
-    all the filters and layers that chose it, named by the file's path, size
-    and time (a rewritten photo gets a new picture)."""
+    all the filters and layers that chose it, named by the file's path and
+    content (a replaced photo gets a new picture)."""
     paths = {}
     for index in sorted(set(indices)):
-        stat = os.stat(os.path.join(folder, names[index]))
-        key = f"{names[index]}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+        key = f"{names[index]}\0{digests[index]}".encode()
         paths[index] = (f"{IMAGES_FOLDER}/{hashlib.sha1(key).hexdigest()[:16]}"
                         f"_{shape[0]}x{shape[1]}.jpg")
     return paths
@@ -304,7 +402,7 @@ def _write_pictures(folder, names, shape, out_dir, photos, model, prep, keys, to
             for layer, row, column in wanted[index]:
                 best = tops[layer]
                 k = int(best.filters[column])
-                path = f"{_layer_folder(layer)}/examples/filter_{k}_{row}.png"
+                path = f"{layer_folder(layer)}/examples/filter_{k}_{row}.png"
                 values = maps[keys[layer]][row_in_batch, ..., k]
                 io.save_png(os.path.join(out_dir, path), heat_map(values))
                 paths[layer, row, column] = path

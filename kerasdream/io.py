@@ -180,8 +180,7 @@ def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3
     except FileNotFoundError:
         raise DreamError(f"Image file not found. Received: image={path!r}") from None
     except Image.DecompressionBombError as error:
-        raise DreamError(f"The image is too large to open safely ({error}). Resize it "
-                         f"first. Received: image={path!r}") from None
+        raise too_large(error, path) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise DreamError(f"Could not read the image ({error}). Expected a PNG or JPEG "
                          f"file. Received: image={path!r}") from None
@@ -189,6 +188,32 @@ def load_image(path: str, size: tuple[int, int] | None = None, channels: int = 3
         image = image.resize((size[1], size[0]), Image.BILINEAR)
     array = np.asarray(image, dtype="float32")
     return array[..., None] if array.ndim == 2 else array
+
+
+def too_large(error: Exception, path: str) -> DreamError:
+    """The one-line refusal of an image whose header claims more pixels than
+    PIL opens safely (`PIL.Image.MAX_IMAGE_PIXELS`: a small file can decode
+    to gigabytes)."""
+    return DreamError(f"The image is too large to open safely ({error}). Resize it "
+                      f"first. Received: image={path!r}")
+
+
+def check_image_size(path: str) -> None:
+    """Refuse `path` as `load_image` would if it decodes to too many pixels.
+
+    Reads the header only. A file that is not an image passes: whoever
+    decodes it says so.
+
+    Raises:
+        DreamError: the image is too large to open safely.
+    """
+    try:
+        with Image.open(path):
+            pass
+    except Image.DecompressionBombError as error:
+        raise too_large(error, path) from None
+    except (OSError, SyntaxError, ValueError):
+        pass
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:

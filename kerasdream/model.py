@@ -18,6 +18,7 @@ build and one trace.
 from __future__ import annotations
 
 import contextlib
+import os
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +34,7 @@ from kerasdream.defaults import TRANSFORM_CHOICES
 from kerasdream.errors import DreamError
 from kerasdream.generator import DreamGenerator, one_hot
 from kerasdream.network import precision as precision_lib
+from kerasdream.network.identity import network_identity
 from kerasdream.network.bases import (
     BaseSpec,
     Preprocess,
@@ -238,6 +240,8 @@ class DreamModel(keras.Model):
             self.spec, base_model = spec, load_base(spec)
             mode = spec.preprocess_mode
         self.network_name = display_name(base_model, self.spec)
+        self._network_identity = (None if self.spec is None
+                                  else network_identity(base_model, mode))
         self.seed, self.redirect_relu = check_seed(seed), bool(redirect_relu)
 
         if generator is not None:
@@ -318,9 +322,24 @@ class DreamModel(keras.Model):
         outputs = self.features(self.preprocess(np.asarray(images, "float32")), training=False)
         return {key: keras.ops.convert_to_numpy(v) for key, v in outputs.items()}
 
+    def recorded_base(self) -> dict[str, Any] | None:
+        """The network as a saved dream records it: the spec with a model or
+        weights file as an absolute path (a relative one would be read from
+        wherever `rebuild` runs), or None for an in-memory network."""
+        if self.spec is None:
+            return None
+        config = self.spec.get_config()
+        if self.spec.is_file:
+            config["model"] = os.path.abspath(config["model"])
+        if config.get("weights") not in (None, "imagenet"):
+            config["weights"] = os.path.abspath(config["weights"])
+        return config
+
     def _record_spec(self) -> None:
         self.generator.spec = {
-            "base": self.spec.get_config() if self.spec else None,
+            "base": self.recorded_base(),
+            # What decides its pictures, by content: `rebuild` checks the file still holds it.
+            "network": self._network_identity,
             "objective": keras.saving.serialize_keras_object(self.objective),
             "transforms": [keras.saving.serialize_keras_object(t) for t in self.transforms],
             "preprocess": self.preprocess.mode,
@@ -560,6 +579,16 @@ class DreamModel(keras.Model):
                 variable.assign(value)
         self._record_spec()
 
+    def sync_network(self) -> None:
+        """Copy the network's current weights into the copies this model holds
+        (pre-activation twins, a reduced-precision copy): call it before a
+        dream when the network has trained on (`DreamCallback`, `evolve`)."""
+        from kerasdream.network.features import sync_twins
+
+        if self.features is not None:
+            sync_twins(*[self.features] + ([self.network] if self.network is not self.features
+                                           else []))
+
     # ---------------------------------------------------------------- results
     def render(self) -> np.ndarray:
         """The N dreams as uint8 images, shape (N, H, W, C)."""
@@ -591,7 +620,7 @@ class DreamModel(keras.Model):
         return {
             "name": self.name,
             "objective": keras.saving.serialize_keras_object(self.objective),
-            "base": self.spec.get_config(),
+            "base": self.recorded_base(),
             "size": list(self.image_shape[:2]),
             "num_dreams": self.num_dreams,
             "parameterization": keras.saving.serialize_keras_object(

@@ -21,7 +21,7 @@ from kerasdream import io
 from kerasdream.runs import signals
 from kerasdream import evaluation
 from kerasdream.network.bases import BaseSpec, as_spec, image_shape_for, load_base
-from kerasdream.callbacks import DreamProgress, progress_bar
+from kerasdream.callbacks import DreamProgress, NonFiniteError, blame_large_weights, progress_bar
 from kerasdream.model import DreamModel
 from kerasdream.optimizers import GRADIENT_LIMIT
 from kerasdream.validation import check_learning_rate, check_memory
@@ -90,7 +90,10 @@ def preimage(
                        parameterization=parameterization, transforms=transforms, seed=seed,
                        precision=precision)
     model.compile(preimage_optimizer(steps, learning_rate))
-    model.fit(steps, callbacks=callbacks)
+    try:
+        model.fit(steps, callbacks=callbacks)
+    except NonFiniteError as error:
+        raise blame_large_weights(error, weight=weight) from None
     image = model.render()
     error = relative_error(load_base(spec), layer, image, photo, model.preprocess.mode)
     return image[0], float(error[0])

@@ -82,17 +82,21 @@ def save_dream(generator, path: str, *, row: int | None = None,
         generator.save(temporary)
 
 
-def load_dream(path: str):
+def load_dream(path: str, *, network: str | None = None):
     """A saved `DreamGenerator`; `.keras` and `.h5`, loaded with `safe_mode=True`.
 
     Args:
         path: the saved file.
+        network: the identity (`network.identity.network_identity`) of the
+            network the dream is for; a file made with another says so.
 
     Returns:
         The `DreamGenerator`.
 
     Raises:
-        DreamError: for a missing, damaged or foreign file.
+        DreamError: for a missing, damaged or foreign file, or one made with
+            another network than `network` (one saved before networks
+            were recorded by content is taken as it is).
     """
     import keras
 
@@ -112,4 +116,13 @@ def load_dream(path: str):
     if not isinstance(model, DreamGenerator):
         raise DreamError(f"The file holds a {type(model).__name__}, not a kerasdream "
                          f"DreamGenerator. Received: path={path!r}")
+    recorded = (model.spec or {}).get("network")
+    # A dream saved before networks were recorded by content cannot be checked.
+    if network is not None and recorded is not None and recorded != network:
+        base = (model.spec or {}).get("base") or {}
+        made = f"model={base.get('model')!r}" if base else "an in-memory network"
+        raise DreamError(f"The dream file was made with another network ({made}, "
+                         f"{'network ' + recorded[:12] if recorded else 'not recorded'}) than "
+                         f"the one asked for (network {network[:12]}): delete it or train "
+                         f"it anew. Received: path={path!r}")
     return model

@@ -33,14 +33,21 @@ def rebuild(generator: DreamGenerator) -> DreamModel:
     Returns:
         A `DreamModel` that trains `generator` further.
 
+    The network is the one the dream records: a model file by its absolute
+    path (dreams saved before paths were recorded whole name it as given,
+    read from the current folder), checked by content against what the
+    dream was made with.
+
     Raises:
-        DreamError: if the generator was built on an in-memory network.
+        DreamError: if the generator was built on an in-memory network, or
+            the file it names now holds another network (retrained or
+            replaced since the dream was made).
     """
     spec = generator.spec
     if not spec.get("base"):
         raise DreamError("This generator does not record its base network (it was "
                          "built on an in-memory model), so it cannot be rebuilt.")
-    return DreamModel(
+    model = DreamModel(
         objectives_lib.get(spec["objective"]),
         BaseSpec.from_config(spec["base"]),
         transforms=spec.get("transforms") or None,
@@ -49,6 +56,14 @@ def rebuild(generator: DreamGenerator) -> DreamModel:
         seed=generator.seed,
         generator=generator,
     )
+    recorded = spec.get("network")
+    if recorded and model._network_identity != recorded:
+        base = spec["base"]
+        raise DreamError(f"The dream was made with another network than {base['model']!r} "
+                         f"holds now (retrained or replaced since): its pictures would not "
+                         f"be this network's. Rebuild it with the network it was made with. "
+                         f"Received: model={base['model']!r}")
+    return model
 
 
 def generator_of(model: keras.Model) -> DreamGenerator:

@@ -85,3 +85,37 @@ def test_cli_accentuate_writes_one_picture_per_filter_beside_the_photo(tmp_path)
         assert io.load_image(str(tmp_path / f"cat_relu2_filter_{k}.png")).shape == (16, 16, 3)
     assert cli.main(argv[:-1] + ["--filters", "6", "--quiet"]) == 2  # relu2 has 6 channels
     assert not os.path.exists(tmp_path / "cat_relu2_filter_6.png")
+
+
+@pytest.mark.slow
+def test_accentuate_reports_plain_step_lines_when_redirected_and_honours_precision(
+        tmp_path, capsys):
+    model_path = str(tmp_path / "tiny.keras")
+    tiny_cnn().save(model_path)
+    photo_path = str(tmp_path / "cat.png")
+    io.save_png(photo_path, _photo(16).astype("uint8"))
+    argv = ["accentuate", "--model", model_path, "--image", photo_path, "--layer", "relu2",
+            "--filters", "0-2", "--size", "16", "--steps", "4"]
+    pictures = {}
+    for precision in ("float32", "bfloat16"):
+        out = str(tmp_path / precision)
+        assert cli.main(argv + ["--precision", precision, "--out", out]) == 0
+        printed = capsys.readouterr().out
+        # stdout is not a terminal here: plain lines, counting steps (3 filters train at once).
+        assert not any(code in printed for code in ("\x1b", "\r", "\b")), repr(printed)
+        assert "4/4 steps (100%)" in printed and "12/4" not in printed
+        pictures[precision] = io.load_image(os.path.join(out, "cat_relu2_filter_0.png"))
+    assert not np.array_equal(pictures["float32"], pictures["bfloat16"])
+
+
+@pytest.mark.slow
+def test_a_strength_too_large_for_float32_is_named_as_the_cause():
+    from kerasdream.callbacks import NonFiniteError
+
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 3, name="conv")  # all weights 100: responses near 1e5
+    network = keras.Model(inputs, conv(inputs))
+    network.set_weights([np.full((3, 3, 3, 2), 100.0, "float32"), np.zeros(2, "float32")])
+    with pytest.raises(NonFiniteError, match=r"at step 1;.*strength=1e\+38 is too large: the "
+                                             r"loss overflows float32\. Try strength <= 1e\+06"):
+        accentuate(_photo(8), "conv", [0], network, strength=1e38, steps=2)

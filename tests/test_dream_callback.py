@@ -210,3 +210,24 @@ def test_without_tensorflow_it_says_so_and_writes_the_pictures_to_log_dir(tmp_pa
                                          r"TensorFlow.*PNGs and GIFs to '.*logs'"):
         callback = DreamCallback(kd.Channel("conv2d", 0), log_dir=logs)
     assert callback.frames_dir == logs and not callback._summaries_wanted
+
+
+@pytest.mark.slow
+def test_training_stopped_early_dreams_the_last_epoch_it_trained(tmp_path):
+    """EarlyStopping ends fit after 2 of 20 epochs; dreams every 5 epochs would
+    never reach epoch 2 without the dream at the end of training."""
+    keras.utils.set_random_seed(7)
+    model = learner()
+    model.compile(keras.optimizers.Adam(0.05), "sparse_categorical_crossentropy")
+    images, labels = red_or_blue(count=16)
+    dreams = DreamCallback(kd.Channel(conv_name(model), [0]), every_n_epochs=5, steps=2,
+                           size=8, out_dir=str(tmp_path))
+    # No loss improves by 1e9: training stops after the second epoch.
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    history = model.fit(images, labels, epochs=20, batch_size=16, verbose=0,
+                        callbacks=[dreams, stop])
+    assert len(history.history["loss"]) == 2
+    assert sorted(dreams.activations) == [0, 2]
+    assert dreams.series.captions == ["epoch 0", "epoch 2"]
+    assert os.path.isfile(tmp_path / "epoch_002.png")
+    assert len(read_gif(str(tmp_path / "filter_0.gif"))) == 2

@@ -1,6 +1,7 @@
 """`kerasdream evolve`: the same filters dreamed across a series of checkpoints."""
 
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -103,3 +104,98 @@ def test_evolve_writes_a_strip_and_gif_per_filter_that_follow_the_weights(tmp_pa
     assert len(read_gif(os.path.join(out, "grid.gif"))) == 3
     assert sorted(f for f in os.listdir(out) if f.startswith("checkpoint_")) == [
         "checkpoint_000.png", "checkpoint_001.png", "checkpoint_002.png"]
+
+
+def test_a_keras_and_an_h5_save_of_one_network_are_one_network(tmp_path):
+    from kerasdream.evolve import check_series, saved_config
+
+    model = one_conv(name="conv")
+    model.save(str(tmp_path / "epoch_1.keras"))
+    model.save(str(tmp_path / "epoch_1.h5"))
+    assert saved_config(str(tmp_path / "epoch_1.keras")) == saved_config(
+        str(tmp_path / "epoch_1.h5"))
+    check_series([str(tmp_path / "epoch_1.keras"), str(tmp_path / "epoch_1.h5")])  # no error
+
+
+def test_checkpoint_weights_with_nan_are_found_by_path():
+    from kerasdream.evolve import non_finite_weights
+
+    model = one_conv(name="conv")
+    assert non_finite_weights(model) is None
+    kernel, bias = model.get_weights()
+    model.set_weights([kernel, np.full_like(bias, np.nan)])
+    assert non_finite_weights(model) == "conv/bias"
+
+
+@pytest.mark.slow
+def test_a_damaged_checkpoint_keeps_the_others_and_a_rerun_dreams_only_it(tmp_path, capsys):
+    pattern = save_series(str(tmp_path / "ckpt"), scales=(1.0, 0.5, -1.0))
+    damaged = str(tmp_path / "ckpt" / "epoch_2.keras")
+    shutil.copy(damaged, str(tmp_path / "whole.keras"))
+    with open(damaged, "r+b") as file:  # cut short, as by a full disk
+        file.truncate(300)
+    out = str(tmp_path / "evolve")
+    argv = ["evolve", "--model", pattern, "--layer", "conv2", "--filters", "0-1", "--out", out,
+            "--steps", "3", "--size", "16"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    error = captured.err
+    assert error.count("\n") == 1 and "File not found" not in error
+    assert f"{damaged!r} is damaged: not a complete .keras file" in error
+    assert "The other 2 are dreamed and written" in error
+    # The finished checkpoints are kept: strips and GIFs of the two.
+    assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 2
+    assert "epoch_10: objective" in captured.out
+    # Repaired, the rerun dreams only the missing checkpoint.
+    shutil.copy(str(tmp_path / "whole.keras"), damaged)
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("(dreamed by an earlier run)") == 2
+    redone = [line for line in printed.splitlines() if line.startswith("epoch_2:")]
+    assert len(redone) == 1 and "earlier run" not in redone[0]
+    assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 3
+
+
+@pytest.mark.slow
+def test_precision_is_honoured_and_every_checkpoint_reaches_the_reduced_copy(tmp_path):
+    from kerasdream.evolve import evolve
+    from kerasdream.runs.settings import DreamSettings
+
+    pattern = save_series(str(tmp_path / "ckpt"))
+    runs = {}
+    for precision in ("float32", "bfloat16"):
+        settings = DreamSettings(size=16, steps=3, precision=precision)
+        runs[precision] = evolve(pattern, "conv2", [0, 1], str(tmp_path / precision), settings,
+                                 log=None).frames
+    reduced, full = runs["bfloat16"], runs["float32"]
+    assert not np.array_equal(reduced[0], full[0])  # computed in bfloat16, not ignored
+    np.testing.assert_array_equal(reduced[0], reduced[1])  # same weights, same dream
+    # The third checkpoint's negated weights reached the bfloat16 copy: another dream.
+    assert not np.array_equal(reduced[0], reduced[2])
+
+
+@pytest.mark.slow
+def test_a_checkpoint_whose_training_diverged_is_named_not_blamed_on_the_learning_rate(
+        tmp_path, capsys):
+    pattern = save_series(str(tmp_path / "ckpt"), scales=(1.0, np.nan, -1.0))
+    out = str(tmp_path / "evolve")
+    assert main(["evolve", "--model", pattern, "--layer", "conv2", "--filters", "0", "--out",
+                 out, "--steps", "2", "--size", "16"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "learning rate" not in error
+    assert (f"{str(tmp_path / 'ckpt' / 'epoch_2.keras')!r} is unusable: its weights hold NaN "
+            f"or infinity (conv1/kernel); the training run had diverged by then") in error
+    assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 2
+
+
+@pytest.mark.slow
+def test_a_checkpoint_whose_responses_overflow_is_named_and_the_others_kept(tmp_path, capsys):
+    pattern = save_series(str(tmp_path / "ckpt"), scales=(1.0, 1e30, -1.0))
+    out = str(tmp_path / "evolve")
+    assert main(["evolve", "--model", pattern, "--layer", "conv2", "--filters", "0", "--out",
+                 out, "--steps", "2", "--size", "16"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "learning rate" not in error
+    assert (f"{str(tmp_path / 'ckpt' / 'epoch_2.keras')!r} is unusable: its responses "
+            f"overflow float32 from the first step") in error
+    assert len(read_gif(os.path.join(out, "filter_0.gif"))) == 2

@@ -174,3 +174,73 @@ def test_empty_missing_and_unreadable_folders_are_clear_errors(tmp_path, picker)
     with pytest.raises(DreamError, match="None of the 1 image files"):
         layer_examples(picker, {"pick": [0]}, str(tmp_path / "bad"), str(tmp_path / "o"),
                        quiet=True)
+
+
+def test_links_pipes_and_huge_images_are_skipped_and_named(photos, picker, tmp_path, capsys,
+                                                           monkeypatch):
+    os.symlink(str(photos / "gone.png"), str(photos / "dangling.png"))
+    os.symlink(str(photos / "loop.png"), str(photos / "loop.png"))
+    os.mkfifo(str(photos / "a" / "pipe.jpg"))  # read, it would block the pass forever
+    # 64 x 64 = 4096 pixels, over twice PIL's limit: PIL refuses it as a bomb.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    Image.fromarray(patch_image(255, size=64)).save(photos / "huge.png")
+    result = layer_examples(picker, {"pick": [0]}, str(photos), str(tmp_path / "site"),
+                            quiet=True)["pick"]
+    assert result["images"] == 12
+    said = capsys.readouterr().out
+    assert "skipped 4 files" in said
+    for name, why in ((os.path.join("a", "pipe.jpg"), "not a regular file"),
+                      ("dangling.png", "a dangling symlink"),
+                      ("huge.png", "too large to open safely")):
+        assert f"{name} ({why}" in said
+    from kerasdream.examples import scan_images
+
+    assert scan_images(str(photos))[1]["loop.png"] == "a symlink loop"
+
+
+def test_progress_in_a_log_is_plain_lines(photos, picker, tmp_path, capsys):
+    layer_examples(picker, {"pick": [0]}, str(photos), str(tmp_path / "site"))
+    printed = capsys.readouterr().out
+    assert not any(code in printed for code in ("\x1b", "\r", "\b")), repr(printed)
+    assert "13/13 images (100%)" in printed  # 12 photos and the unreadable broken.jpg
+
+
+@pytest.mark.slow
+def test_the_cache_follows_the_photos_content_and_the_network(photos, picker, tmp_path, capsys):
+    out = str(tmp_path / "site")
+    path = photos / "a" / "img11.png"  # the reddest, 230; rewritten uncompressed
+    Image.fromarray(patch_image(230, green=30)).save(path, compress_level=0)
+    before = os.stat(path)
+    first = layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)["pick"]
+    assert first["filters"]["0"][0]["activation"] == 230.0
+    # Replaced by a photo of the same size and time, with another red.
+    Image.fromarray(patch_image(235, green=30)).save(path, compress_level=0)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_size == before.st_size
+    replaced = layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)["pick"]
+    assert replaced["filters"]["0"][0]["activation"] == 235.0
+    # The model file retrained in place (every weight doubled): redone, not served stale.
+    model = keras.models.load_model(picker.model)
+    model.set_weights([2 * w for w in model.get_weights()])
+    model.save(picker.model)
+    retrained = layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)["pick"]
+    assert retrained["filters"]["0"][0]["activation"] == 470.0
+
+
+def test_an_output_folder_inside_the_photos_is_not_searched(photos, picker):
+    out = str(photos / "site")
+    layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)
+    assert os.listdir(os.path.join(out, "examples"))  # its pictures are JPEGs in the folder
+    again = layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)["pick"]
+    assert again["images"] == 12
+
+
+def test_the_examples_pass_is_refused_while_another_run_holds_the_folder(photos, picker,
+                                                                         tmp_path):
+    from kerasdream.runs.runlock import FolderInUse, RunLock
+
+    out = str(tmp_path / "site")
+    with RunLock(out, command="first"):
+        with pytest.raises(FolderInUse, match=r"\(first\)"):
+            layer_examples(picker, {"pick": [0]}, str(photos), out, quiet=True)
+    assert not os.path.exists(os.path.join(out, "pick"))

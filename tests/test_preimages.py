@@ -78,3 +78,17 @@ def test_invert_command_writes_result_photo_and_error(astronaut_64, tmp_path, ca
     assert f"{report['relative_error']:.3f}" in capsys.readouterr().out
     assert load_image(str(tmp_path / "out" / "invert.png")).shape == (64, 64, 3)
     assert load_image(str(tmp_path / "out" / "photo.png")).shape == (64, 64, 3)
+
+
+def test_a_caricature_weight_too_large_for_float32_is_named_as_the_cause():
+    from kerasdream.callbacks import NonFiniteError
+    from kerasdream.preimages import preimage
+
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 3, name="conv")  # all weights 100: responses near 1e5
+    network = keras.Model(inputs, conv(inputs))
+    network.set_weights([np.full((3, 3, 3, 2), 100.0, "float32"), np.zeros(2, "float32")])
+    photo = np.random.default_rng(0).uniform(0, 255, (8, 8, 3)).astype("float32")
+    with pytest.raises(NonFiniteError, match=r"weight=1e\+38 is too large: the loss overflows "
+                                             r"float32\. Try weight <= 1e\+06"):
+        preimage("caricature", photo, "conv", network, weight=1e38, steps=5)

@@ -107,3 +107,37 @@ def test_every_registered_class_is_loadable_by_its_bare_name():
     for name in ("DreamGenerator", "Maco", "Fourier", "Direction", "Distance", "Channel",
                  "Jitter", "Preprocess", "RowNormalizedSGD"):
         assert registered[name].__name__ == name
+
+
+def test_rebuild_reads_the_model_file_the_dream_was_made_with_not_the_current_folders(
+        tmp_path, monkeypatch):
+    from conftest import tiny_cnn
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    network = tiny_cnn()
+    network.save(str(tmp_path / "a" / "net.keras"))
+    network.set_weights([-w for w in network.get_weights()])
+    network.save(str(tmp_path / "b" / "net.keras"))  # another network, the same file name
+    monkeypatch.chdir(tmp_path / "a")
+    model = kd.DreamModel(kd.Channel("relu2", [0]), "net.keras", size=8)
+    saving.save_dream(model.generator, str(tmp_path / "dream.keras"))
+    assert model.get_config()["base"]["model"] == str(tmp_path / "a" / "net.keras")
+    monkeypatch.chdir(tmp_path / "b")
+    rebuilt = kd.rebuild(saving.load_dream(str(tmp_path / "dream.keras")))
+    assert rebuilt.spec.model == str(tmp_path / "a" / "net.keras")
+    # The file retrained in place since: said in one line, not trained on silently.
+    os.replace(str(tmp_path / "b" / "net.keras"), str(tmp_path / "a" / "net.keras"))
+    with pytest.raises(DreamError, match=r"made with another network than .*a/net\.keras"):
+        kd.rebuild(saving.load_dream(str(tmp_path / "dream.keras")))
+
+
+def test_a_dream_file_of_another_network_says_so_when_loaded(tiny_cnn_path, tmp_path):
+    model = kd.DreamModel(kd.Channel("relu2", [0]), tiny_cnn_path, size=8)
+    path = str(tmp_path / "filter_0.keras")
+    saving.save_dream(model.generator, path)
+    mine = model.generator.spec["network"]
+    assert saving.load_dream(path, network=mine).spec["network"] == mine
+    with pytest.raises(DreamError, match=r"^The dream file was made with another network "
+                                         r"\(model=.*tiny\.keras.*Received: path="):
+        saving.load_dream(path, network="0" * 64)

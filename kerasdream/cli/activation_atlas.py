@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from kerasdream.defaults import DEFAULT_MODEL, PRECISIONS
+from kerasdream.defaults import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS, PREPROCESS_MODES
 
 GRID, MIN_COUNT, PER_IMAGE, SIZE, STEPS, BATCH, COSSIM_POW = 20, 3, 16, 64, 128, 32, 2.0
 
@@ -54,34 +54,46 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="one dream per cell of a 2-D map of a layer's activations over your photos")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="a keras.applications name or a .keras/.h5 path (default: "
-                             "mobilenet, the shipped alpha=0.25 ImageNet weights)")
-    parser.add_argument("--alpha", type=float, default=None, help="MobileNet width")
+                             "%(default)s, the shipped alpha=0.25 ImageNet weights)")
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="MobileNet width (default: the application's own, 0.25 for "
+                             "mobilenet)")
     parser.add_argument("--weights", default="imagenet",
-                        help="'imagenet', 'none' (random) or a local weights file")
-    parser.add_argument("--preprocess", default=None, help="override the preprocessing")
+                        help="'imagenet', 'none' (random) or a local weights file "
+                             "(default: %(default)s)")
+    parser.add_argument("--preprocess", default=None, choices=list(PREPROCESS_MODES),
+                        help="override the network's input preprocessing (default: the "
+                             "network's own)")
     parser.add_argument("--layer", required=True, help="the layer to map")
     parser.add_argument("--examples", required=True, metavar="DIR",
                         help="a folder of JPEG/PNG photos (nested folders too)")
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument("--grid", type=_grid, default=(GRID, GRID),
-                        help=f"cells of the layout: {GRID} or ROWSxCOLUMNS (default {GRID})")
+                        help=f"cells of the layout: {GRID} or ROWSxCOLUMNS (default: {GRID})")
     parser.add_argument("--min-count", type=_positive, default=MIN_COUNT,
-                        help=f"points a cell needs to be dreamed (default {MIN_COUNT})")
+                        help="points a cell needs to be dreamed (default: %(default)s)")
     parser.add_argument("--per-image", type=_positive, default=PER_IMAGE,
-                        help=f"activation vectors sampled per photo (default {PER_IMAGE})")
+                        help="activation vectors sampled per photo (default: %(default)s)")
     parser.add_argument("--method", default="umap", choices=["umap", "tsne"],
-                        help="2-D layout: umap (umap-learn, default) or tsne (scikit-learn)")
+                        help="2-D layout: umap (umap-learn) or tsne (scikit-learn) "
+                             "(default: %(default)s)")
     parser.add_argument("--size", type=_positive, default=SIZE,
-                        help=f"dream size in pixels (default {SIZE})")
+                        help="dream size in pixels (default: %(default)s)")
     parser.add_argument("--steps", type=_positive, default=STEPS,
-                        help=f"training steps per dream (default {STEPS})")
+                        help="training steps per dream (default: %(default)s)")
     parser.add_argument("--batch", type=_positive, default=BATCH,
-                        help=f"cells dreamed together (bounds memory; default {BATCH})")
+                        help="cells dreamed together (bounds memory; default: %(default)s)")
     parser.add_argument("--cossim-pow", type=_power, default=COSSIM_POW,
-                        help=f"the Direction objective's cosine power (default {COSSIM_POW:g})")
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same atlas")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate")
-    parser.add_argument("--precision", default="auto", choices=list(PRECISIONS))
+                        help=f"the Direction objective's cosine power (default: "
+                             f"{COSSIM_POW:g})")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="same seed, same atlas (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default: the optimizer's own)")
+    parser.add_argument("--precision", default=DEFAULT_PRECISION, choices=list(PRECISIONS),
+                        help=f"what the network computes in: "
+                             f"{'; '.join(f'{k}: {v}' for k, v in PRECISIONS.items())} "
+                             f"(default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 

@@ -110,11 +110,30 @@ def _cmd_gallery(args) -> None:
     spec = _spec(args)
     _check_examples(args)
     strategy = None if args.cluster else _strategy(args)
-    results = _run_gallery(args, spec, args.layer, args.filters, strategy)
-    _check_results(results, args)
-    if args.examples:
-        _examples_and_site(args, spec, results, strategy)
+    with _held(args.out, strategy, bool(args.examples)):
+        results = _run_gallery(args, spec, args.layer, args.filters, strategy)
+        _check_results(results, args)
+        if args.examples:
+            _examples_and_site(args, spec, results, strategy)
     print(f"Wrote {os.path.abspath(args.out)}")
+
+
+def _held(out: str, strategy, needed: bool = True):
+    """The run lock of `out`, held (and lent to the gallery's driver and the
+    examples pass) from the first dream to the site, so a second run on the
+    folder is refused the whole time; a no-op where nothing more is written
+    after the gallery, or on a worker of a multi-host strategy."""
+    import contextlib
+
+    from kerasdream.network import distribute
+    from kerasdream.runs.runlock import RunLock
+
+    if not needed or not distribute.is_chief(strategy):
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    lock = stack.enter_context(RunLock(out))
+    stack.enter_context(lock.lent())
+    return stack
 
 
 def _check_examples(args) -> None:
@@ -122,7 +141,7 @@ def _check_examples(args) -> None:
     if args.examples:
         from kerasdream.examples import find_images
 
-        find_images(args.examples)
+        find_images(args.examples, exclude=[args.out])
 
 
 def _examples_and_site(args, spec, results, strategy) -> str | None:
@@ -152,9 +171,10 @@ def _cmd_atlas(args) -> None:
         driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
     strategy = None if args.cluster else _strategy(args)
     layers = args.layer or atlas_layers(load_base(spec))
-    results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster))
-    _check_results(results, args)
-    index = _examples_and_site(args, spec, results, strategy)
+    with _held(args.out, strategy):
+        results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster))
+        _check_results(results, args)
+        index = _examples_and_site(args, spec, results, strategy)
     if index:
         print(f"Wrote {index}")
 
@@ -184,7 +204,7 @@ def _cmd_accentuate(args) -> None:
                    size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                    parameterization=args.parameterization, transforms=args.transforms,
                    strength=args.strength, distance=args.distance, weight=args.weight,
-                   quiet=args.quiet)
+                   quiet=args.quiet, precision=args.precision)
 
 
 def _cmd_evolve(args) -> None:
@@ -194,7 +214,8 @@ def _cmd_evolve(args) -> None:
     settings = DreamSettings(size=None if args.size is None else list(args.size),
                              steps=args.steps, learning_rate=args.lr, seed=args.seed,
                              parameterization=args.parameterization, transforms=args.transforms,
-                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None)
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
+                             precision=args.precision)
     series = evolve(args.model, args.layer, args.filters, args.out, settings,
                     log=None if args.quiet else print)
     print(f"Wrote {len(series.labels)} filters x {len(series)} checkpoints to "

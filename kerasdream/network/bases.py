@@ -165,6 +165,10 @@ def _check_spec(spec: BaseSpec) -> None:
             )
         if not os.path.isfile(spec.model):
             raise DreamError(f"Model file not found. Received: model={spec.model!r}")
+        if spec.alpha is not None:  # a width is for the applications that build a network
+            raise DreamError(f"alpha sets the width of a keras.applications MobileNet; a "
+                             f"model file has its own width: drop alpha. Received: "
+                             f"alpha={spec.alpha!r}, model={spec.model!r}")
         return
     app = APPLICATIONS[spec.model.lower()]
     if spec.alpha is not None and spec.alpha not in app.alphas:

@@ -133,21 +133,25 @@ def pre_activation_output(layer: keras.layers.Layer, taken: set[str]):
     return output
 
 
-def sync_twins(model: keras.Model) -> int:
-    """Copy each pre-activation twin's weights again from the layer it copies.
+def sync_twins(*models: keras.Model) -> int:
+    """Copy each twin's weights again from the layer it copies, in each of `models`.
 
-    A twin holds a copy, taken when the feature model was built: a network
-    that trains on (`DreamCallback`, `evolve`) must refresh it before each
-    dream. Returns how many twins were refreshed.
+    A twin holds a copy, taken when it was built: a pre-activation twin of
+    the feature model, or a layer of a reduced-precision copy
+    (`network.precision.reduced_copy`). A network that trains on
+    (`DreamCallback`, `evolve`) must refresh them before each dream: pass the
+    feature model first, then its reduced copy. Returns how many twins were
+    refreshed.
     """
     count = 0
-    for layer in model._flatten_layers(include_self=False):
-        source = getattr(layer, "_kerasdream_source", None)
-        source = source() if source is not None else None
-        if source is not None:
-            for mine, theirs in zip(layer.weights, source.weights):
-                mine.assign(keras.ops.convert_to_numpy(theirs))  # a copy, not a shared buffer
-            count += 1
+    for model in models:
+        for layer in model._flatten_layers(include_self=False):
+            source = getattr(layer, "_kerasdream_source", None)
+            source = source() if source is not None else None
+            if source is not None:
+                for mine, theirs in zip(layer.weights, source.weights):
+                    mine.assign(keras.ops.convert_to_numpy(theirs))  # a copy, not a shared buffer
+                count += 1
     return count
 
 

@@ -17,6 +17,7 @@ and computes in its own precision.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import keras
 import numpy as np
@@ -143,4 +144,6 @@ def reduced_copy(model: keras.Model, precision: str) -> keras.Model:
     for old, new in pairs:
         new.set_weights(old.get_weights())
         new.trainable = False
+        # A copy: `features.sync_twins` refreshes it when the network trains on.
+        new._kerasdream_source = weakref.ref(old)
     return copy

@@ -82,6 +82,14 @@ def compute_spectrum(images: Iterable[np.ndarray], decorrelate: bool = True,
     total, count, real, mean = None, 0, None, None
     for image in images:
         image = np.asarray(image, "float64")[None]
+        if count and image.shape[1:3] != first:
+            raise DreamError(
+                f"A spectrum is of images of one size: image {count} is "
+                f"{image.shape[1]}x{image.shape[2]}, the first {first[0]}x{first[1]}. Crop "
+                f"each photo to the dream's size first (crops_of(photo, size) or "
+                f"folder_spectrum(folder, size) crop and resize any photo, smaller ones "
+                f"too). Received: image of shape {image.shape[1:]}")
+        first = image.shape[1:3]
         decorrelate_here = decorrelate and image.shape[-1] == 3
         pixels = _to_colour_space(image, decorrelate_here)[0]  # (C, H, W)
         means = pixels.mean(axis=(1, 2))
@@ -250,7 +258,11 @@ class Maco(Parameterization):
         expected = (channels, height, width // 2 + 1)
         if magnitude.shape != expected:
             raise DreamError(f"MACO's magnitude must have shape (channels, height, width // 2 "
-                             f"+ 1) = {expected}. Received: magnitude of shape {magnitude.shape}")
+                             f"+ 1) = {expected}, the spectrum of {height}x{width} images: "
+                             f"compute it from crops at the dream's size (crops_of(photo, "
+                             f"({height}, {width})) or folder_spectrum(folder, ({height}, "
+                             f"{width})), which resize a smaller photo). Received: magnitude "
+                             f"of shape {magnitude.shape}")
         self.magnitude = magnitude
         # The bins whose phase is not free: a real image has X(-k, 0) =
         # conj(X(k, 0)) (and likewise in the Nyquist column of an even

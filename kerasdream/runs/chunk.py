@@ -69,7 +69,9 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
     model = model_for(run, padded, models)
     generator = model.generator
     if done_steps:
-        resume_from(model, [saving.load_dream(run.model_path(k)) for k in padded], done_steps)
+        resume_from(model, [saving.load_dream(run.model_path(k),
+                                              network=generator.spec.get("network"))
+                            for k in padded], done_steps)
     preprocess = model.preprocess.mode
     with profiling.stage("score"):
         start_acts = scoring.layer_means(base, run.layer, generator.render(), preprocess)

@@ -13,12 +13,15 @@ run's (a cluster's workers write into the driver's folder under its lock).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 import re
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from kerasdream.errors import DreamError
@@ -31,6 +34,8 @@ except ImportError:  # pragma: no cover - Windows
 LOCK_NAME = ".kerasdream.lock"
 TEMPORARY_PREFIX = ".tmp-"
 _TEMPORARY_PATTERN = re.compile(r"^\.tmp-(\d+)-")
+# The locks this thread lends to what it calls (`RunLock.lent`), by folder.
+_LENT = threading.local()
 
 
 class FolderInUse(DreamError):
@@ -101,10 +106,24 @@ class RunLock:
             [os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
         self.previous_owner: dict[str, Any] | None = None
         self._file = None
+        self._joined: RunLock | None = None
 
     @property
     def held(self) -> bool:
-        return self._file is not None
+        return self._file is not None or self._joined is not None
+
+    @contextlib.contextmanager
+    def lent(self) -> Iterator["RunLock"]:
+        """Within the block, a `RunLock` on this folder taken by this thread
+        joins this one instead of refusing: a command holds its folder across
+        steps that each take the lock (a gallery, then its examples and site).
+        Outside it, a second lock on the folder is refused as ever."""
+        lent = dict(getattr(_LENT, "locks", {}))
+        _LENT.locks = {**lent, os.path.realpath(self.folder): self}
+        try:
+            yield self
+        finally:
+            _LENT.locks = lent
 
     def owner(self) -> dict[str, Any] | None:
         """The lock file's record, {} if it is unreadable, None if there is none."""
@@ -129,6 +148,10 @@ class RunLock:
         if fcntl is None:  # pragma: no cover - Windows: no advisory locks
             return self
         os.makedirs(self.folder, exist_ok=True)
+        holder = getattr(_LENT, "locks", {}).get(os.path.realpath(self.folder))
+        if holder is not None and holder.held:
+            self._joined, self.previous_owner = holder, holder.previous_owner
+            return self
         while True:
             file = open(self.path, "a+", encoding="utf-8")
             try:
@@ -162,7 +185,11 @@ class RunLock:
         return self
 
     def release(self) -> None:
-        """Remove the lock file and let go of the lock, if this run holds it."""
+        """Remove the lock file and let go of the lock, if this run holds it
+        (a lock that joined a lent one leaves it to its holder)."""
+        if self._joined is not None:
+            self._joined = None
+            return
         if self._file is None:
             return
         try:

@@ -50,6 +50,13 @@ class DreamSettings:
     network: str | None = None
     spectrum_identity: str | None = None
 
+    def __post_init__(self):
+        # Rivals are subtracted from a channel's mean only: refused, not ignored.
+        if self.objective != "channel" and self.selectivity != DEFAULT_SELECTIVITY:
+            raise DreamError(f"selectivity applies to the 'channel' objective only; drop it "
+                             f"with objective={self.objective!r}. Received: "
+                             f"selectivity={self.selectivity!r}")
+
     @property
     def image_size(self) -> int | tuple[int, int]:
         """`size` as `DreamModel` takes it (JSON gives a [height, width] list back)."""

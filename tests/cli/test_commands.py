@@ -69,3 +69,32 @@ def test_a_rerun_with_weights_none_retrains_the_imagenet_dreams(tmp_path, capsys
             "architecture or preprocessing differ") in out
     assert (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png.stale").read_bytes() == imagenet
     assert (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png").read_bytes() != imagenet
+
+
+def test_a_command_holds_its_folder_from_the_first_dream_to_the_site(tmp_path):
+    """The gallery, its examples and the site take the lock in turn; the command
+    holds it across them, so another run is refused the whole time."""
+    import threading
+
+    from kerasdream.cli.commands import _held
+    from kerasdream.runs.runlock import FolderInUse, RunLock
+
+    out = str(tmp_path / "out")
+    refused = []
+
+    def second_run():
+        try:
+            RunLock(out).acquire()
+        except FolderInUse as error:
+            refused.append(str(error))
+
+    with _held(out, None):
+        with RunLock(out):  # the gallery's driver, then the examples pass: they join
+            pass
+        other = threading.Thread(target=second_run)
+        other.start()
+        other.join()
+        with RunLock(out):
+            pass
+    assert len(refused) == 1 and "Another kerasdream run" in refused[0]
+    assert not os.path.exists(os.path.join(out, ".kerasdream.lock"))

@@ -43,8 +43,7 @@ def test_every_command_is_there():
                         "filters", "gallery", "invert", "layers"]
 
 
-# `activation-atlas` has its own parser module and is not yet held to this.
-@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "activation-atlas"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_every_default_and_it_is_the_one_that_runs(command):
     sub = SUBPARSERS[command]
     argv = required_argv(command)
@@ -78,6 +77,9 @@ OPTIONS_WITH_A_DEFAULT = {
     "layers": 4, "filters": 4 + 1 + 8 + 10, "gallery": 4 + 2 + 8 + 1 + 10,
     "atlas": 4 + 1 + 8 + 1 + 10, "invert": 4 + 1 + 8, "caricature": 4 + 1 + 8,
     "accentuate": 4 + 5 + 8, "evolve": 1 + 8,
+    # network 4; --grid --min-count --per-image --method --size --steps --batch
+    # --cossim-pow --seed --lr --precision
+    "activation-atlas": 4 + 11,
 }
 
 

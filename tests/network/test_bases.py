@@ -364,3 +364,11 @@ def test_two_features_needing_the_same_pre_activation_twin_build_together():
         kd.Channel("conv", 0) + kd.ClassLogit(1, layer="conv"), model, size=8)
     kd.train(dream_model, 2)
     assert kd.render(dream_model).shape == (1, 8, 8, 3)
+
+
+def test_alpha_with_a_model_file_is_refused_not_ignored(tiny_cnn_path, capsys):
+    from kerasdream.cli import main
+
+    assert main(["layers", "--model", tiny_cnn_path, "--alpha", "0.5"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "alpha=0.5" in error and "drop alpha" in error

@@ -231,3 +231,21 @@ def test_every_commands_help_shows_the_maco_options():
         text = command.format_help()  # argparse %-formats every help string
         if "--parameterization" in text:
             assert "maco" in text and "--spectrum" in text, name
+
+
+def test_a_spectrum_from_a_photo_smaller_than_the_dream_is_a_clear_error_or_resized(tmp_path):
+    rng = np.random.default_rng(0)
+    small, dream = rng.uniform(0, 255, (8, 8, 3)), rng.uniform(0, 255, (32, 32, 3))
+    with pytest.raises(DreamError, match=r"^A spectrum is of images of one size: image 1 is "
+                                         r"8x8, the first 32x32.*crops_of"):
+        maco.compute_spectrum([dream, small])
+    with pytest.raises(DreamError, match=r"the spectrum of 32x32 images: compute it from crops "
+                                         r"at the dream's size"):
+        Maco((32, 32, 3), magnitude=maco.compute_spectrum([small]))
+    # The ways that crop and resize take the small photo to the dream's size.
+    crops = maco.crops_of(small, (32, 32))
+    assert Maco((32, 32, 3), magnitude=maco.compute_spectrum(crops)).magnitude.shape == (
+        3, 32, 17)
+    (tmp_path / "photos").mkdir()
+    io.save_png(str(tmp_path / "photos" / "small.png"), small.astype("uint8"))
+    assert maco.folder_spectrum(str(tmp_path / "photos"), (32, 32)).shape == (3, 32, 17)

@@ -95,3 +95,14 @@ def test_only_dead_processes_temporaries_are_removed(tmp_path):
     removed = remove_dead_temporaries(str(tmp_path))
     assert sorted(removed) == sorted([str(dead), str(legacy)])
     assert mine.exists() and kept.exists()
+
+
+def test_a_lent_lock_is_joined_inside_the_block_only(tmp_path):
+    with RunLock(str(tmp_path)) as holder:
+        with holder.lent():
+            with RunLock(str(tmp_path / ".." / tmp_path.name)) as joined:  # the same folder
+                assert joined.held
+            assert holder.held and os.path.exists(tmp_path / LOCK_NAME)  # still the holder's
+        with pytest.raises(FolderInUse):
+            RunLock(str(tmp_path)).acquire()
+    assert not os.path.exists(tmp_path / LOCK_NAME)

@@ -1,6 +1,7 @@
 """Gallery settings: what differs from a record, the objective, the filter list."""
 
 import dataclasses
+import os
 import re
 
 import numpy as np
@@ -93,3 +94,14 @@ def test_identified_settings_name_the_network_and_the_spectrum_by_content(tmp_pa
     same = dataclasses.replace(settings, spectrum=str(tmp_path / "b")).identified(base, "none")
     assert same.spectrum_identity == first.spectrum_identity
     assert DreamSettings(size=8).identified(base, "none").spectrum_identity is None
+
+
+def test_selectivity_with_the_neuron_objective_is_refused_not_ignored(tmp_path, capsys):
+    from kerasdream.cli import main
+
+    assert main(["filters", "--layer", "conv_pw_13_relu", "--objective", "neuron",
+                 "--selectivity", "1", "--out", str(tmp_path / "o")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "selectivity=1.0" in error and "'neuron'" in error
+    assert not os.path.exists(tmp_path / "o")
+    DreamSettings(objective="neuron")  # the default selectivity is no request
