@@ -140,7 +140,7 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     if len(plan.runs) > 1 and plan.runs[0].writes and grids:
         io.save_png(os.path.join(plan.out_dir, layout.GALLERY_FILE), io.stack(grids))
     for name, layer_results in results.items():
-        log(summarize(name, layer_results))
+        log(summarize(name, layer_results, layers[name].run.settings.objective))
     signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
@@ -169,6 +169,8 @@ def _write_metrics(layer: _Layer) -> None:
         "layer": run.layer,
         "network": run.spec.get_config(),
         "channels": run.channels,
+        **({"names": {str(k): run.names[k] for k in sorted(layer.records)
+                      if k < len(run.names)}} if run.names else {}),
         "filters": {str(k): record for k, record in layer.records.items()},
     })
 
@@ -207,7 +209,7 @@ def _write_grid(layer: _Layer):
             image = io.load_image(run.png_path(k), channels=_png_channels(run.png_path(k)))
         if image is not None:
             images.append(image)
-            labels.append(str(k))
+            labels.append(run.label(k))
     if not images:
         return None
     picture = io.grid(images, labels=labels, title=run.layer)

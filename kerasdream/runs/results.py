@@ -42,16 +42,21 @@ class FilterResult:
         return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
 
 
-def summarize(layer: str, results: Sequence[FilterResult]) -> str:
-    """One sentence per layer: how many dreams excite their own filter most."""
+def summarize(layer: str, results: Sequence[FilterResult], objective: str = "channel") -> str:
+    """One sentence per layer: how many dreams excite their own filter most
+    (for class dreams: how many the network itself classifies as their class)."""
     count = len(results)
     rank1 = sum(r.rank == 1 for r in results)
     robust = sum(r.robust_rank == 1 for r in results)
     ratios = [r.robust_natural_ratio for r in results if r.robust_natural_ratio is not None]
-    text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
-            f"other channel of the layer ({robust} of {count} still do when shifted, scaled "
-            f"or rotated a little; a tie at a ReLU6 cap counts)")
-    if ratios:
+    if objective == "class":
+        text = (f"{layer}: the network classifies {rank1} of {count} class dreams as their "
+                f"class ({robust} of {count} still when shifted, scaled or rotated a little)")
+    else:
+        text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
+                f"other channel of the layer ({robust} of {count} still do when shifted, "
+                f"scaled or rotated a little; a tie at a ReLU6 cap counts)")
+    if ratios and objective != "class":
         text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest response "
                  f"to real photos")
     dead = sum(r.status == DEAD for r in results)

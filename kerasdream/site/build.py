@@ -51,12 +51,14 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
         metrics["filters"] = {}
     examples = io.read_json(os.path.join(out_dir, folder, EXAMPLES_FILE)) or {}
     found = examples.get("filters", {})
+    names = metrics.get("names") if isinstance(metrics.get("names"), dict) else {}
     filters = []
     for key in sorted(metrics["filters"], key=int):
         entry = metrics["filters"][key]
         dream = os.path.join(out_dir, folder, png_name(int(key)))
         filters.append({
             "filter": int(key),
+            "name": names.get(key),  # a class dream's class name, else None
             "dream": _relative(out_dir, dream) if os.path.isfile(dream) else None,
             "examples": found.get(key, []),
             "page": f"index.html#/{folder}/{key}",

@@ -244,7 +244,8 @@ def test_preprocess_matches_keras_applications(mode):
 
 def test_preprocess_rejects_unknown_modes_and_round_trips():
     with pytest.raises(kd.DreamError, match=r"Expected one of \['tf', 'caffe', 'torch', "
-                                            r"'unit', 'none'\]. Received: mode='Caffe'"):
+                                            r"'unit', 'none', '\[0,1\]', '\[-1,1\]'\]. "
+                                            r"Received: mode='Caffe'"):
         Preprocess("Caffe")
     layer = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(Preprocess("torch")))
