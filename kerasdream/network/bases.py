@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -299,12 +300,37 @@ def _subclassed_h5(path: str) -> str | None:
     return None if name in ("Functional", "Sequential", "Model") else name
 
 
+_TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def readable(model: keras.Model) -> keras.Model:
     """`model`, or for a subclassed model (no layer outputs to read) a
-    functional model over its same layers and weights (see `_traced`)."""
+    functional model over its same layers and weights (see `_traced`),
+    traced once per model: each trace adds a call to every inner layer, and
+    reading a layer's input before its activation needs it called once."""
     if getattr(model, "inputs", None) is not None:
         return model
-    return _traced(model, None)
+    if model not in _TRACED:
+        _TRACED[model] = _traced(model, None)
+    return _TRACED[model]
+
+
+def _built_input_shape(model: keras.Model) -> tuple:
+    """The input shape a subclassed model was built with: from its build
+    config (called on a batch), else the default of its own `build(input_shape=...)`
+    (built bare, as mtcnn's networks are), else ()."""
+    import inspect
+
+    shape = (model.get_build_config() or {}).get("input_shape")
+    if shape is None:
+        try:
+            parameter = inspect.signature(model.build).parameters.get("input_shape")
+        except (TypeError, ValueError):
+            parameter = None
+        default = getattr(parameter, "default", None)
+        if isinstance(default, (tuple, list)) and model.built:
+            shape = default
+    return tuple(shape or ())
 
 
 def _traced(model: keras.Model, spec: BaseSpec | None) -> keras.Model:
@@ -314,7 +340,7 @@ def _traced(model: keras.Model, spec: BaseSpec | None) -> keras.Model:
     with gives every inner layer an output tensor that a dream can read.
     """
     where = f"model={spec.model!r}" if spec is not None else f"model={model.name!r}"
-    shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
+    shape = _built_input_shape(model)
     if len(shape) != 4:
         raise DreamError(
             f"The subclassed model {type(model).__name__} was saved unbuilt or takes "
