@@ -202,3 +202,31 @@ def parse_classes(text: str | None, count: int, names: list[str] | None = None) 
         raise DreamError(f"No classes chosen. Expected numbers such as '0-9' or names. "
                          f"Received: classes={text!r}")
     return list(dict.fromkeys(chosen))
+
+
+def class_indices(model, classes: str | None = None, labels: str | None = None,
+                  layer: str | None = None) -> list[int]:
+    """The class numbers for `ClassLogit`, chosen as on the command line.
+
+        kd.visualize(kd.ClassLogit(kd.class_indices(model, "happy, sad", "labels.txt")), model)
+
+    Args:
+        model: a Keras model, a `BaseSpec`, an application name or a model file.
+        classes: "0-9", "3,5", "all", names ("tabby, goldfish") or a mix;
+            None: every class, or the first 16 of more.
+        labels: a labels file (one name a line, or JSON); without one a
+            1000-class network gets ImageNet's names from Keras' cache.
+        layer: the class layer (default: found by `class_layer`).
+
+    Returns:
+        The class indices, in the order asked for.
+
+    Raises:
+        DreamError: an unknown class, a network with no class layer, or a
+            labels file that does not fit.
+    """
+    from kerasdream.network.bases import as_spec, load_base, readable
+
+    base = readable(model) if isinstance(model, keras.Model) else load_base(as_spec(model))
+    layer = resolve_layer(base, layer) if layer else class_layer(base)
+    return parse_classes(classes, class_count(base, layer), class_names(base, layer, labels))
