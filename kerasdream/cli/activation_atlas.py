@@ -96,13 +96,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> None:
     """Handle `kerasdream activation-atlas`."""
     from kerasdream.activation_atlas import activation_atlas
-    from kerasdream.cli.commands import note_input_range
-    from kerasdream.network.bases import BaseSpec
+    from kerasdream.network.bases import BaseSpec, tell_input_range
     from kerasdream.network.classes import read_labels
 
     weights = None if str(args.weights).lower() == "none" else args.weights
     spec = BaseSpec(args.model, args.alpha, weights, args.preprocess)
-    note_input_range(spec)
+    tell_input_range(spec)
     activation_atlas(
         spec, args.layer, args.examples,
         args.out, grid=args.grid, min_count=args.min_count, per_image=args.per_image,

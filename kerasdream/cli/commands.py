@@ -38,13 +38,10 @@ def _settings(args, objective: str | None = None):
 
 
 def note_input_range(spec) -> None:
-    """Say once what a model of the user's own is fed, where it may not be
-    what it was trained on (see `network.bases.input_range_note`)."""
-    from kerasdream.network.bases import input_range_note, load_base
+    """Say once what a model of the user's own is fed (`network.bases.tell_input_range`)."""
+    from kerasdream.network.bases import tell_input_range
 
-    note = input_range_note(load_base(spec), spec)
-    if note:
-        print(note)
+    tell_input_range(spec)
 
 
 def _cmd_layers(args) -> None:

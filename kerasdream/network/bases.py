@@ -632,3 +632,11 @@ def input_range_note(base: keras.Model, spec: BaseSpec | None) -> str | None:
     return (f"Feeding {name} pixels of 0..255: it holds no Rescaling or Normalization "
             f"layer. If it was trained on another range, say so with --preprocess "
             f"'[0,1]' or '[-1,1]' (or tf, caffe, torch for keras.applications' modes).")
+
+
+def tell_input_range(spec: BaseSpec, log=print) -> None:
+    """Say once (`log`) what a model of the user's own is fed, where it may
+    not be what it was trained on (see `input_range_note`)."""
+    note = input_range_note(load_base(spec), spec)
+    if note:
+        log(note)
