@@ -40,12 +40,18 @@ def _output_layers(base: keras.Model) -> list[keras.layers.Layer]:
     return layers
 
 
-def class_layer(base: keras.Model) -> str:
+def class_layer(base: keras.Model, any_output: bool = False) -> str:
     """The layer whose pre-activation holds the class scores (logits).
 
     The network's output layer; of several outputs, the one softmax
     (mtcnn's face / not-face head beside its box regression). A `ClassLogit`
     reads it before its activation.
+
+    Args:
+        base: the network.
+        any_output: take a single output of any shape (`ClassLogit` with no
+            layer: the network's output, whatever it is); else it must be a
+            softmax or of shape (batch, classes).
 
     Raises:
         DreamError: no output gives class scores (a network without its top:
@@ -56,7 +62,7 @@ def class_layer(base: keras.Model) -> str:
     softmax = [layer for layer in outputs if is_softmax(layer)]
     if len(softmax) == 1:
         return resolve_layer(base, softmax[0].name)
-    if len(outputs) == 1 and len(outputs[0].output.shape) == 2:
+    if len(outputs) == 1 and (any_output or len(outputs[0].output.shape) == 2):
         return resolve_layer(base, outputs[0].name)
     found = ", ".join(f"{layer.name!r} {tuple(layer.output.shape[1:])}" for layer in outputs)
     why = ("several of them are softmax outputs" if softmax else

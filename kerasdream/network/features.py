@@ -187,7 +187,7 @@ def split_key(base: keras.Model, key: str) -> tuple[str, bool]:
     if not path:  # ClassLogit with no layer: the network's class scores
         from kerasdream.network.classes import class_layer
 
-        path = class_layer(base)
+        path = class_layer(base, any_output=True)
     return resolve_layer(base, path), pre
 
 

@@ -81,9 +81,14 @@ def default_layers(base: keras.Model) -> list[str]:
     return list(dict.fromkeys(picks))
 
 
+# Layers that are an activation of their own (mtcnn's networks use PReLU).
+_ACTIVATION_LAYERS = (keras.layers.ReLU, keras.layers.Activation, keras.layers.PReLU,
+                      keras.layers.LeakyReLU, keras.layers.ELU)
+
+
 def _is_activation(base: keras.Model, path: str) -> bool:
     layer = get_layer(base, path)
-    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+    if isinstance(layer, _ACTIVATION_LAYERS):
         return True
     activation = getattr(layer, "activation", None)
     return activation is not None and getattr(activation, "__name__", "") != "linear"
