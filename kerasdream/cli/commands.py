@@ -243,6 +243,12 @@ def _cmd_classes(args) -> None:
     results = _run_gallery(args, spec, [layer], ",".join(map(str, chosen)), strategy,
                            settings=_settings(args, objective="class"), names=names)
     _check_results(results, args)
+    from kerasdream.network import distribute
+
+    if distribute.is_chief(strategy):  # the browsable site, with the class names
+        from kerasdream.site.build import write_site
+
+        write_site(args.out, spec, list(results))
     print(f"Wrote {os.path.abspath(args.out)}")
 
 

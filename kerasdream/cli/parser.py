@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "(default: the softmax output, found automatically)")
     _add_dream_options(classes)
     _add_gallery_options(classes, out_default="classes", of_filters=False)
+    classes.description = ("Dreams of a classifier's classes, read before its softmax; the "
+                           "grid, metrics.json and the browsable site (index.html) show the "
+                           "class names.")
 
     for name, what in (("invert", "reconstruct a photo from a layer's features"),
                        ("caricature", "exaggerate what a layer sees in a photo")):

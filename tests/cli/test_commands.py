@@ -119,11 +119,15 @@ def test_classes_by_name_from_a_labels_file_show_names_in_grid_metrics_and_summa
     assert metrics["names"] == {"0": "cat", "2": "golden retriever"}
     assert sorted(metrics["filters"]) == ["0", "2"] and metrics["channels"] == 3
     assert os.path.isfile(os.path.join(out, "predictions", "grid.png"))
+    site = json.load(open(os.path.join(out, "atlas.json")))  # the site shows the names too
+    assert [(f["filter"], f["name"]) for f in site["layers"][0]["filters"]] == [
+        (0, "cat"), (2, "golden retriever")]
     assert "predictions: the network classifies " in said and " of 2 class dreams as their " \
                                                              "class" in said
     assert "Feeding" not in said
 
 
+@pytest.mark.slow
 def test_classes_by_number_and_a_name_without_names_is_a_one_line_error(
         grey_h5, tmp_path, capsys):
     out = str(tmp_path / "numbers")
@@ -137,6 +141,7 @@ def test_classes_by_number_and_a_name_without_names_is_a_one_line_error(
     assert "names" not in json.load(open(os.path.join(out, "predictions", "metrics.json")))
 
 
+@pytest.mark.slow
 def test_a_1000_class_network_gets_imagenet_names_from_keras_cache(tmp_path, capsys):
     path = str(tmp_path / "imagenet_like.keras")
     grey_classifier(classes=1000).save(path)
