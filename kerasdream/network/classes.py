@@ -53,6 +53,14 @@ def class_layer(base: keras.Model, any_output: bool = False) -> str:
             layer: the network's output, whatever it is); else it must be a
             softmax or of shape (batch, classes).
 
+    Returns:
+        The layer's path, for `ClassLogit(k, layer)` (read before its activation).
+
+    Example:
+        ```python
+        layer = kd.class_layer(kd.load_base("emotions.h5"))  # "predictions"
+        ```
+
     Raises:
         DreamError: no output gives class scores (a network without its top:
             features of shape (batch, height, width, channels) and no
@@ -152,8 +160,17 @@ def class_names(base: keras.Model, layer: str, labels: str | None = None) -> lis
         labels: a labels file (see `read_labels`); without one a 1000-class
             layer gets the ImageNet names.
 
+    Returns:
+        One name per class, in class order, or None.
+
     Raises:
         DreamError: a labels file with another number of names than classes.
+
+    Example:
+        ```python
+        base = kd.load_base("emotions.h5")
+        names = kd.class_names(base, kd.class_layer(base), "labels.txt")
+        ```
     """
     count = class_count(base, layer)
     if labels is not None:
@@ -214,8 +231,6 @@ def class_indices(model, classes: str | None = None, labels: str | None = None,
                   layer: str | None = None) -> list[int]:
     """The class numbers for `ClassLogit`, chosen as on the command line.
 
-        kd.visualize(kd.ClassLogit(kd.class_indices(model, "happy, sad", "labels.txt")), model)
-
     Args:
         model: a Keras model, a `BaseSpec`, an application name or a model file.
         classes: "0-9", "3,5", "all", names ("tabby, goldfish") or a mix;
@@ -230,6 +245,12 @@ def class_indices(model, classes: str | None = None, labels: str | None = None,
     Raises:
         DreamError: an unknown class, a network with no class layer, or a
             labels file that does not fit.
+
+    Example:
+        ```python
+        wanted = kd.class_indices("emotions.h5", "happy, sad", labels="labels.txt")
+        images = kd.visualize(kd.ClassLogit(wanted), kd.BaseSpec("emotions.h5", preprocess="[-1,1]"))
+        ```
     """
     from kerasdream.network.bases import as_spec, load_base, readable
 
