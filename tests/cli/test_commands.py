@@ -92,6 +92,7 @@ def _png_shape(path):
         return image.size, image.mode
 
 
+@pytest.mark.slow
 def test_a_fixed_size_grey_h5_dreams_at_its_own_size_and_is_told_its_input_range(
         grey_h5, tmp_path, capsys):
     out = str(tmp_path / "out")
@@ -119,6 +120,8 @@ def test_classes_by_name_from_a_labels_file_show_names_in_grid_metrics_and_summa
     assert metrics["names"] == {"0": "cat", "2": "golden retriever"}
     assert sorted(metrics["filters"]) == ["0", "2"] and metrics["channels"] == 3
     assert os.path.isfile(os.path.join(out, "predictions", "grid.png"))
+    # No --size: the model's own 16x16, grey.
+    assert _png_shape(os.path.join(out, "predictions", "filter_2.png")) == ((16, 16), "L")
     site = json.load(open(os.path.join(out, "atlas.json")))  # the site shows the names too
     assert [(f["filter"], f["name"]) for f in site["layers"][0]["filters"]] == [
         (0, "cat"), (2, "golden retriever")]
