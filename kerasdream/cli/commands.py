@@ -123,8 +123,8 @@ def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False
 def _cmd_gallery(args) -> None:
     spec = _spec(args)
     _check_examples(args)
+    strategy = None if args.cluster else _strategy(args)  # before TensorFlow starts
     note_input_range(spec)
-    strategy = None if args.cluster else _strategy(args)
     results = _run_gallery(args, spec, args.layer, args.filters, strategy)
     _check_results(results, args)
     if args.examples:
@@ -233,13 +233,13 @@ def _cmd_classes(args) -> None:
     from kerasdream.network.classes import class_count, class_layer, class_names, parse_classes
 
     spec = _spec(args)
+    strategy = None if args.cluster else _strategy(args)  # before TensorFlow starts
     base = load_base(spec)
     note_input_range(spec)
     layer = resolve_layer(base, args.layer) if args.layer else class_layer(base)
     count = class_count(base, layer)
     names = class_names(base, layer, args.labels)
     chosen = parse_classes(args.classes, count, names)
-    strategy = None if args.cluster else _strategy(args)
     results = _run_gallery(args, spec, [layer], ",".join(map(str, chosen)), strategy,
                            settings=_settings(args, objective="class"), names=names)
     _check_results(results, args)
