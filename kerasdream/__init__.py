@@ -25,6 +25,8 @@ _LAZY = {
     "DreamProgress": "callbacks", "NonFiniteError": "callbacks",
     "DreamGenerator": "generator",
     "DreamModel": "model",
+    "class_indices": "network.classes", "class_layer": "network.classes",
+    "class_names": "network.classes",
     "generator_of": "shortcuts", "rebuild": "shortcuts", "render": "shortcuts",
     "train": "shortcuts", "visualize": "shortcuts",
     "Objective": "objectives.base",

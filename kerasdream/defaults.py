@@ -7,6 +7,10 @@ them from here (and re-export them under their old names).
 
 DEFAULT_MODEL = "mobilenet"
 PREPROCESS_MODES = ("tf", "caffe", "torch", "unit", "none")
+# The two input ranges models are most often trained on, by their plain names,
+# and the mode that feeds each (pixels are 0..255 before preprocessing).
+PREPROCESS_RANGES = {"[0,1]": "unit", "[-1,1]": "tf"}
+PREPROCESS_CHOICES = (*PREPROCESS_MODES, *PREPROCESS_RANGES)
 STRATEGIES = ("default", "mirrored")
 MODEL_FORMATS = ("keras", "h5")
 
@@ -19,7 +23,7 @@ PRECISIONS = {
 }
 DEFAULT_PRECISION = "auto"
 
-DEFAULT_SIZE = 128
+DEFAULT_SIZE = 128  # for a network that takes any size; a fixed-size one gets its own
 DEFAULT_STEPS = 200
 DEFAULT_LEARNING_RATE = 0.05
 DEFAULT_PARAMETERIZATION = "fourier"

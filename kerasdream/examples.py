@@ -45,7 +45,14 @@ import numpy as np
 
 from kerasdream import io
 from kerasdream import evaluation
-from kerasdream.network.bases import BaseSpec, Preprocess, image_shape_for, load_base, resolve_layer
+from kerasdream.network.bases import (
+    BaseSpec,
+    Preprocess,
+    image_shape_for,
+    input_size,
+    load_base,
+    resolve_layer,
+)
 from kerasdream.errors import DreamError
 from kerasdream.network.features import feature_model
 from kerasdream.runs.layout import layer_folder
@@ -148,7 +155,7 @@ def example_shape(spec: BaseSpec, base: keras.Model,
     """The size photos are shown to the network at: its fixed input size if it
     has one, else the size a `keras.applications` network was trained at
     (224, or 299 for Inception / Xception), else `size` (the dreams')."""
-    if base.inputs[0].shape[1] is not None and base.inputs[0].shape[2] is not None:
+    if None not in input_size(base):
         return image_shape_for(base, None)
     if not spec.is_file:
         native = NATIVE_SIZES.get(spec.model.lower(), 224)

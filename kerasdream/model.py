@@ -41,6 +41,7 @@ from kerasdream.network.bases import (
     as_spec,
     display_name,
     image_shape_for,
+    input_size,
     load_base,
     preprocess_for_model,
     readable,
@@ -301,7 +302,7 @@ class DreamModel(keras.Model):
             self.transparency_variable = self.add_weight(
                 shape=(dreams, *image_shape), initializer="zeros", trainable=False,
                 name="transparency")
-        fixed_size = any(d is not None for d in base_model.inputs[0].shape[1:3])
+        fixed_size = any(d is not None for d in input_size(base_model))
         stride = _stride(self._shapes, layer_keys, image_shape)
         self.transforms = _transform_layers(transforms, stride, seed, image_shape, fixed_size)
         self.loss_tracker = keras.metrics.Mean(name="loss")

@@ -86,7 +86,8 @@ def test_objectives_and_activations_are_the_gallerys():
 
     from conftest import tiny_cnn
 
-    assert sorted(defaults.OBJECTIVE_NAMES) == sorted(OBJECTIVES)
+    # --objective's choices, and "class" for `kerasdream classes`
+    assert sorted(OBJECTIVES) == sorted([*defaults.OBJECTIVE_NAMES, "class"])
     assert defaults.DEFAULT_ACTIVATION in defaults.ACTIVATIONS
     base = tiny_cnn()
     # relu2 is a ReLU: "pre" reads its input, "post" its output. Its stride (2)

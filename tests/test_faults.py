@@ -309,7 +309,8 @@ def test_the_light_defaults_agree_with_the_modules():
     from kerasdream import param as parameterization
 
     assert list(defaults.PARAMETERIZATION_NAMES) == sorted(parameterization.PARAMETERIZATIONS)
-    assert list(defaults.OBJECTIVE_NAMES) == sorted(gallery.OBJECTIVES)
+    # --objective's choices, and "class" for `kerasdream classes`
+    assert sorted([*defaults.OBJECTIVE_NAMES, "class"]) == sorted(gallery.OBJECTIVES)
 
 
 # ------------------------------------------------------------------- the API

@@ -35,7 +35,14 @@ from kerasdream.activation_atlas.render import compose
 from kerasdream.activation_atlas.vectors import PER_IMAGE, Samples, sample_vectors
 from kerasdream.errors import DreamError
 from kerasdream.examples import _dataset, example_shape, fingerprint, find_images
-from kerasdream.network.bases import as_spec, layer_channels, load_base, resolve_layer
+from kerasdream.network.bases import (
+    as_spec,
+    image_shape_for,
+    layer_channels,
+    load_base,
+    resolve_layer,
+)
+from kerasdream.network.classes import imagenet_names
 from kerasdream.runs.runlock import RunLock, remove_dead_temporaries
 
 FORMAT = 1
@@ -86,7 +93,7 @@ def activation_atlas(
     min_count: int = MIN_COUNT,
     per_image: int = PER_IMAGE,
     method: str = "umap",
-    size: int = 64,
+    size: int | None = None,
     steps: int = 128,
     batch: int = 32,
     seed: int = 0,
@@ -112,7 +119,9 @@ def activation_atlas(
         min_count: the fewest points a cell needs to be dreamed.
         per_image: activation vectors sampled per photo.
         method: "umap" (umap-learn) or "tsne" (scikit-learn).
-        size, steps, batch, seed, parameterization, transforms,
+        size: the dreams' side in pixels (None: the network's fixed input
+            size, else 64).
+        steps, batch, seed, parameterization, transforms,
             learning_rate, precision: the dreams' (see `DreamModel`).
         cossim_pow: the `Direction` objective's cosine power.
         class_names: names of a classifier's classes (default: ImageNet's
@@ -127,6 +136,8 @@ def activation_atlas(
     base = load_base(spec)
     path = resolve_layer(base, layer)
     layer_channels(base, path)
+    if size is None:
+        size = image_shape_for(base, None, default=64)[0]
     grid = (grid, grid) if isinstance(grid, (int, np.integer)) else tuple(grid)
     if len(grid) != 2:
         raise DreamError(f"grid must be an integer or (rows, columns). Received: grid={grid!r}")
@@ -309,18 +320,6 @@ def _dream(spec, path, cells, means, grid, settings, batch, folder, quiet, log) 
     except signals.Interrupted as stop:
         stop.saved = written[0]  # "the N dreams finished in this run are saved"
         raise
-
-
-def imagenet_names(count: int) -> list[str] | None:
-    """ImageNet's class names from Keras' cached `imagenet_class_index.json`
-    when a classifier has 1000 classes (never downloaded), else None."""
-    if count != 1000:
-        return None
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    index = io.read_json(os.path.join(home, "models", "imagenet_class_index.json"))
-    if not isinstance(index, dict) or len(index) != 1000:
-        return None
-    return [str(index[str(i)][1]) for i in range(1000)]
 
 
 def _photos(examples, samples, cells, shape, out) -> dict[tuple[int, int], list[dict]]:

@@ -1,4 +1,4 @@
-"""The `kerasdream` command line: layers, filters, gallery, atlas, invert, caricature,
+"""The `kerasdream` command line: layers, filters, gallery, atlas, classes, invert, caricature,
 accentuate, evolve.
 
 `main(argv)` parses (`kerasdream.cli.parser`, no Keras: `--help` is instant),

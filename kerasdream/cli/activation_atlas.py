@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from kerasdream.defaults import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS, PREPROCESS_MODES
+from kerasdream.defaults import DEFAULT_MODEL, DEFAULT_PRECISION, PRECISIONS, PREPROCESS_CHOICES
 
 GRID, MIN_COUNT, PER_IMAGE, SIZE, STEPS, BATCH, COSSIM_POW = 20, 3, 16, 64, 128, 32, 2.0
 
@@ -61,9 +61,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--weights", default="imagenet",
                         help="'imagenet', 'none' (random) or a local weights file "
                              "(default: %(default)s)")
-    parser.add_argument("--preprocess", default=None, choices=list(PREPROCESS_MODES),
-                        help="override the network's input preprocessing (default: the "
-                             "network's own)")
+    parser.add_argument("--preprocess", default=None, choices=list(PREPROCESS_CHOICES),
+                        help="the range the model was trained on, '[0,1]' or '[-1,1]', or a "
+                             "keras.applications mode (default: the network's own; 0..255 "
+                             "for a model file)")
+    parser.add_argument("--labels", default=None, metavar="FILE",
+                        help="class names of a classifier, one a line or JSON (default: "
+                             "ImageNet's for 1000 classes, else the numbers)")
     parser.add_argument("--layer", required=True, help="the layer to map")
     parser.add_argument("--examples", required=True, metavar="DIR",
                         help="a folder of JPEG/PNG photos (nested folders too)")
@@ -77,8 +81,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--method", default="umap", choices=["umap", "tsne"],
                         help="2-D layout: umap (umap-learn) or tsne (scikit-learn) "
                              "(default: %(default)s)")
-    parser.add_argument("--size", type=_positive, default=SIZE,
-                        help="dream size in pixels (default: %(default)s)")
+    parser.add_argument("--size", type=_positive, default=None,
+                        help=f"dream size in pixels (default: the model's input size, "
+                             f"else {SIZE})")
     parser.add_argument("--steps", type=_positive, default=STEPS,
                         help="training steps per dream (default: %(default)s)")
     parser.add_argument("--batch", type=_positive, default=BATCH,
@@ -101,13 +106,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> None:
     """Handle `kerasdream activation-atlas`."""
     from kerasdream.activation_atlas import activation_atlas
-    from kerasdream.network.bases import BaseSpec
+    from kerasdream.network.bases import BaseSpec, tell_input_range
+    from kerasdream.network.classes import read_labels
 
     weights = None if str(args.weights).lower() == "none" else args.weights
+    spec = BaseSpec(args.model, args.alpha, weights, args.preprocess)
+    tell_input_range(spec)
     activation_atlas(
-        BaseSpec(args.model, args.alpha, weights, args.preprocess), args.layer, args.examples,
+        spec, args.layer, args.examples,
         args.out, grid=args.grid, min_count=args.min_count, per_image=args.per_image,
         method=args.method, size=args.size, steps=args.steps, batch=args.batch,
         seed=args.seed, cossim_pow=args.cossim_pow, learning_rate=args.lr,
-        precision=args.precision, quiet=args.quiet)
+        precision=args.precision, quiet=args.quiet,
+        class_names=read_labels(args.labels) if args.labels else None)
     print(f"Wrote {os.path.abspath(args.out)}")

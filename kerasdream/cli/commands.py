@@ -7,6 +7,7 @@ uses) only when it runs: importing this module loads no Keras. `main` (in
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from kerasdream.cli.parser import build_parser  # noqa: F401  (kept importable from here)
@@ -20,15 +21,27 @@ def _spec(args):
     return BaseSpec(args.model, args.alpha, weights, args.preprocess)
 
 
-def _settings(args):
+def _settings(args, objective: str | None = None):
     from kerasdream.runs.settings import DreamSettings
 
-    return DreamSettings(size=list(args.size), steps=args.steps, learning_rate=args.lr,
-                         seed=args.seed, parameterization=args.parameterization,
-                         transforms=args.transforms, objective=args.objective,
-                         activation=args.activation, selectivity=args.selectivity,
-                         spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
-                         precision=args.precision)
+    settings = DreamSettings(size=None if args.size is None else list(args.size),
+                             steps=args.steps, learning_rate=args.lr, seed=args.seed,
+                             parameterization=args.parameterization,
+                             transforms=args.transforms,
+                             objective=objective or args.objective,
+                             spectrum=os.path.abspath(args.spectrum) if args.spectrum else None,
+                             precision=args.precision)
+    if objective is None:
+        settings = dataclasses.replace(settings, activation=args.activation,
+                                       selectivity=args.selectivity)
+    return settings
+
+
+def note_input_range(spec) -> None:
+    """Say once what a model of the user's own is fed (`network.bases.tell_input_range`)."""
+    from kerasdream.network.bases import tell_input_range
+
+    tell_input_range(spec)
 
 
 def _cmd_layers(args) -> None:
@@ -88,7 +101,8 @@ def _profiled(command):
     return run
 
 
-def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False):
+def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False,
+                 settings=None, names=None):
     """The gallery in this process, or with --cluster each chunk a Dask task."""
     from kerasdream.runs.executors import Dask
     from kerasdream.runs.gallery import run_gallery
@@ -99,17 +113,18 @@ def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False
                          f"cpu_devices={args.cpu_devices}, cluster={args.cluster!r}")
     executor = Dask(args.cluster, strategy=args.strategy) if args.cluster else None
     return run_gallery(
-        spec, layers, filters, _settings(args),
+        spec, layers, filters, settings or _settings(args),
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
         batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-        strategy=strategy, executor=executor, index=index,
+        strategy=strategy, executor=executor, index=index, names=names,
     )
 
 
 def _cmd_gallery(args) -> None:
     spec = _spec(args)
     _check_examples(args)
-    strategy = None if args.cluster else _strategy(args)
+    strategy = None if args.cluster else _strategy(args)  # before TensorFlow starts
+    note_input_range(spec)
     with _held(args.out, strategy, bool(args.examples)):
         results = _run_gallery(args, spec, args.layer, args.filters, strategy)
         _check_results(results, args)
@@ -170,9 +185,19 @@ def _cmd_atlas(args) -> None:
 
         driver_off_gpus()  # before the network is loaded: the GPUs are the workers'
     strategy = None if args.cluster else _strategy(args)
-    layers = args.layer or atlas_layers(load_base(spec))
+    base = load_base(spec)
+    note_input_range(spec)
+    layers = args.layer or atlas_layers(base)
+    settings = _settings(args)
+    if settings.size is None:  # the network's own size, else the atlas' smaller default
+        from kerasdream.cli.parser import ATLAS_SIZE
+        from kerasdream.network.bases import image_shape_for
+
+        settings = dataclasses.replace(
+            settings, size=list(image_shape_for(base, None, default=ATLAS_SIZE)[:2]))
     with _held(args.out, strategy):
-        results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster))
+        results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster),
+                               settings=settings)
         _check_results(results, args)
         index = _examples_and_site(args, spec, results, strategy)
     if index:
@@ -183,6 +208,7 @@ def _cmd_preimage(args) -> None:
     from kerasdream.preimages import run_preimage
 
     _no_spectrum(args)
+    note_input_range(_spec(args))
 
     run_preimage(args.command, _spec(args), args.layer, args.image, args.out,
                  size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
@@ -200,6 +226,7 @@ def _cmd_accentuate(args) -> None:
     from kerasdream.accentuation import run_accentuate
 
     _no_spectrum(args)
+    note_input_range(_spec(args))
     run_accentuate(_spec(args), args.image, args.layer, args.filters, out_dir=args.out,
                    size=args.size, steps=args.steps, learning_rate=args.lr, seed=args.seed,
                    parameterization=args.parameterization, transforms=args.transforms,
@@ -222,6 +249,30 @@ def _cmd_evolve(args) -> None:
           f"{os.path.abspath(args.out)}")
 
 
+def _cmd_classes(args) -> None:
+    from kerasdream.network.bases import load_base, resolve_layer
+    from kerasdream.network.classes import class_count, class_layer, class_names, parse_classes
+
+    spec = _spec(args)
+    strategy = None if args.cluster else _strategy(args)  # before TensorFlow starts
+    base = load_base(spec)
+    note_input_range(spec)
+    layer = resolve_layer(base, args.layer) if args.layer else class_layer(base)
+    count = class_count(base, layer)
+    names = class_names(base, layer, args.labels)
+    chosen = parse_classes(args.classes, count, names)
+    results = _run_gallery(args, spec, [layer], ",".join(map(str, chosen)), strategy,
+                           settings=_settings(args, objective="class"), names=names)
+    _check_results(results, args)
+    from kerasdream.network import distribute
+
+    if distribute.is_chief(strategy):  # the browsable site, with the class names
+        from kerasdream.site.build import write_site
+
+        write_site(args.out, spec, list(results))
+    print(f"Wrote {os.path.abspath(args.out)}")
+
+
 from kerasdream.cli import activation_atlas  # noqa: E402
 
 COMMANDS = {
@@ -229,6 +280,7 @@ COMMANDS = {
     "filters": _profiled(_cmd_gallery),
     "gallery": _profiled(_cmd_gallery),
     "atlas": _profiled(_cmd_atlas),
+    "classes": _profiled(_cmd_classes),
     "invert": _cmd_preimage,
     "caricature": _cmd_preimage,
     "accentuate": _cmd_accentuate,

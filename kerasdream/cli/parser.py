@@ -36,7 +36,7 @@ from kerasdream.defaults import (
     PARAMETERIZATION_NAMES,
     PRECISIONS,
     PREIMAGE_DEFAULTS,
-    PREPROCESS_MODES,
+    PREPROCESS_CHOICES,
     SELECTIVE_STRIDE,
     STRATEGIES,
     TRANSFORM_CHOICES,
@@ -129,23 +129,24 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="'imagenet', 'none' (random) or a local weights file "
                             "(default: %(default)s)")
     group.add_argument("--preprocess", default=None,
-                       choices=list(PREPROCESS_MODES),
-                       help="override the network's input preprocessing (default: the "
-                            "network's own)")
+                       choices=list(PREPROCESS_CHOICES),
+                       help="the pixel range the model was trained on, '[0,1]' or '[-1,1]' "
+                            "(quote them in a shell), or a keras.applications mode: tf, "
+                            "caffe, torch, unit, none (default: the network's own; 0..255 "
+                            "for a model file, as its Rescaling layers expect)")
 
 
 def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STEPS,
                        parameterization: str = DEFAULT_PARAMETERIZATION,
                        transforms: str = DEFAULT_TRANSFORMS,
                        lr_help: str = "the parameterization's own",
-                       size: int | None = DEFAULT_SIZE,
-                       size_help: str = "image size: 128 or HEIGHTxWIDTH "
-                                        "(default: %(default)s)") -> None:
+                       size: int = DEFAULT_SIZE, size_help: str | None = None) -> None:
     group = parser.add_argument_group("dreams")
-    # A string default goes through `type` like a typed value: `--help` shows
-    # "64", the namespace holds (64, 64).
-    group.add_argument("--size", type=_size, default=None if size is None else str(size),
-                       help=size_help)
+    # None in the namespace: the handler reads the network's own fixed input
+    # size (`network.bases.image_shape_for`), else `size`.
+    group.add_argument("--size", type=_size, default=None,
+                       help=size_help or f"image size: {size} or HEIGHTxWIDTH (default: the "
+                                         f"model's input size, else {size})")
     group.add_argument("--steps", type=_positive_int("steps", MAX_STEPS), default=steps,
                        help="training steps (default: %(default)s)")
     group.add_argument("--lr", type=_learning_rate, default=None,
@@ -172,7 +173,8 @@ def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STE
                             f"(default: %(default)s)")
 
 
-def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None) -> None:
+def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | None,
+                         of_filters: bool = True) -> None:
     parser.add_argument("--out", required=out_default is None, default=out_default,
                         help="output folder for PNGs, grids and metrics.json"
                              + ("" if out_default is None else " (default: %(default)s)"))
@@ -192,6 +194,13 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--profile", action="store_true",
                         help="print the seconds of each stage (start-up, load, build, trace, "
                              "train, score, write) at the end")
+    _add_run_options(parser)
+    if of_filters:
+        _add_filter_objective_options(parser)
+
+
+def _add_filter_objective_options(parser: argparse.ArgumentParser) -> None:
+    """What a filter's dream maximizes, and the photos shown beside it."""
     parser.add_argument("--activation", default=DEFAULT_ACTIVATION, choices=list(ACTIVATIONS),
                         help="what a ReLU layer's objective reads: " + "; ".join(
                             f"{k}: {v}" for k, v in ACTIVATIONS.items())
@@ -205,6 +214,14 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
     parser.add_argument("--objective", default="channel", choices=list(OBJECTIVE_NAMES),
                         help="maximize a filter's mean ('channel') or its centre cell "
                              "('neuron') (default: %(default)s)")
+    parser.add_argument("--examples", default=None, metavar="DIR",
+                        help="a folder of JPEG/PNG photos (nested folders too): show each "
+                             "filter's top 9 with a heat map of where it fired, and write "
+                             "the browsable site (index.html, atlas.json) (default: none)")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Where and how the chunks of a gallery train."""
     parser.add_argument("--strategy", default="default", type=_strategy_name,
                         metavar="{" + ",".join(STRATEGIES) + "}",
                         help="tf.distribute strategy: split each batch of dreams across "
@@ -216,10 +233,6 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                              "processes on this machine); every worker must reach --out and "
                              "--models-dir (pip install 'kerasdream[cluster]') (default: "
                              "none, train in this process)")
-    parser.add_argument("--examples", default=None, metavar="DIR",
-                        help="a folder of JPEG/PNG photos (nested folders too): show each "
-                             "filter's top 9 with a heat map of where it fired, and write "
-                             "the browsable site (index.html, atlas.json) (default: none)")
     parser.add_argument("--cpu-devices", type=_positive_int("cpu_devices", MAX_CPU_DEVICES),
                         default=None,
                         help="present the CPU as this many logical devices (for 'mirrored' "
@@ -281,6 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dream_options(atlas, size=ATLAS_SIZE, steps=ATLAS_STEPS)
     _add_gallery_options(atlas, out_default="atlas")
 
+    classes = commands.add_parser(
+        "classes", help="dreams of a classifier's classes, by number or by name")
+    _add_model_options(classes)
+    classes.add_argument("--classes", default=None,
+                         help="class numbers or names: '0-9', '3,5', 'all' or 'tabby, "
+                              "goldfish' (default: every class, or the first "
+                              f"{DEFAULT_FILTERS} of more)")
+    classes.add_argument("--labels", default=None, metavar="FILE",
+                         help="the class names: one a line, or JSON (a list, or an object "
+                              "from class number to name) (default: ImageNet's for a "
+                              "1000-class network, from Keras' cache; else the numbers)")
+    classes.add_argument("--layer", default=None,
+                         help="the layer of class scores, read before its activation "
+                              "(default: the softmax output, found automatically)")
+    _add_dream_options(classes)
+    _add_gallery_options(classes, out_default="classes", of_filters=False)
+    classes.description = ("Dreams of a classifier's classes, read before its softmax; the "
+                           "grid, metrics.json and the browsable site (index.html) show the "
+                           "class names.")
+
     for name, what in (("invert", "reconstruct a photo from a layer's features"),
                        ("caricature", "exaggerate what a layer sees in a photo")):
         sub = commands.add_parser(name, help=what)
@@ -311,9 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     evolve.add_argument("--out", required=True,
                         help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
                              "and checkpoint_<i>.png")
-    _add_dream_options(evolve, size=None,
-                       size_help="image size: 32 or HEIGHTxWIDTH (default: the checkpoints' "
-                                 "input size)")
+    _add_dream_options(evolve, size_help="image size: 32 or HEIGHTxWIDTH (default: the "
+                                         "checkpoints' input size, else 128)")
     evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
     return parser
 

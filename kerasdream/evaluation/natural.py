@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from kerasdream.evaluation.means import feature_key, key_means, memo
+from kerasdream.network.bases import image_input
 
 # skimage.data photos (not synthetic images), greyscale ones used as RGB.
 NATURAL_PHOTOS = (
@@ -148,7 +149,7 @@ def keep_natural_means(base: keras.Model, preprocess: str, size: tuple[int, int]
 
 def natural_crops_for(base: keras.Model, size: tuple[int, int]) -> np.ndarray:
     """The natural crops at `size` with `base`'s number of input channels, float32."""
-    channels = int(base.inputs[0].shape[-1] or 3)
+    channels = int(image_input(base).shape[-1] or 3)
     return natural_crops(size, channels).astype("float32")
 
 

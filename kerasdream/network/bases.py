@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +54,34 @@ APPLICATIONS: dict[str, Application] = {
     "convnext_tiny": Application("ConvNeXtTiny", "none"),
 }
 
-from kerasdream.defaults import PREPROCESS_MODES  # noqa: E402
+from kerasdream.defaults import (  # noqa: E402
+    DEFAULT_SIZE,
+    PREPROCESS_CHOICES,
+    PREPROCESS_MODES,
+    PREPROCESS_RANGES,
+)
+
+
+def preprocess_mode(preprocess: str, argument: str = "preprocess") -> str:
+    """The preprocessing mode a name stands for: a mode of `PREPROCESS_MODES`
+    as it is, an input range (`"[0,1]"`, `"[-1,1]"`, spaces allowed) as the
+    mode that feeds it.
+
+    Args:
+        preprocess: the name.
+        argument: the argument's name in the error message.
+
+    Raises:
+        DreamError: for a name that is neither.
+    """
+    if isinstance(preprocess, str):
+        plain = preprocess.replace(" ", "")
+        if plain in PREPROCESS_RANGES:
+            return PREPROCESS_RANGES[plain]
+        if preprocess in PREPROCESS_MODES:
+            return preprocess
+    raise DreamError(f"Unknown preprocessing mode. Expected one of {list(PREPROCESS_CHOICES)}. "
+                     f"Received: {argument}={preprocess!r}")
 
 # The `name` a keras.applications constructor gives its model, by prefix.
 _APPLICATION_MODEL_NAMES = {
@@ -77,10 +105,7 @@ def preprocess_for_model(model: keras.Model, preprocess: str | None) -> str:
     else its application's own (a `keras.applications` model), else "none"
     (a model of your own carries its `Rescaling` layers, as a file does)."""
     if preprocess is not None:
-        if preprocess not in PREPROCESS_MODES:
-            raise DreamError(f"Unknown preprocessing mode. Expected one of "
-                             f"{list(PREPROCESS_MODES)}. Received: preprocess={preprocess!r}")
-        return preprocess
+        return preprocess_mode(preprocess)
     name = application_of(model)
     return APPLICATIONS[name].preprocess if name else "none"
 
@@ -105,15 +130,22 @@ class BaseSpec:
             a `.keras` / `.h5` model file.
         alpha: width multiplier for MobileNet / MobileNetV2.
         weights: `"imagenet"`, `None` (random init) or a local weights file.
-        preprocess: one of `PREPROCESS_MODES`; `None` picks the application's
-            own, or `"none"` for a model file (which should carry its own
-            `Rescaling` / `Normalization` layers).
+        preprocess: one of `PREPROCESS_MODES`, or the input range a model
+            was trained on, `"[0,1]"` or `"[-1,1]"` (kept as the mode that
+            feeds it); `None` picks the application's own, or `"none"` for a
+            model file (0..255 pixels, as its own `Rescaling` /
+            `Normalization` layers expect).
     """
 
     model: str = DEFAULT_MODEL
     alpha: float | None = None
     weights: str | None = "imagenet"
     preprocess: str | None = None
+
+    def __post_init__(self):
+        if isinstance(self.preprocess, str) and self.preprocess.replace(" ", "") in \
+                PREPROCESS_RANGES:  # one name for one mode: records compare equal
+            object.__setattr__(self, "preprocess", preprocess_mode(self.preprocess))
 
     def get_config(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -150,11 +182,8 @@ class BaseSpec:
 
 
 def _check_spec(spec: BaseSpec) -> None:
-    if spec.preprocess is not None and spec.preprocess not in PREPROCESS_MODES:
-        raise DreamError(
-            f"Unknown preprocessing mode. Expected one of {list(PREPROCESS_MODES)}."
-            f" Received: preprocess={spec.preprocess!r}"
-        )
+    if spec.preprocess is not None:
+        preprocess_mode(spec.preprocess)
     if spec.is_file:
         if not spec.model.endswith((".keras", ".h5", ".hdf5")):
             raise DreamError(
@@ -275,12 +304,37 @@ def _subclassed_h5(path: str) -> str | None:
     return None if name in ("Functional", "Sequential", "Model") else name
 
 
+_TRACED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def readable(model: keras.Model) -> keras.Model:
     """`model`, or for a subclassed model (no layer outputs to read) a
-    functional model over its same layers and weights (see `_traced`)."""
+    functional model over its same layers and weights (see `_traced`),
+    traced once per model: each trace adds a call to every inner layer, and
+    reading a layer's input before its activation needs it called once."""
     if getattr(model, "inputs", None) is not None:
         return model
-    return _traced(model, None)
+    if model not in _TRACED:
+        _TRACED[model] = _traced(model, None)
+    return _TRACED[model]
+
+
+def _built_input_shape(model: keras.Model) -> tuple:
+    """The input shape a subclassed model was built with: from its build
+    config (called on a batch), else the default of its own `build(input_shape=...)`
+    (built bare, as mtcnn's networks are), else ()."""
+    import inspect
+
+    shape = (model.get_build_config() or {}).get("input_shape")
+    if shape is None:
+        try:
+            parameter = inspect.signature(model.build).parameters.get("input_shape")
+        except (TypeError, ValueError):
+            parameter = None
+        default = getattr(parameter, "default", None)
+        if isinstance(default, (tuple, list)) and model.built:
+            shape = default
+    return tuple(shape or ())
 
 
 def _traced(model: keras.Model, spec: BaseSpec | None) -> keras.Model:
@@ -290,7 +344,7 @@ def _traced(model: keras.Model, spec: BaseSpec | None) -> keras.Model:
     with gives every inner layer an output tensor that a dream can read.
     """
     where = f"model={spec.model!r}" if spec is not None else f"model={model.name!r}"
-    shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
+    shape = _built_input_shape(model)
     if len(shape) != 4:
         raise DreamError(
             f"The subclassed model {type(model).__name__} was saved unbuilt or takes "
@@ -362,19 +416,15 @@ class Preprocess(keras.layers.Layer):
     """A base network's own input preprocessing, on images in [0, 255].
 
     Modes follow `keras.applications.imagenet_utils.preprocess_input`:
-    `"tf"` scales to [-1, 1]; `"caffe"` flips RGB to BGR and subtracts the
-    ImageNet mean; `"torch"` scales to [0, 1] and standardizes; `"unit"`
-    scales to [0, 1]; `"none"` passes pixels through.
+    `"tf"` (also named `"[-1,1]"`) scales to [-1, 1]; `"caffe"` flips RGB
+    to BGR and subtracts the ImageNet mean; `"torch"` scales to [0, 1] and
+    standardizes; `"unit"` (also `"[0,1]"`) scales to [0, 1]; `"none"`
+    passes pixels through.
     """
 
     def __init__(self, mode: str = "none", **kwargs):
         super().__init__(**kwargs)
-        if mode not in PREPROCESS_MODES:
-            raise DreamError(
-                f"Unknown preprocessing mode. Expected one of {list(PREPROCESS_MODES)}."
-                f" Received: mode={mode!r}"
-            )
-        self.mode = mode
+        self.mode = preprocess_mode(mode, "mode")
 
     def call(self, images):
         if self.mode == "tf":
@@ -482,19 +532,74 @@ def layer_channels(base: keras.Model, layer_name: str) -> int:
     return int(shape[-1])
 
 
-def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tuple[int, int, int]:
-    """The dream image shape: `size` (or the base's own fixed size) by its channels."""
-    shape = tuple(base.inputs[0].shape)
+def image_input(base: keras.Model):
+    """The network's one image input: its only input, or of several the one
+    tensor of shape `(batch, height, width, channels)`.
+
+    Raises:
+        DreamError: no input of that shape, or several (named in the message).
+    """
+    inputs = list(base.inputs or [])
+    if len(inputs) == 1:
+        return inputs[0]
+    images = [tensor for tensor in inputs if len(tensor.shape) == 4]
+    if len(images) == 1:
+        return images[0]
+    found = ", ".join(f"{_tensor_name(t)} {tuple(t.shape[1:])}" for t in inputs)
+    raise DreamError(
+        f"{base.name} has {len(inputs)} inputs and kerasdream needs one image input of "
+        f"shape (height, width, channels) to dream through; "
+        f"{'several' if images else 'none'} of them {'are' if images else 'is'} one. "
+        f"Received: inputs=[{found}]")
+
+
+def _tensor_name(tensor) -> str:
+    name = getattr(tensor, "name", None) or "input"
+    return repr(name.split(":")[0])
+
+
+def input_size(base: keras.Model) -> tuple[int | None, int | None]:
+    """The (height, width) the network's image input is fixed at; None for a
+    side it takes at any size. The one place that answers "what size does
+    this network take" (dreams, strides, photos, transforms).
+
+    Raises:
+        DreamError: the network takes no (height, width, channels) images.
+    """
+    shape = tuple(image_input(base).shape)
     if len(shape) != 4:
         raise DreamError(f"{base.name} takes inputs of shape {shape[1:]}, not images: "
                          f"kerasdream needs a convolutional network with (height, width, "
                          f"channels) inputs.")
-    _, height, width, channels = shape
+    return shape[1], shape[2]
+
+
+def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None,
+                    default: int = DEFAULT_SIZE) -> tuple[int, int, int]:
+    """The dream image shape: `size`, else the network's own fixed size (else
+    `default` for a side it takes at any size), by its channels.
+
+    A `size` the network cannot take is refused where the features are built
+    (`network.features.feature_model`), with the size it takes.
+
+    Args:
+        base: the network.
+        size: an int, a (height, width) pair or None (the network's own).
+        default: the side for a network that takes any size.
+
+    Returns:
+        (height, width, channels).
+
+    Raises:
+        DreamError: a malformed size or a network that takes no images.
+    """
+    height, width = input_size(base)
+    channels = image_input(base).shape[-1]
     if channels is None:
         raise DreamError(f"{base.name} takes inputs of unknown channel count; "
                          f"kerasdream needs (height, width, channels) images.")
     if size is None:
-        size = (height or 128, width or 128)
+        size = (height or default, width or default)
     if isinstance(size, (str, bytes)) or not isinstance(size, (int, np.integer, Sequence)) \
             or isinstance(size, bool) or (not isinstance(size, (int, np.integer))
                                           and len(size) != 2):
@@ -506,3 +611,36 @@ def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None) -> tu
         raise DreamError(f"Image size must be positive. Received: size={size!r}")
     return int(size[0]), int(size[1]), int(channels)
 
+
+def holds_preprocessing(base: keras.Model) -> bool:
+    """Whether the network scales its own input: a `Rescaling` or
+    `Normalization` layer anywhere inside (nested models too)."""
+    kinds = (keras.layers.Rescaling, keras.layers.Normalization)
+    return any(isinstance(layer, kinds) for _, layer in _walk(base))
+
+
+def input_range_note(base: keras.Model, spec: BaseSpec | None) -> str | None:
+    """One line that says what a model of the user's own is fed, or None.
+
+    Said for a model file or in-memory model given no `preprocess`, that
+    holds no `Rescaling` / `Normalization` layer: it gets pixels of 0..255,
+    and a model trained on [0, 1] or [-1, 1] then dreams grey or noise.
+    """
+    if spec is not None and (spec.preprocess is not None or not spec.is_file):
+        return None
+    if spec is None and application_of(base) is not None:
+        return None
+    if holds_preprocessing(base):
+        return None
+    name = display_name(base, spec)
+    return (f"Feeding {name} pixels of 0..255: it holds no Rescaling or Normalization "
+            f"layer. If it was trained on another range, say so with --preprocess "
+            f"'[0,1]' or '[-1,1]' (or tf, caffe, torch for keras.applications' modes).")
+
+
+def tell_input_range(spec: BaseSpec, log=print) -> None:
+    """Say once (`log`) what a model of the user's own is fed, where it may
+    not be what it was trained on (see `input_range_note`)."""
+    note = input_range_note(load_base(spec), spec)
+    if note:
+        log(note)

@@ -20,7 +20,7 @@ from keras import ops
 
 from kerasdream.errors import DreamError
 from kerasdream.network.activations import PRE, relu_of, split_pre
-from kerasdream.network.bases import first_line, get_layer, resolve_layer
+from kerasdream.network.bases import first_line, get_layer, image_input, resolve_layer
 
 
 def redirect_gradient(x, upstream, max_value: float | None, threshold: float = 0.0):
@@ -188,7 +188,10 @@ def symbolic_output(model: keras.Model, path: str, pre_activation: bool,
 def split_key(base: keras.Model, key: str) -> tuple[str, bool]:
     """`(resolved layer path, pre_activation)` of a feature key."""
     path, pre = split_pre(key)
-    path = path or base.layers[-1].name  # ClassLogit: the network's output
+    if not path:  # ClassLogit with no layer: the network's class scores
+        from kerasdream.network.classes import class_layer
+
+        path = class_layer(base, any_output=True)
     return resolve_layer(base, path), pre
 
 
@@ -216,14 +219,21 @@ def feature_model(
                 f"choose a layer after it (`kerasdream layers` lists them). "
                 f"Received: layer={path!r}")
         outputs[key] = symbolic_output(base, path, pre, redirect_relu and not pre, taken)
-    inputs = base.inputs[0] if len(base.inputs) == 1 else base.inputs
-    model = keras.Model(inputs, outputs, name=f"{base.name}_features")
+    inputs = image_input(base)
+    try:
+        model = keras.Model(inputs, outputs, name=f"{base.name}_features")
+    except ValueError as error:  # a layer that needs another input than the image's
+        raise DreamError(
+            f"These layers of {base.name} need more than its image input "
+            f"{tuple(inputs.shape[1:])} ({first_line(error)}); kerasdream dreams through "
+            f"the image input only: choose a layer before the other inputs join. "
+            f"Received: layers={list(keys)}") from None
     _check_image_shape(base, model, image_shape, display_name or base.name)
     return model
 
 
 def _check_image_shape(base, model, image_shape, name) -> None:
-    expected = tuple(base.inputs[0].shape[1:])
+    expected = tuple(image_input(base).shape[1:])
     for got, want, what in zip(image_shape, expected, ("height", "width", "channels")):
         if want is not None and got != want:
             raise DreamError(

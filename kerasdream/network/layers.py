@@ -7,7 +7,7 @@ import functools
 import keras
 
 from kerasdream.errors import DreamError
-from kerasdream.network.bases import get_layer, list_layers
+from kerasdream.network.bases import get_layer, image_shape_for, list_layers
 from kerasdream.network.features import PRE, feature_model
 
 
@@ -25,9 +25,10 @@ def layer_stride(base: keras.Model, layer: str) -> int:
         The stride in input pixels, at least 1.
     """
     path = layer[: -len(PRE)] if layer.endswith(PRE) else layer
-    size = tuple(d or 128 for d in base.inputs[0].shape[1:3])
-    probe = feature_model(base, [path], (*size, base.inputs[0].shape[-1]))
-    shape = probe.compute_output_spec(keras.KerasTensor((1, *size, base.inputs[0].shape[-1])))
+    image_shape = image_shape_for(base, None)
+    size = image_shape[:2]
+    probe = feature_model(base, [path], image_shape)
+    shape = probe.compute_output_spec(keras.KerasTensor((1, *image_shape)))
     spatial = tuple(shape[path].shape)
     return max(1, size[0] // spatial[1]) if len(spatial) == 4 and spatial[1] else 1
 
@@ -80,9 +81,14 @@ def default_layers(base: keras.Model) -> list[str]:
     return list(dict.fromkeys(picks))
 
 
+# Layers that are an activation of their own (mtcnn's networks use PReLU).
+_ACTIVATION_LAYERS = (keras.layers.ReLU, keras.layers.Activation, keras.layers.PReLU,
+                      keras.layers.LeakyReLU, keras.layers.ELU)
+
+
 def _is_activation(base: keras.Model, path: str) -> bool:
     layer = get_layer(base, path)
-    if isinstance(layer, (keras.layers.ReLU, keras.layers.Activation)):
+    if isinstance(layer, _ACTIVATION_LAYERS):
         return True
     activation = getattr(layer, "activation", None)
     return activation is not None and getattr(activation, "__name__", "") != "linear"

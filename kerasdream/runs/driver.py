@@ -179,7 +179,8 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
         io.save_png(os.path.join(plan.out_dir, layout.GALLERY_FILE), io.stack(grids))
     for name, layer_results in results.items():
         run = layers[name].run
-        log(summarize(name, layer_results, cap=run.cap, grayscale=run.input_channels == 1))
+        log(summarize(name, layer_results, objective=run.settings.objective, cap=run.cap,
+                      grayscale=run.input_channels == 1))
     signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
@@ -204,6 +205,8 @@ def _metrics(run: LayerRun, layer_records: dict[int, dict]) -> dict:
         "layer": run.layer,
         "network": run.spec.get_config(),
         "channels": run.channels,
+        **({"names": {str(k): run.names[k] for k in sorted(layer_records)
+                      if k < len(run.names)}} if run.names else {}),
         "filters": {str(k): record for k, record in sorted(layer_records.items())},
     }
 
@@ -268,7 +271,7 @@ def _write_grid(layer: _Layer):
             image = io.load_image(run.png_path(k), channels=_png_channels(run.png_path(k)))
         if image is not None:
             images.append(image)
-            labels.append(str(k))
+            labels.append(run.label(k))
     if not images:
         return None
     picture = io.grid(images, labels=labels, title=run.layer)

@@ -45,6 +45,7 @@ def run_gallery(
     executor: driver.Executor | None = None,
     index: bool = False,
     log: Callable[[str], None] = print,
+    names: Sequence[str] | None = None,
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
     layer, 16 filters each), one grid per layer and `gallery.png` for several.
@@ -65,6 +66,8 @@ def run_gallery(
         executor: `executors.InProcess()` (the default) or `executors.Dask(...)`.
         index: Rewrite the atlas' `index.html` as each layer finishes.
         log: Where the report lines go.
+        names: Class names, for class dreams (`settings.objective == "class"`):
+            grids, `metrics.json` and the site show them.
 
     Returns:
         Each layer's results, in the order of `filters`.
@@ -76,5 +79,6 @@ def run_gallery(
 
     plan = make_plan(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
                      model_format=model_format, batch=batch or DEFAULT_BATCH, resume=resume,
-                     overwrite=overwrite, strategy=strategy)
+                     overwrite=overwrite, strategy=strategy,
+                     names=None if names is None else list(names))
     return driver.run(plan, executor or InProcess(), quiet=quiet, index=index, log=log)

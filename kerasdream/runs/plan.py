@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS
+from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS, DEFAULT_SIZE
 from kerasdream.errors import DreamError
 from kerasdream.runs import layout, records
 from kerasdream.runs.settings import DreamSettings, parse_filters
@@ -35,6 +35,11 @@ class LayerRun:
     channels: int | None = None
     cap: float | None = None  # the layer's ReLU cap (6.0 for ReLU6), None without one
     input_channels: int | None = None  # the network's: 1 for a grayscale network
+    names: list[str] | None = None  # class names, for a class layer's dreams
+
+    def label(self, k: int) -> str:
+        """Dream k's label in grids: its class name if it has one, else its number."""
+        return self.names[k] if self.names and k < len(self.names) else str(k)
 
     @property
     def writes(self) -> bool:
@@ -303,6 +308,7 @@ def make_plan(
     resume: bool = False,
     overwrite: bool = False,
     strategy: Any = None,
+    names: list[str] | None = None,
 ) -> Plan:
     """Check a gallery's options and plan one `LayerRun` per layer (before any training).
 
@@ -310,22 +316,33 @@ def make_plan(
         spec: The network (`BaseSpec`).
         layers: Layer names; None: `default_layers` of the network.
         filters: A filter list such as '0-15' or 'all'; None: the first 16.
-        settings: The dreams' settings.
+        settings: The dreams' settings; a size of None is the network's
+            own fixed input size (else `DEFAULT_SIZE`), written down as such.
+        names: Class names (a class layer's dreams), shown in grids and metrics.
 
     Raises:
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
     """
     from kerasdream import io, profiling
-    from kerasdream.network.bases import (as_spec, image_shape_for, layer_channels, load_base,
-                                          resolve_layer)
+    from kerasdream.network.activations import relu_cap
+    from kerasdream.network.bases import (
+        as_spec,
+        image_shape_for,
+        input_size,
+        layer_channels,
+        load_base,
+        resolve_layer,
+    )
+    from kerasdream.network.classes import class_count
     from kerasdream.network.layers import default_layers
 
     with profiling.stage("load"):
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
-    from kerasdream.network.activations import relu_cap
-
-    input_channels = image_shape_for(base, settings.image_size)[2]  # validates the size early
+    shape = image_shape_for(base, settings.image_size)  # validates the size early
+    if settings.size is None:  # the records say the size the dreams have (as before: 128)
+        fixed = input_size(base) != (None, None)
+        settings = dataclasses.replace(settings, size=list(shape[:2]) if fixed else DEFAULT_SIZE)
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     with profiling.stage("load"):  # once per run: hashed per loaded network object
         settings = settings.identified(base, as_spec(spec).preprocess_mode)
@@ -333,11 +350,13 @@ def make_plan(
         io.check_writable(folder)
     runs = []
     for layer in layers:
-        channels = layer_channels(base, layer)
+        channels = (class_count(base, layer) if settings.objective == "class"
+                    else layer_channels(base, layer))
         chosen = (parse_filters(filters, channels) if filters is not None
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
-                             strategy, channels, relu_cap(base, layer), input_channels))
+                             strategy, channels, cap=relu_cap(base, layer),
+                             input_channels=shape[2], names=names))
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)
 
 

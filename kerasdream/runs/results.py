@@ -42,13 +42,16 @@ class FilterResult:
         return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
 
 
-def summarize(layer: str, results: Sequence[FilterResult], *, cap: float | None = None,
-              grayscale: bool = False) -> str:
-    """One sentence per layer: how many dreams excite their own filter most.
+def summarize(layer: str, results: Sequence[FilterResult], *, objective: str = "channel",
+              cap: float | None = None, grayscale: bool = False) -> str:
+    """One sentence per layer: how many dreams excite their own filter most
+    (for class dreams: how many the network itself classifies as their class).
 
     Args:
         layer: The layer's name.
         results: Its dreams' results.
+        objective: The gallery's objective; `"class"` dreams are counted as
+            classifications, with no photo ratio.
         cap: The layer's ReLU cap (`network.activations.relu_cap`), if it has one:
             only then can a dream tie with other channels at the cap.
         grayscale: The network takes one-channel images: the reference photos
@@ -64,15 +67,19 @@ def summarize(layer: str, results: Sequence[FilterResult], *, cap: float | None 
     tie = "" if cap is None else (
         "; a tie at a ReLU6 cap counts" if cap == 6.0 else f"; a tie at its ReLU cap of {cap:g} "
                                                            f"counts")
-    text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
-            f"other channel of the layer ({robust} of {count} still do when shifted, scaled "
-            f"or rotated a little{tie})")
-    if grayscale:
-        text += ("; not compared with the reference photos (colour photos; this network "
-                 "takes grayscale images)")
-    elif ratios:
-        text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest response "
-                 f"to real photos")
+    if objective == "class":
+        text = (f"{layer}: the network classifies {rank1} of {count} class dreams as their "
+                f"class ({robust} of {count} still when shifted, scaled or rotated a little)")
+    else:
+        text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
+                f"other channel of the layer ({robust} of {count} still do when shifted, "
+                f"scaled or rotated a little{tie})")
+        if grayscale:
+            text += ("; not compared with the reference photos (colour photos; this network "
+                     "takes grayscale images)")
+        elif ratios:
+            text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest "
+                     f"response to real photos")
     dead = sum(r.status == DEAD for r in results)
     saturated = sum(r.status.startswith(SATURATED_PREFIX) for r in results)
     failed = sum(r.status not in FINISHED for r in results) - saturated

@@ -14,7 +14,6 @@ from kerasdream.defaults import (
     DEFAULT_PARAMETERIZATION,
     DEFAULT_PRECISION,
     DEFAULT_SELECTIVITY,
-    DEFAULT_SIZE,
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
     SELECTIVE_STRIDE,
@@ -22,7 +21,7 @@ from kerasdream.defaults import (
 from kerasdream.errors import DreamError
 
 # Objective names and their classes in `kerasdream.objectives.terms`.
-OBJECTIVES = {"channel": "Channel", "neuron": "Neuron"}
+OBJECTIVES = {"channel": "Channel", "neuron": "Neuron", "class": "ClassLogit"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class DreamSettings:
     same image for the same filter, whatever the batch size.
     """
 
-    size: int | list[int] = DEFAULT_SIZE
+    size: int | list[int] | None = None  # None: the network's own, else DEFAULT_SIZE
     steps: int = DEFAULT_STEPS
     learning_rate: float | None = None
     seed: int = 0
@@ -98,6 +97,8 @@ class DreamSettings:
         from kerasdream.network.layers import layer_stride
         from kerasdream.objectives import terms
 
+        if self.objective == "class":  # read before the softmax: the logits
+            return terms.ClassLogit(filters, layer)
         if self.activation == "pre" and is_gating_relu(base, layer):
             layer = layer + PRE
         objective = getattr(terms, OBJECTIVES[self.objective])(layer, filters)

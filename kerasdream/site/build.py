@@ -51,6 +51,7 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
     examples = examples if isinstance(examples, dict) else {}
     found = examples.get("filters", {})
     found = found if isinstance(found, dict) else {}
+    names = metrics.get("names") if isinstance(metrics.get("names"), dict) else {}
     filters = []
     # A damaged summary shows what it holds: entries of filters with a number and a dict.
     kept = {key: entry for key, entry in metrics["filters"].items()
@@ -60,6 +61,7 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
         dream = os.path.join(out_dir, folder, png_name(int(key)))
         filters.append({
             "filter": int(key),
+            "name": names.get(key),  # a class dream's class name, else None
             "dream": _relative(out_dir, dream) if os.path.isfile(dream) else None,
             "examples": found.get(key, []),
             "page": f"index.html#/{folder}/{key}",

@@ -39,8 +39,8 @@ def test_importing_the_parser_loads_no_keras_tensorflow_or_numpy():
 
 
 def test_every_command_is_there():
-    assert COMMANDS == ["accentuate", "activation-atlas", "atlas", "caricature", "evolve",
-                        "filters", "gallery", "invert", "layers"]
+    assert COMMANDS == ["accentuate", "activation-atlas", "atlas", "caricature", "classes",
+                        "evolve", "filters", "gallery", "invert", "layers"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -80,23 +80,30 @@ OPTIONS_WITH_A_DEFAULT = {
     # network 4; --grid --min-count --per-image --method --size --steps --batch
     # --cossim-pow --seed --lr --precision
     "activation-atlas": 4 + 11,
+    # --classes --labels --layer; --out --models-dir --format --batch --strategy
+    # --cluster --cpu-devices (no filter objective, no examples)
+    "classes": 4 + 3 + 8 + 7,
 }
 
 
 def test_atlas_help_says_64_px_and_100_steps_and_runs_them():
-    """The newcomer's case: the atlas's help showed 128 and 200."""
+    """The newcomer's case: the atlas's help showed 128 and 200. The size is
+    the model's own where it has one (worked out by the handler)."""
     atlas = PARSER.parse_args(["atlas"])
-    assert atlas.size == (64, 64) and atlas.steps == 100
+    assert atlas.size is None and atlas.steps == 100
     page = " ".join(SUBPARSERS["atlas"].format_help().split())
-    assert "(default: 64)" in page and "training steps (default: 100)" in page
-    assert "(default: 128)" not in page and "(default: 200)" not in page
+    assert "(default: the model's input size, else 64)" in page
+    assert "training steps (default: 100)" in page
+    assert "else 128" not in page and "(default: 200)" not in page
     filters = PARSER.parse_args(required_argv("filters"))
-    assert filters.size == (DEFAULT_SIZE, DEFAULT_SIZE) and filters.steps == DEFAULT_STEPS
+    assert filters.size is None and filters.steps == DEFAULT_STEPS
+    assert f"(default: the model's input size, else {DEFAULT_SIZE})" in " ".join(
+        SUBPARSERS["filters"].format_help().split())
 
 
 def test_presets_of_photo_commands():
     invert = PARSER.parse_args(required_argv("invert"))
-    assert (invert.steps, invert.transforms, invert.size) == (300, "none", (128, 128))
+    assert (invert.steps, invert.transforms, invert.size) == (300, "none", None)
     accentuate = PARSER.parse_args(required_argv("accentuate"))
     assert (accentuate.steps, accentuate.strength, accentuate.weight) == (100, 1.0, None)
     assert PARSER.parse_args(required_argv("evolve")).size is None

@@ -244,7 +244,8 @@ def test_preprocess_matches_keras_applications(mode):
 
 def test_preprocess_rejects_unknown_modes_and_round_trips():
     with pytest.raises(kd.DreamError, match=r"Expected one of \['tf', 'caffe', 'torch', "
-                                            r"'unit', 'none'\]. Received: mode='Caffe'"):
+                                            r"'unit', 'none', '\[0,1\]', '\[-1,1\]'\]. "
+                                            r"Received: mode='Caffe'"):
         Preprocess("Caffe")
     layer = keras.saving.deserialize_keras_object(
         keras.saving.serialize_keras_object(Preprocess("torch")))
@@ -372,3 +373,110 @@ def test_alpha_with_a_model_file_is_refused_not_ignored(tiny_cnn_path, capsys):
     assert main(["layers", "--model", tiny_cnn_path, "--alpha", "0.5"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "alpha=0.5" in error and "drop alpha" in error
+# ------------------------------------------- what the user's own model says itself
+
+
+def test_the_size_a_network_takes_is_its_own_fixed_size_else_the_default():
+    fixed, _ = classifier(size=8)
+    assert bases.input_size(fixed) == (8, 8)
+    assert bases.image_shape_for(fixed, None) == (8, 8, 3)
+    assert bases.image_shape_for(fixed, None, default=64) == (8, 8, 3)
+    assert bases.image_shape_for(backbone(), None) == (128, 128, 3)
+    assert bases.image_shape_for(backbone(), None, default=64) == (64, 64, 3)
+    inputs = keras.Input((20, None, 1))  # height fixed, any width; grey
+    tall = keras.Model(inputs, keras.layers.Conv2D(2, 3)(inputs))
+    assert bases.input_size(tall) == (20, None)
+    assert bases.image_shape_for(tall, None, default=32) == (20, 32, 1)
+    # A size asked for is kept: only the feature view refuses one the network cannot take.
+    assert bases.image_shape_for(fixed, 16) == (16, 16, 3)
+    with pytest.raises(kd.DreamError, match=r"must be 8.*image_shape=\(16, 16, 3\)"):
+        feature_model(fixed, ["conv1"], (16, 16, 3))
+
+
+def test_a_model_with_an_image_and_another_input_dreams_through_the_image():
+    image = keras.Input((6, 6, 3), name="photo")
+    extra = keras.Input((4,), name="metadata")
+    x = keras.layers.Conv2D(2, 1, name="conv")(image)
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    joined = keras.layers.Concatenate(name="join")([pooled, extra])
+    model = keras.Model([extra, image], keras.layers.Dense(3, name="head")(joined), name="two")
+    assert bases.image_input(model).name.startswith("photo")
+    assert bases.image_shape_for(model, None) == (6, 6, 3)
+    values = feature_model(model, ["conv"], (6, 6, 3))(np.ones((1, 6, 6, 3), "float32"))
+    assert numpy(values["conv"]).shape == (1, 6, 6, 2)
+    with pytest.raises(kd.DreamError, match=r"more than its image input.*layers=\['head'\]"):
+        feature_model(model, ["head"], (6, 6, 3))
+
+
+def test_a_model_with_two_image_inputs_names_them():
+    left, right = keras.Input((6, 6, 3), name="left"), keras.Input((6, 6, 3), name="right")
+    model = keras.Model([left, right], keras.layers.Add()([left, right]), name="pair")
+    with pytest.raises(kd.DreamError, match=r"pair has 2 inputs.*several of them are one\. "
+                                            r"Received: inputs=\['left' \(6, 6, 3\), "
+                                            r"'right' \(6, 6, 3\)\]"):
+        bases.image_input(model)
+
+
+def test_the_two_trained_ranges_by_their_plain_names():
+    """'[0,1]' is the `unit` mode, '[-1,1]' the `tf` one: white is 1.0 in both,
+    black 0.0 and -1.0; a spec keeps the mode, so records compare equal."""
+    black_white = np.array([[[[0.0], [255.0]]]], "float32")
+    np.testing.assert_allclose(numpy(Preprocess("[0,1]")(black_white)).ravel(), [0.0, 1.0])
+    np.testing.assert_allclose(numpy(Preprocess("[-1, 1]")(black_white)).ravel(), [-1.0, 1.0])
+    assert kd.BaseSpec("m.h5", preprocess="[-1,1]") == kd.BaseSpec("m.h5", preprocess="tf")
+    assert kd.BaseSpec("m.h5", preprocess="[0,1]").preprocess_mode == "unit"
+    with pytest.raises(kd.DreamError, match=r"'\[0,1\]', '\[-1,1\]'\]\. "
+                                            r"Received: preprocess='\[0,255\]'"):
+        bases.preprocess_mode("[0,255]")
+
+
+def test_the_input_range_is_said_only_for_a_model_that_does_not_scale_its_input(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    plain = keras.Model(inputs, keras.layers.Conv2D(2, 1)(inputs), name="plain")
+    plain_path = str(tmp_path / "plain.keras")
+    plain.save(plain_path)
+    note = bases.input_range_note(bases.load_base(plain_path), kd.BaseSpec(plain_path))
+    assert note.startswith("Feeding plain.keras pixels of 0..255") and "'[-1,1]'" in note
+    told = kd.BaseSpec(plain_path, preprocess="[0,1]")
+    assert bases.input_range_note(bases.load_base(told), told) is None
+    scaled, _ = classifier()  # holds a Rescaling layer
+    assert bases.input_range_note(scaled, None) is None
+    assert bases.input_range_note(plain, None) is not None  # an in-memory model too
+    inputs = keras.Input((8, 8, 3))
+    norm = keras.layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 1.0, 1.0])
+    normalized = keras.Model(inputs, keras.layers.Conv2D(2, 1)(norm(inputs)))
+    assert bases.input_range_note(normalized, None) is None
+    mobilenet = kd.BaseSpec("mobilenet")
+    assert bases.input_range_note(bases.load_base(mobilenet), mobilenet) is None
+
+
+class BuiltBare(keras.Model):
+    """A subclassed model built as mtcnn's networks are: `build()` with its
+    own default input shape, never called on a batch."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(2, 3, name="conv")
+        self.head = keras.layers.Conv2D(2, 1, activation="softmax", name="head")
+
+    def build(self, input_shape=(None, 12, 12, 3)):
+        self.conv.build(input_shape)
+        self.head.build(self.conv.compute_output_shape(input_shape))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return self.head(self.conv(inputs))
+
+
+def test_a_subclassed_model_built_bare_is_read_at_its_build_size_and_traced_once():
+    model = BuiltBare()
+    model.build()
+    traced = bases.readable(model)
+    assert bases.image_shape_for(traced, None) == (12, 12, 3)
+    assert bases.readable(model) is traced  # a second trace would add a call to every layer
+    values = feature_model(traced, ["head:pre", "head"], (12, 12, 3))(
+        np.ones((1, 12, 12, 3), "float32"))
+    np.testing.assert_allclose(numpy(values["head"]).sum(axis=-1), 1.0, rtol=1e-5)
+    logits = numpy(values["head:pre"])
+    softmax = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(numpy(values["head"]), softmax, rtol=1e-5)

@@ -179,3 +179,79 @@ def test_a_closed_gate_in_a_feature_view_opens_only_to_grow_the_feature():
     np.testing.assert_allclose(gradient_of(loss(redirected, -1.0), closed), -np.ones_like(closed))
     np.testing.assert_array_equal(gradient_of(loss(redirected, 1.0), closed),
                                   np.zeros_like(closed))
+
+
+# ------------------------------------------------- the shapes of trained models
+
+EPS = 1e-3  # BatchNormalization's default epsilon
+
+
+def xception_block(names: bool):
+    """mini-XCEPTION's shapes, 2x2 grey, every weight set so each value follows by hand:
+
+    conv (1x1, no bias: [x, -x]) -> BN (mean 0, variance 1: / sqrt(1 + eps))
+    -> Activation("relu") = a;  SeparableConv2D(relu) on a (depthwise 1,
+    pointwise [1, -1]) = s;  residual: Add(s, BN(conv 1x1 of x: [2x, 2x])) ->
+    Activation("relu").  With `names`, explicit names; else Keras' defaults
+    (`conv2d`, `batch_normalization`, `activation`, ...), as a model saved
+    by its trainer has them.
+    """
+    name = (lambda n: n) if names else (lambda n: None)
+    inputs = keras.Input((2, 2, 1))
+    conv = keras.layers.Conv2D(2, 1, use_bias=False, name=name("conv"))
+    bn = keras.layers.BatchNormalization(name=name("bn"))
+    act = keras.layers.Activation("relu", name=name("act"))
+    sep = keras.layers.SeparableConv2D(2, 1, activation="relu", use_bias=False,
+                                       name=name("sep"))
+    short = keras.layers.Conv2D(2, 1, use_bias=False, name=name("short"))
+    add = keras.layers.Add(name=name("add"))
+    out = keras.layers.Activation("relu", name=name("out"))
+    a = act(bn(conv(inputs)))
+    s = sep(a)
+    y = out(add([s, short(inputs)]))
+    model = keras.Model(inputs, y, name="mini_xception")
+    conv.set_weights([np.array([[[[1.0, -1.0]]]], "float32")])
+    bn.set_weights([np.ones(2, "float32"), np.zeros(2, "float32"),
+                    np.zeros(2, "float32"), np.ones(2, "float32")])
+    sep.set_weights([np.ones((1, 1, 2, 1), "float32"),
+                     np.array([[[[1.0, -1.0], [0.0, 0.0]]]], "float32")])
+    short.set_weights([np.array([[[[2.0, 2.0]]]], "float32")])
+    return model, [layer.name for layer in (conv, bn, act, sep, short, add, out)]
+
+
+def xception_by_hand(x):
+    bn = np.concatenate([x, -x], axis=-1) / np.sqrt(1.0 + EPS)
+    a = np.maximum(bn, 0.0)
+    sep_pre = np.concatenate([a[..., :1], -a[..., :1]], axis=-1)  # pointwise [1, -1] of a0
+    s = np.maximum(sep_pre, 0.0)
+    add = s + 2.0 * x
+    return {"bn": bn, "act:pre": bn, "act": a, "sep:pre": sep_pre, "sep": s,
+            "add": add, "out:pre": add, "out": np.maximum(add, 0.0)}
+
+
+@pytest.mark.parametrize("names", [True, False], ids=["own names", "keras default names"])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_batchnorm_activation_separable_and_residual_layers_read_before_the_gate(
+        names, suffix, tmp_path):
+    """BN between conv and a separate Activation, SeparableConv2D with a
+    built-in ReLU and a residual Add, saved and loaded as a trainer leaves
+    them: every `:pre` is the value before the gate, by hand."""
+    from kerasdream.network.activations import is_gating_relu
+    from kerasdream.network.bases import load_base
+
+    keras.utils.clear_session()  # Keras' default names start from 0 again
+    model, (conv, bn, act, sep, short, add, out) = xception_block(names)
+    if not names:
+        assert (act, sep, add) == ("activation", "separable_conv2d", "add")
+    path = str(tmp_path / f"mini{suffix}")
+    model.save(path)
+    base = load_base(path)
+    rename = {"bn": bn, "act": act, "sep": sep, "add": add, "out": out}
+    keys = {key: rename[key.split(":")[0]] + key[len(key.split(":")[0]):]
+            for key in xception_by_hand(X)}
+    values = numpy(feature_model(base, list(keys.values()), (2, 2, 1), redirect_relu=True)(X))
+    expected = xception_by_hand(X)
+    for mine, theirs in keys.items():
+        np.testing.assert_allclose(values[theirs], expected[mine], atol=1e-5, err_msg=theirs)
+    assert is_gating_relu(base, act) and is_gating_relu(base, sep) and is_gating_relu(base, out)
+    assert not is_gating_relu(base, add) and not is_gating_relu(base, bn)

@@ -50,3 +50,16 @@ def test_no_4d_layer_is_named():
     model = keras.Model(inputs, keras.layers.Dense(2, name="d")(inputs), name="flat")
     with pytest.raises(DreamError, match="flat has no layer"):
         atlas_layers(model)
+
+
+def test_prelu_and_leaky_layers_are_activations_as_relu_layers_are():
+    """mtcnn's shape: conv -> PReLU -> pool, a LeakyReLU too; the atlas offers
+    the activations, not the convolutions and pools between them."""
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv1")(inputs)
+    x = keras.layers.PReLU(shared_axes=[1, 2], name="prelu1")(x)
+    x = keras.layers.MaxPooling2D(name="pool1")(x)
+    x = keras.layers.Conv2D(4, 3, name="conv2")(x)
+    x = keras.layers.LeakyReLU(name="leaky2")(x)
+    model = keras.Model(inputs, x)
+    assert atlas_layers(model) == ["prelu1", "leaky2"]

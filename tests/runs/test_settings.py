@@ -43,7 +43,7 @@ def test_the_objective_reads_before_relus_and_only_past_stride_16_is_selective()
 
 
 @pytest.mark.parametrize("settings, expected", [
-    (DreamSettings(objective="class"), "Received: objective='class'"),
+    (DreamSettings(objective="classes"), "Received: objective='classes'"),
     (DreamSettings(activation="gate"), "Received: activation='gate'"),
 ])
 def test_unknown_objective_or_activation_names_the_value(settings, expected):

@@ -21,6 +21,11 @@
     return el("img", { src, alt, loading: "lazy", decoding: "async", class: className });
   }
 
+  // A class dream's tile and page show its class name beside its number.
+  function label(filter) {
+    return filter.name ? `${filter.filter} ${filter.name}` : `${filter.filter}`;
+  }
+
   function filterLink(layer, filter) {
     return `#/${encodeURIComponent(layer.folder)}/${filter.filter}`;
   }
@@ -50,7 +55,7 @@
         el("a", { class: "tile", href: filterLink(layer, filter) },
           filter.dream ? picture(filter.dream, `${layer.name} filter ${filter.filter}`)
                        : el("span", { class: "missing" }, "no dream"),
-          `${filter.filter}`)),
+          label(filter))),
         layer.filters.length > STRIP
           ? el("a", { class: "more", href: `#/${encodeURIComponent(layer.folder)}` }, `all ${layer.filters.length} →`) : null)));
     show(
@@ -65,7 +70,7 @@
     const tiles = layer.filters.map((filter) => el("a", { class: "tile", href: filterLink(layer, filter) },
       filter.dream ? picture(filter.dream, `filter ${filter.filter}`)
                    : el("span", { class: "missing" }, "no dream"),
-      `${filter.filter}`));
+      label(filter)));
     const examples = layer.examples;
     show(
       el("h1", {}, layer.name),
@@ -127,7 +132,7 @@
     toggle.addEventListener("change", () => document.body.classList.toggle("no-heat", !toggle.checked));
     show(
       steps,
-      el("h1", {}, `${layer.name} · filter ${filter.filter}`),
+      el("h1", {}, filter.name ? `${layer.name} · class ${label(filter)}` : `${layer.name} · filter ${filter.filter}`),
       el("div", { class: "row" },
         filter.dream ? el("img", { src: filter.dream, alt: `dream of filter ${filter.filter}`, class: "dream", id: "dream" })
                      : el("p", {}, "No dream of this filter yet."),
