@@ -117,6 +117,10 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
             robust_rank=score["robust_rank"],
             natural_ratio=score["natural_ratio"],
             robust_natural_ratio=score["robust_natural_ratio"],
+            path_similarity=score["path_similarity"],
+            path_floor=score["path_floor"],
+            path_layer=score["path_layer"],
+            off_path=score["off_path"],
             resumed_at=(history or {}).get(k, [done_steps] if done_steps else []),
         )
         record = {**result.as_dict(), "settings": dataclasses.asdict(settings)}
