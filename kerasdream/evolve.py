@@ -151,7 +151,7 @@ def evolve(
     dream = DreamModel(objective, reference, size=settings.image_size,
                        parameterization=settings.parameterization_for(reference),
                        transforms=settings.transforms, seed=settings.seed, row_keys=filters)
-    dream.compile(default_optimizer(settings.learning_rate))
+    dream.compile(default_optimizer(settings.learning_rate_for(path_of_layer, reference)))
     series = DreamSeries([f"filter {k}" for k in filters],
                          title=f"{display_name(reference)} {path_of_layer}")
     for index, path in enumerate(paths):

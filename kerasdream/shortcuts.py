@@ -66,7 +66,8 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
     Args:
         model: the dream model to train.
         steps: how many steps (at most `MAX_STEPS`).
-        learning_rate: for the default optimizer (`default_optimizer`).
+        learning_rate: for the default optimizer (`default_optimizer`);
+            default the objective's depth's (`DreamModel.compile`).
         optimizer: any Keras optimizer instead.
         callbacks, verbose, jit_compile, steps_per_execution: as for
             `DreamModel.compile` and `DreamModel.fit`.
@@ -78,7 +79,7 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
         DreamError: for a bad number of steps or learning rate.
     """
     check_positive_int("steps", steps, MAX_STEPS)
-    if optimizer is None:
+    if optimizer is None and learning_rate is not None:
         optimizer = default_optimizer(learning_rate)
     model.compile(optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model.fit(steps, callbacks=callbacks, verbose=verbose)
@@ -97,7 +98,7 @@ def visualize(objective: Objective, base=None, *, steps: int | None = None,
         objective: what to maximize.
         base: the network (see `DreamModel`); default the shipped MobileNet.
         steps: training steps; defaults to `DEFAULT_STEPS`, read when called.
-        optimizer: default `default_optimizer()`.
+        optimizer: default Adam at the objective's depth's learning rate.
         **kwargs: passed to `DreamModel`.
 
     Returns:

@@ -37,7 +37,7 @@ from kerasdream.defaults import (
     PRECISIONS,
     PREIMAGE_DEFAULTS,
     PREPROCESS_MODES,
-    SELECTIVE_STRIDE,
+    DEPTH_DEFAULTS,
     STRATEGIES,
     TRANSFORM_CHOICES,
 )
@@ -198,10 +198,11 @@ def _add_gallery_options(parser: argparse.ArgumentParser, out_default: str | Non
                         + " (default: %(default)s)")
     parser.add_argument("--selectivity", type=_non_negative("selectivity"),
                         default=DEFAULT_SELECTIVITY,
-                        help=f"with --objective channel, on layers of total stride >= "
-                             f"{SELECTIVE_STRIDE} px: how much of the other channels' soft "
-                             f"maximum to subtract, so a dream excites its own filter most "
-                             f"(0: the plain channel mean; default: %(default)s)")
+                        help=f"with --objective channel: how much of the other channels' "
+                             f"soft maximum to subtract on layers of total stride >= "
+                             f"{DEPTH_DEFAULTS[-1][0]} px (shallower layers subtract "
+                             f"{DEPTH_DEFAULTS[0][1]:g} x it), so a dream excites its own "
+                             f"filter most (0: the plain channel mean; default: %(default)s)")
     parser.add_argument("--objective", default="channel", choices=list(OBJECTIVE_NAMES),
                         help="maximize a filter's mean ('channel') or its centre cell "
                              "('neuron') (default: %(default)s)")

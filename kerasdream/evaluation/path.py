@@ -7,16 +7,26 @@ shortcuts and proposed comparing the path a picture's activations take
 through the layers below the target with the paths natural images take.
 
 Here, at a few layers below the target (`network.layers.path_layers`), a
-picture's channel means are compared with those of every natural crop
-(`evaluation.natural`) by rank correlation (Spearman: scale-free, so a
-dream that drives the same channels as a photo, only harder, still
-matches). Its *path similarity* at a layer is the correlation with the
-nearest crop. The *floor* at that layer is what photos give each other: for
-each crop, the correlation with the nearest crop of ANOTHER photo, and the
-floor is the lowest 5 % of those. A dream below the floor at any checked
-layer is *off the natural path*: at that layer its activations are less like
-any photo's than photos' are like one another's, so its picture may show a
-route to the filter that real images do not take.
+picture's channel means are put in units of the natural crops' spread
+(`evaluation.natural`: each channel minus its mean over the crops, over
+their standard deviation) and compared with every crop's, likewise, by
+correlation: which channels a picture drives above and below what photos
+usually give, and by how much relative to one another. Its *path
+similarity* at a layer is the correlation with the nearest crop. The
+*floor* at that layer is what photos give each other: for each crop, the
+correlation with the nearest crop of ANOTHER photo; the floor is the lowest
+5 % of those. A dream below the floor at any checked layer is *off the
+natural path*: there its activations are less like any photo's than 95 % of
+photos' are like another photo's, so its picture may show a route to the
+filter that real images do not take.
+
+Raw channel means would not do: every picture ranks the always-on channels
+first, so all correlations come near 1 and the crops of a held-out photo
+(skimage's retina) fell below the floor. In units of the crops' spread, at
+MobileNet's conv_pw_7_relu those crops pass at every layer, a checkerboard
+and random coloured blocks fail, while uniform noise and flat grey pass: the
+check catches pictures that drive units photos leave alone, not every
+unnatural picture.
 
 Everything is channel means, read in the same network pass as the scores
 (`score_dreams` adds the path layers' keys to it), so the check costs a few
@@ -39,35 +49,31 @@ from kerasdream.evaluation.natural import NATURAL_CROPS, natural_key_means, size
 FLOOR_QUANTILE = 0.05
 
 
-def ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..C along the last axis, ties sharing their average rank."""
-    values = np.asarray(values, "float64")
-    flat = values.reshape(-1, values.shape[-1])
-    out = np.empty_like(flat)
-    for row, (value, result) in enumerate(zip(flat, out)):
-        order = np.argsort(value, kind="mergesort")
-        ordered = value[order]
-        # Runs of equal values share the mean of the ranks they span.
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        ends = np.r_[starts[1:], len(ordered)]
-        run_ranks = (starts + ends + 1) / 2.0
-        result[order] = np.repeat(run_ranks, ends - starts)
-    return out.reshape(values.shape)
+def standardize(means: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """`means` (N, C) in units of the reference pictures' spread, per channel:
+    `(means - reference mean) / (reference std + 1e-3 x its mean std)`.
+
+    Every channel counts alike, and a channel the references leave constant
+    (a planted shortcut that photos never open) turns a dream that drives
+    it into a huge deviation.
+    """
+    reference = np.asarray(reference, "float64")
+    std = reference.std(axis=0)
+    spread = std + 1e-3 * (float(std.mean()) + 1e-9)
+    return (np.asarray(means, "float64") - reference.mean(axis=0)) / spread
 
 
-def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Spearman's correlation of every row of `a` (N, C) with every row of `b` (M, C).
+def correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson's correlation of every row of `a` (N, C) with every row of `b` (M, C).
 
     Returns:
-        (N, M) values in [-1, 1]; 0 where a row is constant (all ranks tied).
+        (N, M) values in [-1, 1]; 0 where a row is constant.
     """
-    ra, rb = ranks(np.atleast_2d(a)), ranks(np.atleast_2d(b))
-    ra = ra - ra.mean(axis=1, keepdims=True)
-    rb = rb - rb.mean(axis=1, keepdims=True)
-    na, nb = np.linalg.norm(ra, axis=1), np.linalg.norm(rb, axis=1)
-    scale = np.outer(na, nb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, (ra @ rb.T) / np.where(scale > 0, scale, 1.0), 0.0)
+    a, b = np.atleast_2d(np.asarray(a, "float64")), np.atleast_2d(np.asarray(b, "float64"))
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    scale = np.outer(np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1))
+    return np.where(scale > 0, (a @ b.T) / np.where(scale > 0, scale, 1.0), 0.0)
 
 
 def nearest_other_group(similarity: np.ndarray, groups: Sequence[int]) -> np.ndarray:
@@ -87,7 +93,7 @@ def path_floor(reference: np.ndarray, groups: Sequence[int],
     """The similarity that real pictures reach with one another at one layer.
 
     Args:
-        reference: the reference pictures' channel means (M, C).
+        reference: the reference pictures' channel means (M, C), as read.
         groups: which photo each row comes from (rows of one group are
             never compared with each other).
         quantile: which low quantile of the nearest-other-group similarities.
@@ -95,7 +101,8 @@ def path_floor(reference: np.ndarray, groups: Sequence[int],
     Returns:
         The floor, in [-1, 1].
     """
-    nearest = nearest_other_group(rank_correlation(reference, reference), groups)
+    z = standardize(reference, reference)
+    nearest = nearest_other_group(correlation(z, z), groups)
     return float(np.quantile(nearest[np.isfinite(nearest)], quantile))
 
 
@@ -132,7 +139,8 @@ def judge_paths(dream_means: Mapping[str, np.ndarray],
     per_key = {}
     for key in keys:
         reference = np.asarray(reference_means[key], "float64")
-        similarity = rank_correlation(dream_means[key], reference).max(axis=1)
+        z = standardize(dream_means[key], reference)
+        similarity = correlation(z, standardize(reference, reference)).max(axis=1)
         per_key[key] = (similarity, path_floor(reference, groups, quantile))
     records = []
     for i in range(count):

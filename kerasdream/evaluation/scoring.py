@@ -205,7 +205,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     a filter that ignores its input (`constant_channels`): its dream is flat
     whatever the recipe. `path_similarity`, `path_floor`, `path_layer`,
     `off_path` and `path` are the path check (`evaluation.path.judge_paths`):
-    whether the dream's activations below the layer rank like a real photo's.
+    whether the dream's activations below the layer are like a real photo's.
     """
     images = np.asarray(images)
     targets = [int(t) for t in targets]

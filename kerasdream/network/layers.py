@@ -6,6 +6,7 @@ import functools
 
 import keras
 
+from kerasdream.defaults import depth_defaults
 from kerasdream.errors import DreamError
 from kerasdream.network.bases import get_layer, list_layers, resolve_layer
 from kerasdream.network.features import PRE, feature_model
@@ -30,6 +31,16 @@ def layer_stride(base: keras.Model, layer: str) -> int:
     shape = probe.compute_output_spec(keras.KerasTensor((1, *size, base.inputs[0].shape[-1])))
     spatial = tuple(shape[path].shape)
     return max(1, size[0] // spatial[1]) if len(spatial) == 4 and spatial[1] else 1
+
+
+def layer_defaults(base: keras.Model, layer: str) -> tuple[float, float]:
+    """`(share of the selectivity, learning rate)` a dream of `layer` gets
+    by default: `defaults.DEPTH_DEFAULTS` at the layer's `layer_stride`.
+
+    The command line (`runs.settings`), `objectives.gallery_objective` and
+    `DreamModel.compile` all read depth from here.
+    """
+    return depth_defaults(layer_stride(base, layer))
 
 
 def atlas_layers(base: keras.Model) -> list[str]:

@@ -177,7 +177,7 @@ def model_for(run: LayerRun, filters: list[int], models: dict[int, DreamModel]) 
                 row_keys=filters,
                 precision=settings.precision,
             )
-            model.compile(default_optimizer(settings.learning_rate))
+            model.compile(default_optimizer(settings.learning_rate_for(run.layer, base)))
         models[len(filters)] = model
     else:
         model.restart(objective, row_keys=filters)

@@ -20,8 +20,8 @@ class FilterResult:
     is the activation over the filter's largest on crops of real photos
     (for a capped ReLU, of the pre-activation). `off_path` is the path
     check (`kerasdream.evaluation.path`): the dream's activations at
-    `path_layer`, below its filter, rank less like any real photo's
-    (`path_similarity`) than photos' do like one another's (`path_floor`);
+    `path_layer`, below its filter, are less like any real photo's
+    (`path_similarity`) than photos' are like one another's (`path_floor`);
     None where no layer lies below. See `kerasdream.evaluation.scoring`.
     """
 
@@ -76,8 +76,9 @@ def summarize(layer: str, results: Sequence[FilterResult]) -> str:
 def off_path_clause(results: Sequence[FilterResult]) -> str:
     """"; 2 off the natural path (...)" when the path check flagged any dream, else ""."""
     off = sum(r.off_path is True for r in results)
-    return (f"; {off} off the natural path (below the layer, their activations rank "
-            f"less like any real photo's than photos' do: do not trust what they show)"
+    return (f"; {off} off the natural path (below the layer, their activations are less "
+            f"like any real photo's than photos' are like each other's: do not trust what "
+            f"they show)"
             if off else "")
 
 

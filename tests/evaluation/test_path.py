@@ -71,28 +71,24 @@ def test_the_planted_paths_have_the_hand_values(net):
                                [15.5, 1.0], atol=1e-4)
 
 
-def test_rank_correlation_hand_values():
-    """Ties share their mean rank: the checkerboard's early means rank
-    [3.5, 3.5, 3.5, 3.5, 1, 6], red's [6, 2.5, 2.5, 5, 2.5, 2.5]; centred, their
-    dot product is 2.5 x 2.5 ... = 0. Red and orange (255, 128, 0), whose means are
-    [1, .502, 0, .499, 0, 0] (ranks [6, 5, 2, 4, 2, 2]): 10 / sqrt(12.5 x 15.5)."""
-    checker = [0.5, 0.5, 0.5, 0.5, 0, 1.5]
-    red = [1, 0, 0, 2 / 3, 0, 0]
-    orange = [1, 128 / 255, 0, 1 - 383 / 765, 0, 0]
-    np.testing.assert_allclose(path.ranks(checker), [3.5, 3.5, 3.5, 3.5, 1, 6])
-    got = path.rank_correlation([checker, red], [red, orange, [1, 2, 3, 4, 5, 6], [2] * 6])
-    expected = [[0.0, None, None, 0.0], [1.0, 10 / np.sqrt(12.5 * 15.5), None, 0.0]]
-    assert got[0, 0] == pytest.approx(0.0, abs=1e-12)
-    assert got[1, 0] == pytest.approx(1.0)
-    assert got[1, 1] == pytest.approx(expected[1][1])
-    assert got[0, 3] == got[1, 3] == 0.0  # a constant row has no ranking: 0, not NaN
-    np.testing.assert_allclose(path.rank_correlation([1, 2, 3], [[3, 2, 1], [10, 20, 30]]),
-                               [[-1.0, 1.0]])
+def test_standardize_and_correlation_hand_values():
+    """Reference rows [0, 0, 1], [2, 4, 1]: per channel mean [1, 2, 1], std
+    [1, 2, 0]; the spread adds 1e-3 x the mean std (1): [1.001, 2.001, 0.001].
+    So [3, 6, 1] stands at [2 / 1.001, 4 / 2.001, 0], and [1, 2, 2] at [0, 0, 1000]:
+    a channel the references never move makes a large deviation."""
+    reference = np.array([[0, 0, 1], [2, 4, 1]], float)
+    got = path.standardize([[3, 6, 1], [1, 2, 2]], reference)
+    np.testing.assert_allclose(got, [[2 / 1.001, 4 / 2.001, 0], [0, 0, 1 / 0.001]])
+    np.testing.assert_allclose(path.correlation([1, 2, 3], [[3, 2, 1], [10, 20, 30], [2, 2, 2]]),
+                               [[-1.0, 1.0, 0.0]])  # a constant row: 0, not NaN
+    # [1, 0, 0] and [0, 1, 0] centred: [2, -1, -1] / 3 and [-1, 2, -1] / 3: -3 / 6
+    assert path.correlation([1, 0, 0], [0, 1, 0])[0, 0] == pytest.approx(-0.5)
 
 
 def test_the_floor_compares_only_other_groups():
-    """Rows 0 and 1 (group 0) are identical, row 2 (group 1) is reversed: the
-    nearest other-group similarity of every row is -1, so the floor is -1,
+    """Rows 0 and 1 (group 0) are identical, row 2 (group 1) is reversed;
+    standardized (mean [5/3, 2, 7/3]) they stay exact opposites in pattern, so the
+    nearest other-group similarity of every row is -1 and the floor is -1,
     not the 1 a same-photo twin would give."""
     reference = np.array([[1, 2, 3], [1, 2, 3], [3, 2, 1]], float)
     assert path.path_floor(reference, [0, 0, 1]) == pytest.approx(-1.0)

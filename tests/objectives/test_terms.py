@@ -420,3 +420,24 @@ def test_class_logit_sees_pre_softmax_logits():
     seen = keras.ops.convert_to_numpy(model(np.eye(2, dtype="float32")))
     logits = images.mean(axis=(1, 2)) @ W + b
     np.testing.assert_allclose(seen, [logits[0, 2], logits[1, 0]], rtol=1e-4, atol=1e-4)
+
+
+def test_gallery_objective_is_the_command_lines_and_the_model_compiles_at_the_depths_rate():
+    """The API's `gallery_objective` and the CLI's settings build one objective;
+    `DreamModel.compile()` picks Adam at the depth's learning rate (the tiny
+    CNN's relu2 has stride 2: 0.1; the shipped conv_pw_7_relu 16: 0.05)."""
+    import kerasdream as kd
+    from kerasdream.runs.settings import DreamSettings
+
+    from conftest import tiny_cnn
+
+    base = tiny_cnn(16)
+    api = kd.gallery_objective("relu2", [0, 1], base)
+    assert repr(api) == repr(DreamSettings().objective_for("relu2", [0, 1], base))
+    assert repr(api) == "Channel('relu2:pre', [0, 1]) - Rivals('relu2:pre', [0, 1], 3.0)"
+    assert repr(kd.gallery_objective("relu2", 1, base, selectivity=0)) == "Channel('relu2:pre', 1)"
+    model = kd.DreamModel(api, base, size=16)
+    model.compile()
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.1)
+    with pytest.raises(kd.DreamError, match=r"Received: objective='mean'"):
+        kd.gallery_objective("relu2", 0, base, objective="mean")

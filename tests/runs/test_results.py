@@ -39,3 +39,14 @@ def test_a_run_failed_only_when_no_dream_finished():
 def test_a_result_from_its_record_ignores_the_record_s_other_fields():
     record = {**result(3).as_dict(), "settings": {"seed": 0}, "png_sha256": "ab"}
     assert FilterResult.from_record(record) == result(3)
+
+
+def test_the_summary_counts_dreams_off_the_natural_path():
+    """Two of three flagged, one unchecked (None) not counted."""
+    results = [result(0), result(1), result(2)]
+    results[0].off_path, results[1].off_path = True, True
+    assert summarize("c", results).endswith(
+        "counts); 2 off the natural path (below the layer, their activations are less like "
+        "any real photo's than photos' are like each other's: do not trust what they show).")
+    results[0].off_path = results[1].off_path = False
+    assert "natural path" not in summarize("c", results)

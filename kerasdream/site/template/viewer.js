@@ -123,7 +123,7 @@
         "do not take, so do not trust what it shows";
     }
     return `on the natural path: at every layer checked (lowest at ${m.path_layer}) the dream's ` +
-      "activations rank like a real photo's";
+      "activations are like a real photo's";
   }
 
   // Circuits: the filters that feed this one most, and those it feeds most,
