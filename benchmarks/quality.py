@@ -389,7 +389,7 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
         "**column-selective**: dream k drives filter k at least as hard as every other dream does.",
         "- **off the natural path** (`kerasdream.evaluation.path`): dreams whose channel means at "
         "one of up to 3 layers below the target, in units of the natural crops' spread, "
-        "correlate less with the nearest crop's than 95 % of the crops do with another photo's; "
+        "correlate less with the nearest crop's than every crop does with another photo's; "
         "in brackets the median path similarity (that correlation at each dream's worst "
         "layer). \"-\": measured before the check existed.",
         "- **seconds**: wall time to train one layer's 16 dreams (the CLI row includes writing "

@@ -134,6 +134,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                             "network's own)")
 
 
+# The dream commands' learning rate by depth (`defaults.DEPTH_DEFAULTS`).
+DEPTH_LR_HELP = "Adam at " + ", ".join(
+    f"{rate:g} from total stride {stride} px" for stride, _, rate in DEPTH_DEFAULTS)
+
+
 def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STEPS,
                        parameterization: str = DEFAULT_PARAMETERIZATION,
                        transforms: str = DEFAULT_TRANSFORMS,
@@ -258,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="layer to dream (repeat for several)")
     filters.add_argument("--filters", default=f"0-{DEFAULT_FILTERS - 1}",
                          help="filter indices: '0-15', '3,5,9' or 'all' (default: %(default)s)")
-    _add_dream_options(filters)
+    _add_dream_options(filters, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(filters, out_default=None)
 
     gallery = commands.add_parser(
@@ -270,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--filters", default=None,
                          help=f"filter indices (default: the first {DEFAULT_FILTERS}, or every "
                               f"filter of a layer with fewer)")
-    _add_dream_options(gallery)
+    _add_dream_options(gallery, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(gallery, out_default="gallery")
 
     atlas = commands.add_parser(
@@ -279,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--layer", action="append", default=None,
                        help="only these layers (repeatable; default: every dreamable layer); "
                             "layers of earlier runs into --out stay in the site")
-    _add_dream_options(atlas, size=ATLAS_SIZE, steps=ATLAS_STEPS)
+    _add_dream_options(atlas, size=ATLAS_SIZE, steps=ATLAS_STEPS, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(atlas, out_default="atlas")
 
     for name, what in (("invert", "reconstruct a photo from a layer's features"),
@@ -312,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     evolve.add_argument("--out", required=True,
                         help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
                              "and checkpoint_<i>.png")
-    _add_dream_options(evolve, size=None,
+    _add_dream_options(evolve, size=None, lr_help=DEPTH_LR_HELP,
                        size_help="image size: 32 or HEIGHTxWIDTH (default: the checkpoints' "
                                  "input size)")
     evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
