@@ -12,8 +12,10 @@ a gallery pays.
 
 Picture: 16 dreams of `--layer` at the command line's defaults
 (`kd.gallery_objective`, `DreamModel.compile()`'s depth learning rate),
-scored; the dream furthest above the path floor and the one furthest below
-it, side by side, with their numbers, written to `docs/path_check.png`.
+scored; of those with robust rank 1 (they look faithful), the dream furthest
+above the path floor and the one furthest below it, side by side, with
+their similarity and floor at their worst layer, written to
+`docs/path_check.png`.
 """
 
 from __future__ import annotations
@@ -75,8 +77,11 @@ def picture(layer: str, steps: int) -> None:
     model.fit(steps)
     images = model.render()
     records = scoring.score_dreams(base, layer, images, FILTERS, "tf")
-    margin = [r["path_similarity"] - r["path_floor"] for r in records]
-    best, worst = int(np.argmax(margin)), int(np.argmin(margin))
+    # Among the dreams that pass the robust rank (they look faithful), the
+    # one furthest above the path floor and the one furthest below it.
+    margin = [r["path_similarity"] - r["path_floor"] if r["robust_rank"] == 1 else np.nan
+              for r in records]
+    best, worst = int(np.nanargmax(margin)), int(np.nanargmin(margin))
     for r in records:
         print(f"filter {r['filter']}: similarity {r['path_similarity']:.2f}, floor "
               f"{r['path_floor']:.2f} at {r['path_layer']}, off path {r['off_path']}, "
@@ -84,11 +89,11 @@ def picture(layer: str, steps: int) -> None:
     labels = []
     for i in (best, worst):
         r = records[i]
-        verdict = "OFF the natural path" if r["off_path"] else "on the natural path"
-        labels.append(f"filter {r['filter']}: {verdict}, {r['path_similarity']:.2f} vs "
-                      f"{r['path_floor']:.2f} at {r['path_layer'].replace('_relu', '')}")
-    grid = io.grid(images[[best, worst]], labels=labels, columns=2,
-                   title=f"Path check, {layer} (MobileNet, the command line's defaults)")
+        verdict = "OFF path" if r["off_path"] else "on path"
+        labels.append(f"{r['filter']}: {verdict} {r['path_similarity']:.2f} vs "
+                      f"{r['path_floor']:.2f}")
+    big = np.repeat(np.repeat(images[[best, worst]], 2, axis=1), 2, axis=2)  # readable labels
+    grid = io.grid(big, labels=labels, columns=2, title=f"Path check, {layer}")
     io.save_png(PICTURE, grid)
     print(f"Wrote {PICTURE}")
 

@@ -365,7 +365,8 @@ def _off_path(summary: dict) -> str:
 
 
 def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
-           natural_hf: float, total: float, command: str) -> str:
+           natural_hf: float, total: float, command: str,
+           inversions_date: str | None = None) -> str:
     lines = [
         "# Picture quality (the yardstick of issue 14)",
         "",
@@ -406,7 +407,8 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
     ]
     if inversions:
         lines += [
-            "Inversion (`kerasdream.preimages.preimage('invert', ...)` at its defaults), relative "
+            (f"Inversion (kept from {inversions_date}) " if inversions_date else "Inversion ") +
+            "(`kerasdream.preimages.preimage('invert', ...)` at its defaults), relative "
             "feature error `||Phi(x) - Phi0|| / ||Phi0||` of the final uint8 image; photos "
             f"centre-cropped and resized to {SIZE} px. Caricatures at {CARICATURE_LAYER}: "
             "`quality_inversions.png`.",
@@ -423,17 +425,23 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
     return "\n".join(lines)
 
 
+def previous_date(out: str) -> str | None:
+    """The date of `out/quality.md`'s run, from its command line, if any."""
+    import re
+
+    path = os.path.join(out, "quality.md")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        found = re.search(r"\((\d{4}-\d{2}-\d{2})", file.read())
+    return found.group(1) if found else None
+
+
 def kept_rows(out: str, rerun: set[str]) -> list[dict]:
     """The rows of `out/quality.json` whose recipe is not rerun, the recipe
     marked with the date they were measured."""
     previous = io.read_json(os.path.join(out, "quality.json")) or {}
-    date = previous.get("date")
-    if date is None and os.path.isfile(os.path.join(out, "quality.md")):
-        import re
-
-        with open(os.path.join(out, "quality.md"), encoding="utf-8") as file:
-            found = re.search(r"\((\d{4}-\d{2}-\d{2})", file.read())
-        date = found.group(1) if found else None
+    date = previous.get("date") or previous_date(out)
     rows = []
     for row in previous.get("dreams", []):
         name = row["recipe"].split(" (")[0]
@@ -456,7 +464,8 @@ def main(argv=None) -> int:
                         help="default: benchmarks/results (a temporary folder with --quick)")
     parser.add_argument("--keep-others", action="store_true",
                         help="keep the rows of recipes not rerun from --out's quality.json "
-                             "(marked with their date)")
+                             "(marked with their date), and its inversions with "
+                             "--no-inversions")
     parser.add_argument("--cli-extra", default="",
                         help="options appended to the cli-defaults recipe's command, e.g. "
                              "'--steps 100 --lr 0.1' (candidates for new defaults)")
@@ -487,6 +496,11 @@ def main(argv=None) -> int:
     rows = run_dreams(chosen, layers, filters, steps, out)
     inversions = [] if args.no_inversions else run_inversions(
         INVERSION_LAYERS[:1] if args.quick else INVERSION_LAYERS, steps, out)
+    inversions_date = None
+    if args.keep_others and args.no_inversions:  # the inversions not rerun: kept too
+        previous = io.read_json(os.path.join(out, "quality.json")) or {}
+        inversions = previous.get("inversions", [])
+        inversions_date = previous.get("inversions_date") or previous_date(out)
     if args.keep_others:
         kept = kept_rows(out, {r.name for r in chosen})
         rows += kept
@@ -495,7 +509,7 @@ def main(argv=None) -> int:
     total = time.perf_counter() - began
     command = "python benchmarks/quality.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
-    text = report(chosen, rows, inversions, natural_hf, total, command)
+    text = report(chosen, rows, inversions, natural_hf, total, command, inversions_date)
     with io.atomic_path(os.path.join(out, "quality.md")) as temporary:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write(text)
@@ -506,6 +520,7 @@ def main(argv=None) -> int:
         "cli_defaults": cli_defaults(),
         "recipes": {r.name: r.summary for r in chosen},
         "dreams": rows, "inversions": inversions,
+        "inversions_date": inversions_date or time.strftime("%Y-%m-%d"),
     })
     print(f"\nTotal {total:.0f} s. Wrote {os.path.join(out, 'quality.md')}")
     return 0

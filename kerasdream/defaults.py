@@ -49,12 +49,14 @@ DEFAULT_SELECTIVITY = 2.0
 # What a dream gets by depth, read by the layer's total stride (input pixels
 # between neighbouring units, `network.layers.layer_stride`): each row holds
 # from its stride on, (stride, share of the selectivity, learning rate of the
-# default Adam). Shallow and early-middle layers (stride under 16) need a
-# larger step to lift a filter above channels that sit high on every photo,
-# and half the Rivals weight: at 2x, their dreams drift back to the layer's
-# always-on channels (`benchmarks/quality.py`, docs/quality.md).
+# default Adam). Early-middle layers (stride 8) need a larger step and half
+# the Rivals weight to lift a filter above the channels that sit high on
+# every photo; shallower ones (colour and edge detectors) keep the plain
+# channel, where Rivals gained one filter of 16 and cost naturalness
+# (`benchmarks/quality.py`, docs/quality.md).
 DEPTH_DEFAULTS = (
-    (1, 0.5, 0.1),
+    (1, 0.0, DEFAULT_LEARNING_RATE),
+    (8, 0.5, 0.1),
     (16, 1.0, DEFAULT_LEARNING_RATE),
 )
 

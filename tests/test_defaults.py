@@ -90,25 +90,24 @@ def test_objectives_and_activations_are_the_gallerys():
     assert defaults.DEFAULT_ACTIVATION in defaults.ACTIVATIONS
     base = tiny_cnn()
     # relu2 is a ReLU: "pre" reads its input, "post" its output. Its stride (2)
-    # is under 16, so a channel subtracts half the selectivity in Rivals.
+    # is under 8, so the objective is the plain one.
     keys = {"pre": "relu2:pre", "post": "relu2"}
     assert set(keys) == set(defaults.ACTIVATIONS)
     for objective in defaults.OBJECTIVE_NAMES:
         for activation, key in keys.items():
             settings = DreamSettings(objective=objective, activation=activation)
-            terms = settings.objective_for("relu2", [1], base).terms
-            assert (terms[0][0], terms[0][1].key, type(terms[0][1]).__name__) == (
-                1.0, key, OBJECTIVES[objective])
-            expected = [(-1.0, key, "Rivals")] if objective == "channel" else []
-            assert [(w, t.key, type(t).__name__) for w, t in terms[1:]] == expected
+            [(weight, term)] = settings.objective_for("relu2", [1], base).terms
+            assert (weight, term.key, type(term).__name__) == (1.0, key, OBJECTIVES[objective])
 
 
 def test_depth_defaults_by_stride():
-    """Rows hold from their stride on: under 16 px half the selectivity and
-    Adam at 0.1; from 16 px on all of it at the package's learning rate."""
-    assert defaults.depth_defaults(1) == defaults.depth_defaults(8) == (0.5, 0.1)
-    assert defaults.depth_defaults(16) == defaults.depth_defaults(32) == (
-        1.0, defaults.DEFAULT_LEARNING_RATE)
+    """Rows hold from their stride on: under 8 px the plain channel at the
+    package's rate; 8 up to 16 px half the selectivity and Adam at 0.1; from
+    16 px all of it at the package's rate."""
+    rate = defaults.DEFAULT_LEARNING_RATE
+    assert defaults.depth_defaults(1) == defaults.depth_defaults(4) == (0.0, rate)
+    assert defaults.depth_defaults(8) == (0.5, 0.1)
+    assert defaults.depth_defaults(16) == defaults.depth_defaults(32) == (1.0, rate)
 
 
 def test_weights_name_the_kinds_and_limits_are_the_libraries_limits():

@@ -161,11 +161,15 @@ def test_the_gallery_objective_reads_before_relus_and_is_selective_by_depth():
     base = load_base(None)
     assert [layer_stride(base, name) for name in ("conv_pw_2_relu", "conv_pw_7_relu")] == [4, 16]
     shallow = DreamSettings().objective_for("conv_pw_2_relu", [0, 1], base)
-    assert repr(shallow) == ("Channel('conv_pw_2_relu:pre', [0, 1]) "
-                             "- Rivals('conv_pw_2_relu:pre', [0, 1], 3.0)")
-    assert DreamSettings().learning_rate_for("conv_pw_2_relu", base) == 0.1
-    assert DreamSettings().learning_rate_for("conv_pw_7_relu", base) == 0.05
-    assert DreamSettings(learning_rate=0.3).learning_rate_for("conv_pw_2_relu", base) == 0.3
+    assert repr(shallow) == "Channel('conv_pw_2_relu:pre', [0, 1])"
+    assert layer_stride(base, "conv_pw_4_relu") == 8
+    early = DreamSettings().objective_for("conv_pw_4_relu", [0, 1], base)
+    assert repr(early) == ("Channel('conv_pw_4_relu:pre', [0, 1]) "
+                           "- Rivals('conv_pw_4_relu:pre', [0, 1], 3.0)")
+    rates = [DreamSettings().learning_rate_for(name, base)
+             for name in ("conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_7_relu")]
+    assert rates == [0.05, 0.1, 0.05]
+    assert DreamSettings(learning_rate=0.3).learning_rate_for("conv_pw_4_relu", base) == 0.3
     middle = DreamSettings().objective_for("conv_pw_7_relu", [0, 1], base)
     assert repr(middle) == ("Channel('conv_pw_7_relu:pre', [0, 1]) "
                             "- 2 * Rivals('conv_pw_7_relu:pre', [0, 1], 3.0)")
