@@ -50,3 +50,18 @@ def test_no_4d_layer_is_named():
     model = keras.Model(inputs, keras.layers.Dense(2, name="d")(inputs), name="flat")
     with pytest.raises(DreamError, match="flat has no layer"):
         atlas_layers(model)
+
+
+@pytest.mark.slow
+def test_path_layers_spread_below_the_target_and_skip_depthwise_activations():
+    """MobileNet's activations before conv_pw_7_relu, depthwise ones left out:
+    conv1_relu, conv_pw_1_relu ... conv_pw_6_relu (7); three at 2/7, 5/7, 7/7."""
+    from kerasdream.network.bases import load_base
+    from kerasdream.network.layers import path_layers
+
+    base = load_base(None)
+    assert path_layers(base, "conv_pw_7_relu") == ("conv_pw_1_relu", "conv_pw_4_relu",
+                                                   "conv_pw_6_relu")
+    assert path_layers(base, "conv_pw_7_relu:pre") == path_layers(base, "conv_pw_7_relu")
+    assert path_layers(base, "conv_pw_1_relu") == ("conv1_relu",)
+    assert path_layers(base, "conv1_relu") == ()
