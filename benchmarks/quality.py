@@ -4,13 +4,14 @@
     python benchmarks/quality.py --recipes lucid    # some recipes
     python benchmarks/quality.py --quick            # ~1-minute smoke run, temp folder
 
-For each recipe, 16 dreams (filters 0-15) at five layers of the shipped
+For each recipe, 16 dreams (filters 0-15) at eight layers of the shipped
 MobileNet (alpha 0.25, 128 px), shallow to deep, scored on their final uint8
 images with `kerasdream.evaluation.scoring.score_dreams`: rank 1 and robust rank 1
 (8 fixed random views: shifts up to 6 px, scales 0.9-1.1, rotations up to 8
 degrees), the natural-photo ratio (pre-activation for ReLU6 layers, see
 `kerasdream.evaluation.scoring`), flat dreams, clipped pixels, high-frequency noise,
-column selectivity and seconds of training. Then the inversion error of two
+column selectivity, the path check (`kerasdream.evaluation.path`: dreams off
+the natural path below their layer) and seconds of training. Then the inversion error of two
 photos at three layers, and caricatures (picture only).
 
 Writes `quality.md` (the table), `quality.json` (every record) and one grid
@@ -45,8 +46,8 @@ from kerasdream.optimizers import RowNormalizedSGD  # noqa: E402
 RESULTS = _setup.RESULTS
 SIZE = 128
 FILTERS = list(range(16))
-LAYERS = ["conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_7_relu", "conv_pw_10_relu",
-          "conv_pw_13_relu"]
+LAYERS = ["conv_pw_1_relu", "conv_pw_2_relu", "conv_pw_3_relu", "conv_pw_4_relu",
+          "conv_pw_5_relu", "conv_pw_7_relu", "conv_pw_10_relu", "conv_pw_13_relu"]
 INVERSION_LAYERS = ["conv_pw_3_relu", "conv_pw_6_relu", "conv_pw_8_relu"]
 CARICATURE_LAYER = "conv_pw_6_relu"
 PHOTOS = ["astronaut", "coffee"]
@@ -256,6 +257,9 @@ def layer_summary(records: list[dict]) -> dict[str, Any]:
         "clipped_fraction": float(np.mean([r["clipped_fraction"] for r in records])),
         "high_frequency": float(np.mean([r["high_frequency"] for r in records])),
         "column_selective": sum(r["column_selective"] for r in records),
+        "off_path": sum(r.get("off_path") is True for r in records),
+        "path_checked": sum(r.get("off_path") is not None for r in records),
+        "path_similarity": _median(r.get("path_similarity") for r in records),
         "dreams": len(records),
     }
 
@@ -331,7 +335,8 @@ def run_inversions(layers: list[str], steps: int | None, out: str, log=print) ->
 
 HEADER = ("| recipe | layer | rank 1 | robust rank 1 | robust rank 1 (pre) | natural ratio | "
           "robust natural ratio | flat (constant channel) | clipped | high-freq. | "
-          "column-selective | seconds |")
+          "column-selective | off the natural path | seconds |")
+COLUMNS = 13
 
 
 def _ratio(value) -> str:
@@ -340,17 +345,28 @@ def _ratio(value) -> str:
 
 def format_row(row: dict) -> str:
     if "error" in row:
-        return f"| {row['recipe']} | {row['layer']} | failed: {row['error'][:80]} |" + " |" * 10
+        return (f"| {row['recipe']} | {row['layer']} | failed: {row['error'][:80]} |"
+                + " |" * (COLUMNS - 3))
     s, n = row["summary"], row["summary"]["dreams"]
     return (f"| {row['recipe']} | {row['layer']} | {s['rank1']}/{n} | {s['robust_rank1']}/{n} | "
             f"{s['pre_robust_rank1']}/{n} | {_ratio(s['natural_ratio'])} | "
             f"{_ratio(s['robust_natural_ratio'])} | {s['flat']} ({s['flat_constant']}) | "
             f"{s['clipped_fraction']:.3f} | {s['high_frequency']:.1f} | "
-            f"{s['column_selective']}/{n} | {row['seconds']:.1f} |")
+            f"{s['column_selective']}/{n} | {_off_path(s)} | {row['seconds']:.1f} |")
+
+
+def _off_path(summary: dict) -> str:
+    """"2/16 (0.71)": dreams off the natural path and the median path similarity;
+    "-" for rows measured before the path check, or where no layer lies below."""
+    if not summary.get("path_checked"):
+        return "-"
+    return (f"{summary['off_path']}/{summary['path_checked']} "
+            f"({_ratio(summary['path_similarity'])})")
 
 
 def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
-           natural_hf: float, total: float, command: str) -> str:
+           natural_hf: float, total: float, command: str,
+           inversions_date: str | None = None) -> str:
     lines = [
         "# Picture quality (the yardstick of issue 14)",
         "",
@@ -372,6 +388,11 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
         "picture changes it, so its dream keeps its start). **clipped**: fraction of values at 0 "
         f"or 255. **high-freq.**: mean |dx| + |dy| (natural photos: {natural_hf:.1f}). "
         "**column-selective**: dream k drives filter k at least as hard as every other dream does.",
+        "- **off the natural path** (`kerasdream.evaluation.path`): dreams whose channel means at "
+        "one of up to 3 layers below the target, in units of the natural crops' spread, "
+        "correlate less with the nearest crop's than every crop does with another photo's; "
+        "in brackets the median path similarity (that correlation at each dream's worst "
+        "layer). \"-\": measured before the check existed.",
         "- **seconds**: wall time to train one layer's 16 dreams (the CLI row includes writing "
         "its PNGs and per-filter models).",
         "",
@@ -380,13 +401,14 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
         *[f"- `{r.name}`: {r.summary}" for r in chosen],
         "",
         HEADER,
-        "|" + "---|" * 12,
+        "|" + "---|" * COLUMNS,
         *[format_row(row) for row in rows],
         "",
     ]
     if inversions:
         lines += [
-            "Inversion (`kerasdream.preimages.preimage('invert', ...)` at its defaults), relative "
+            (f"Inversion (kept from {inversions_date}) " if inversions_date else "Inversion ") +
+            "(`kerasdream.preimages.preimage('invert', ...)` at its defaults), relative "
             "feature error `||Phi(x) - Phi0|| / ||Phi0||` of the final uint8 image; photos "
             f"centre-cropped and resized to {SIZE} px. Caricatures at {CARICATURE_LAYER}: "
             "`quality_inversions.png`.",
@@ -403,6 +425,32 @@ def report(chosen: list[Recipe], rows: list[dict], inversions: list[dict],
     return "\n".join(lines)
 
 
+def previous_date(out: str) -> str | None:
+    """The date of `out/quality.md`'s run, from its command line, if any."""
+    import re
+
+    path = os.path.join(out, "quality.md")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        found = re.search(r"\((\d{4}-\d{2}-\d{2})", file.read())
+    return found.group(1) if found else None
+
+
+def kept_rows(out: str, rerun: set[str]) -> list[dict]:
+    """The rows of `out/quality.json` whose recipe is not rerun, the recipe
+    marked with the date they were measured."""
+    previous = io.read_json(os.path.join(out, "quality.json")) or {}
+    date = previous.get("date") or previous_date(out)
+    rows = []
+    for row in previous.get("dreams", []):
+        name = row["recipe"].split(" (")[0]
+        if name not in rerun:
+            mark = f" ({date})" if date and " (" not in row["recipe"] else ""
+            rows.append({**row, "recipe": row["recipe"] + mark})
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -414,6 +462,10 @@ def main(argv=None) -> int:
                         help=f"comma-separated layers (default: {','.join(LAYERS)})")
     parser.add_argument("--out", default=None,
                         help="default: benchmarks/results (a temporary folder with --quick)")
+    parser.add_argument("--keep-others", action="store_true",
+                        help="keep the rows of recipes not rerun from --out's quality.json "
+                             "(marked with their date), and its inversions with "
+                             "--no-inversions")
     parser.add_argument("--cli-extra", default="",
                         help="options appended to the cli-defaults recipe's command, e.g. "
                              "'--steps 100 --lr 0.1' (candidates for new defaults)")
@@ -440,23 +492,35 @@ def main(argv=None) -> int:
     natural_hf = evaluation.natural_high_frequency(SIZE)
     print(f"Natural photos' high-frequency measure at {SIZE} px: {natural_hf:.1f}")
     print(HEADER)
-    print("|" + "---|" * 12)
+    print("|" + "---|" * COLUMNS)
     rows = run_dreams(chosen, layers, filters, steps, out)
     inversions = [] if args.no_inversions else run_inversions(
         INVERSION_LAYERS[:1] if args.quick else INVERSION_LAYERS, steps, out)
+    inversions_date = None
+    if args.keep_others and args.no_inversions:  # the inversions not rerun: kept too
+        previous = io.read_json(os.path.join(out, "quality.json")) or {}
+        inversions = previous.get("inversions", [])
+        inversions_date = previous.get("inversions_date") or previous_date(out)
+    if args.keep_others:
+        kept = kept_rows(out, {r.name for r in chosen})
+        rows += kept
+        chosen += [table[n] for n in dict.fromkeys(r["recipe"].split(" (")[0] for r in kept)
+                   if n in table]
     total = time.perf_counter() - began
     command = "python benchmarks/quality.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
-    text = report(chosen, rows, inversions, natural_hf, total, command)
+    text = report(chosen, rows, inversions, natural_hf, total, command, inversions_date)
     with io.atomic_path(os.path.join(out, "quality.md")) as temporary:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write(text)
     io.write_json(os.path.join(out, "quality.json"), {
-        "command": command, "seconds_total": total, "size": SIZE, "filters": filters,
+        "command": command, "date": time.strftime("%Y-%m-%d"), "seconds_total": total,
+        "size": SIZE, "filters": filters,
         "natural_high_frequency": natural_hf,
         "cli_defaults": cli_defaults(),
         "recipes": {r.name: r.summary for r in chosen},
         "dreams": rows, "inversions": inversions,
+        "inversions_date": inversions_date or time.strftime("%Y-%m-%d"),
     })
     print(f"\nTotal {total:.0f} s. Wrote {os.path.join(out, 'quality.md')}")
     return 0

@@ -33,6 +33,7 @@ _LAZY = {
     "Channel": "objectives.terms", "ClassLogit": "objectives.terms",
     "DeepDream": "objectives.terms", "Diversity": "objectives.terms",
     "Neuron": "objectives.terms", "Rivals": "objectives.terms",
+    "gallery_objective": "objectives.terms",
     "Caricature": "objectives.photo", "Distance": "objectives.photo",
     "Inversion": "objectives.photo",
     "AlphaNorm": "objectives.priors", "TotalVariation": "objectives.priors",

@@ -39,7 +39,9 @@ TRANSFORM_CHOICES = {
 
 DEFAULT_BATCH = 16
 DEFAULT_FILTERS = 16
-OBJECTIVE_NAMES = ("channel", "neuron")
+# Objective names and their classes in `kerasdream.objectives.terms`.
+OBJECTIVE_CLASSES = {"channel": "Channel", "neuron": "Neuron"}
+OBJECTIVE_NAMES = tuple(OBJECTIVE_CLASSES)
 ACTIVATIONS = {
     "pre": "a ReLU layer's value before its gate and cap (Lucid's _pre_relu)",
     "post": "the layer's output as it is",
@@ -48,11 +50,25 @@ DEFAULT_ACTIVATION = "pre"
 # How much of the other channels' soft maximum a channel dream subtracts
 # (`Rivals`): measured by `benchmarks/quality.py`; 0 is the plain channel.
 DEFAULT_SELECTIVITY = 2.0
-# ... on layers whose units see at least this many pixels between
-# neighbours (the layer's total stride). Shallower layers hold colour and
-# edge detectors: there the yardstick found the plain channel as selective
-# and more natural (the selective one turns most of them the same green).
-SELECTIVE_STRIDE = 16
+# What a dream gets by depth, read by the layer's total stride (input pixels
+# between neighbouring units, `network.layers.layer_stride`): each row holds
+# from its stride on, (stride, share of the selectivity, learning rate of the
+# default Adam). Early-middle layers (stride 8) need a larger step and half
+# the Rivals weight to lift a filter above the channels that sit high on
+# every photo; shallower ones (colour and edge detectors) keep the plain
+# channel, where Rivals gained one filter of 16 and cost naturalness
+# (`benchmarks/quality.py`, docs/quality.md).
+DEPTH_DEFAULTS = (
+    (1, 0.0, DEFAULT_LEARNING_RATE),
+    (8, 0.5, 0.1),
+    (16, 1.0, DEFAULT_LEARNING_RATE),
+)
+
+
+def depth_defaults(stride: int) -> tuple[float, float]:
+    """`(share of the selectivity, learning rate)` for a layer of total `stride` pixels."""
+    row = [r for r in DEPTH_DEFAULTS if stride >= r[0]] or [DEPTH_DEFAULTS[0]]
+    return row[-1][1], row[-1][2]
 
 # Pre-images: the data term's weight C against the paper's priors (weight 1).
 # The paper tries C in 1..300 with its SGD; with Adam, C = 1e4 reconstructs to

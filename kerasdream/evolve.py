@@ -343,5 +343,5 @@ def _dream_model(reference: keras.Model, layer: str, filters: list[int],
                        parameterization=settings.parameterization_for(reference),
                        transforms=settings.transforms, seed=settings.seed, row_keys=filters,
                        precision=settings.precision)
-    dream.compile(default_optimizer(settings.learning_rate))
+    dream.compile(default_optimizer(settings.learning_rate_for(layer, reference)))
     return dream

@@ -29,7 +29,12 @@ from keras import ops
 
 from kerasdream import objectives as objectives_lib
 from kerasdream.callbacks import NonFiniteGuard
-from kerasdream.defaults import DEFAULT_PARAMETERIZATION, DEFAULT_STEPS, DEFAULT_TRANSFORMS
+from kerasdream.defaults import (
+    DEFAULT_PARAMETERIZATION,
+    DEFAULT_STEPS,
+    DEFAULT_TRANSFORMS,
+    depth_defaults,
+)
 from kerasdream.defaults import TRANSFORM_CHOICES
 from kerasdream.errors import DreamError
 from kerasdream.generator import DreamGenerator, one_hot
@@ -304,6 +309,7 @@ class DreamModel(keras.Model):
                 name="transparency")
         fixed_size = any(d is not None for d in input_size(base_model))
         stride = _stride(self._shapes, layer_keys, image_shape)
+        self.stride = stride  # the shallowest target's: what the depth defaults read
         self.transforms = _transform_layers(transforms, stride, seed, image_shape, fixed_size)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._record_spec()
@@ -461,13 +467,15 @@ class DreamModel(keras.Model):
     # --------------------------------------------------------------- training
     def compile(self, optimizer=None, *, steps_per_execution: int | None = None,
                 jit_compile: bool | str = "auto", **kwargs):
-        """Compile with `optimizer` (default: `default_optimizer()`) for the kernel only.
+        """Compile with `optimizer` for the kernel only; by default Adam at the
+        learning rate of the objective's depth (`defaults.depth_defaults` at
+        the total stride of its shallowest layer, as the command line).
 
         `steps_per_execution` must then divide every `fit`'s steps; by
         default each `fit` picks the largest divisor of its steps up to 25.
         """
         if optimizer is None:
-            optimizer = default_optimizer()
+            optimizer = default_optimizer(depth_defaults(self.stride)[1])
         optimizer = keras.optimizers.get(optimizer)
         if steps_per_execution is not None:
             check_positive_int("steps_per_execution", steps_per_execution)

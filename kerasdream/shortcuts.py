@@ -81,7 +81,8 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
     Args:
         model: the dream model to train.
         steps: how many steps (at most `MAX_STEPS`).
-        learning_rate: for the default optimizer (`default_optimizer`).
+        learning_rate: for the default optimizer (`default_optimizer`);
+            default the objective's depth's (`DreamModel.compile`).
         optimizer: any Keras optimizer instead.
         callbacks: Keras callbacks for `fit` (`DreamProgress`, `DreamCallback`...).
         verbose: Keras' verbosity for `fit`: 0 silent, 1 a bar, 2 a line per epoch.
@@ -104,7 +105,7 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
         ```
     """
     check_positive_int("steps", steps, MAX_STEPS)
-    if optimizer is None:
+    if optimizer is None and learning_rate is not None:
         optimizer = default_optimizer(learning_rate)
     model.compile(optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile)
     return model.fit(steps, callbacks=callbacks, verbose=verbose)
@@ -123,7 +124,7 @@ def visualize(objective: Objective, base=None, *, steps: int | None = None,
         objective: what to maximize.
         base: the network (see `DreamModel`); default the shipped MobileNet.
         steps: training steps; defaults to `DEFAULT_STEPS`, read when called.
-        optimizer: default `default_optimizer()`.
+        optimizer: default Adam at the objective's depth's learning rate.
         **kwargs: passed to `DreamModel`.
 
     Returns:

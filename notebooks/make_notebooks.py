@@ -533,7 +533,12 @@ plt.show()
 '''),
     ("md", r'''
 `metrics.json` keeps these measures for every filter; here are the middle
-layer's.
+layer's. The last column is the path check (`kerasdream.evaluation.path`):
+below the layer, are the dream's activations like some real photo's? A dream
+"off" the natural path reaches its filter in a way photos do not, so its
+picture may mislead (Geirhos et al., 2024, "Don't trust your eyes");
+`similarity` is its correlation with the nearest photo crop at its worst
+layer, against the `floor` photos reach with one another.
 '''),
     ("code", r'''
 import json
@@ -546,11 +551,19 @@ def ratio(value):
     return "  -  " if value is None else f"{value:5.2f}"
 
 
-print("filter  activation  rank  robust rank  natural ratio  robust natural ratio")
+def path(e):
+    if e.get("off_path") is None:
+        return "not checked"
+    verdict = "OFF" if e["off_path"] else "on"
+    return f"{verdict:>3} ({e['path_similarity']:.2f} vs {e['path_floor']:.2f})"
+
+
+print("filter  activation  rank  robust rank  natural ratio  robust natural ratio  "
+      "natural path (similarity vs floor)")
 for key in sorted(entries, key=int):
     e = entries[key]
     print(f"{key:>6}  {e['final_activation']:10.2f}  {e['rank']:4}  {e['robust_rank']:11}  "
-          f"{ratio(e['natural_ratio']):>13}  {ratio(e['robust_natural_ratio']):>20}")
+          f"{ratio(e['natural_ratio']):>13}  {ratio(e['robust_natural_ratio']):>20}  {path(e)}")
 '''),
     ("md", r'''
 Read the gallery from top to bottom. In a shallow layer a unit sees a small

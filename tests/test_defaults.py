@@ -91,7 +91,7 @@ def test_objectives_and_activations_are_the_gallerys():
     assert defaults.DEFAULT_ACTIVATION in defaults.ACTIVATIONS
     base = tiny_cnn()
     # relu2 is a ReLU: "pre" reads its input, "post" its output. Its stride (2)
-    # is below SELECTIVE_STRIDE, so the objective is the plain one.
+    # is under 8, so the objective is the plain one.
     keys = {"pre": "relu2:pre", "post": "relu2"}
     assert set(keys) == set(defaults.ACTIVATIONS)
     for objective in defaults.OBJECTIVE_NAMES:
@@ -99,6 +99,16 @@ def test_objectives_and_activations_are_the_gallerys():
             settings = DreamSettings(objective=objective, activation=activation)
             [(weight, term)] = settings.objective_for("relu2", [1], base).terms
             assert (weight, term.key, type(term).__name__) == (1.0, key, OBJECTIVES[objective])
+
+
+def test_depth_defaults_by_stride():
+    """Rows hold from their stride on: under 8 px the plain channel at the
+    package's rate; 8 up to 16 px half the selectivity and Adam at 0.1; from
+    16 px all of it at the package's rate."""
+    rate = defaults.DEFAULT_LEARNING_RATE
+    assert defaults.depth_defaults(1) == defaults.depth_defaults(4) == (0.0, rate)
+    assert defaults.depth_defaults(8) == (0.5, 0.1)
+    assert defaults.depth_defaults(16) == defaults.depth_defaults(32) == (1.0, rate)
 
 
 def test_weights_name_the_kinds_and_limits_are_the_libraries_limits():

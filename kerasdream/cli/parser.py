@@ -29,6 +29,7 @@ from kerasdream.defaults import (
     DEFAULT_STRENGTH,
     DEFAULT_TRANSFORMS,
     DEFAULT_WEIGHTS,
+    DEPTH_DEFAULTS,
     MAX_CPU_DEVICES,
     MAX_STEPS,
     MODEL_FORMATS,
@@ -37,7 +38,6 @@ from kerasdream.defaults import (
     PRECISIONS,
     PREIMAGE_DEFAULTS,
     PREPROCESS_CHOICES,
-    SELECTIVE_STRIDE,
     STRATEGIES,
     TRANSFORM_CHOICES,
 )
@@ -136,6 +136,11 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                             "for a model file, as its Rescaling layers expect)")
 
 
+# The dream commands' learning rate by depth (`defaults.DEPTH_DEFAULTS`).
+DEPTH_LR_HELP = "Adam at " + ", ".join(
+    f"{rate:g} from total stride {stride} px" for stride, _, rate in DEPTH_DEFAULTS)
+
+
 def _add_dream_options(parser: argparse.ArgumentParser, steps: int = DEFAULT_STEPS,
                        parameterization: str = DEFAULT_PARAMETERIZATION,
                        transforms: str = DEFAULT_TRANSFORMS,
@@ -207,10 +212,11 @@ def _add_filter_objective_options(parser: argparse.ArgumentParser) -> None:
                         + " (default: %(default)s)")
     parser.add_argument("--selectivity", type=_non_negative("selectivity"),
                         default=DEFAULT_SELECTIVITY,
-                        help=f"with --objective channel, on layers of total stride >= "
-                             f"{SELECTIVE_STRIDE} px: how much of the other channels' soft "
-                             f"maximum to subtract, so a dream excites its own filter most "
-                             f"(0: the plain channel mean; default: %(default)s)")
+                        help=f"with --objective channel: how much of the other channels' "
+                             f"soft maximum to subtract on layers of total stride >= "
+                             f"{DEPTH_DEFAULTS[-1][0]} px (shallower layers subtract "
+                             f"{DEPTH_DEFAULTS[0][1]:g} x it), so a dream excites its own "
+                             f"filter most (0: the plain channel mean; default: %(default)s)")
     parser.add_argument("--objective", default="channel", choices=list(OBJECTIVE_NAMES),
                         help="maximize a filter's mean ('channel') or its centre cell "
                              "('neuron') (default: %(default)s)")
@@ -270,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="layer to dream (repeat for several)")
     filters.add_argument("--filters", default=f"0-{DEFAULT_FILTERS - 1}",
                          help="filter indices: '0-15', '3,5,9' or 'all' (default: %(default)s)")
-    _add_dream_options(filters)
+    _add_dream_options(filters, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(filters, out_default=None)
 
     gallery = commands.add_parser(
@@ -282,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--filters", default=None,
                          help=f"filter indices (default: the first {DEFAULT_FILTERS}, or every "
                               f"filter of a layer with fewer)")
-    _add_dream_options(gallery)
+    _add_dream_options(gallery, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(gallery, out_default="gallery")
 
     atlas = commands.add_parser(
@@ -291,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     atlas.add_argument("--layer", action="append", default=None,
                        help="only these layers (repeatable; default: every dreamable layer); "
                             "layers of earlier runs into --out stay in the site")
-    _add_dream_options(atlas, size=ATLAS_SIZE, steps=ATLAS_STEPS)
+    _add_dream_options(atlas, size=ATLAS_SIZE, steps=ATLAS_STEPS, lr_help=DEPTH_LR_HELP)
     _add_gallery_options(atlas, out_default="atlas")
 
     classes = commands.add_parser(
@@ -344,8 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     evolve.add_argument("--out", required=True,
                         help="folder for filter_<k>.png strips, filter_<k>.gif, grid.gif "
                              "and checkpoint_<i>.png")
-    _add_dream_options(evolve, size_help="image size: 32 or HEIGHTxWIDTH (default: the "
-                                         "checkpoints' input size, else 128)")
+    _add_dream_options(evolve, lr_help=DEPTH_LR_HELP,
+                       size_help="image size: 32 or HEIGHTxWIDTH (default: the checkpoints' "
+                                 "input size, else 128)")
     evolve.add_argument("--quiet", action="store_true", help="no line per checkpoint")
     return parser
 

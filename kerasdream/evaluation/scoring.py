@@ -52,10 +52,12 @@ from kerasdream.evaluation.natural import (
     keep_natural_means,
     natural_crops,
     natural_crops_for,
+    natural_key_means,
     natural_maxima,
     size_pair,
     uncached_natural_keys,
 )
+from kerasdream.evaluation.path import judge_paths, natural_groups, path_keys, unchecked_path
 from kerasdream.evaluation.views import robust_channel_means, robust_views  # noqa: F401
 from kerasdream.network.activations import relu_cap
 from kerasdream.network.bases import resolve_layer
@@ -161,7 +163,8 @@ def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray
                           preprocess: str, views: int, seed: int):
     """`key_means` and `robust_key_means` of `images`, and the natural crops'
     means when not kept yet, from ONE `key_means` pass over all of them
-    (one model, one compiled graph, evenly split batches)."""
+    (one model, one compiled graph, evenly split batches). The path check's
+    keys ride along in `keys`: their robust means are not used."""
     size = size_pair(images.shape[1:3])
     missing = uncached_natural_keys(base, keys, preprocess, size)
     stack = robust_views(images, views=views, seed=seed)
@@ -177,6 +180,16 @@ def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray
     return dreams, robust
 
 
+def _paths(base: keras.Model, below: dict[str, str], dream_means: dict[str, np.ndarray],
+           preprocess: str, size) -> list[dict[str, Any]]:
+    """The path check's records (`evaluation.path`) from the means already read."""
+    if not below:
+        return []
+    natural = natural_key_means(base, list(below), preprocess, size_pair(size))
+    groups = natural_groups(len(next(iter(natural.values()))))
+    return judge_paths({key: dream_means[key] for key in below}, natural, groups, names=below)
+
+
 def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
                  preprocess: str, pre_activation: bool | None = None, views: int = 8,
                  seed: int = 0) -> list[dict[str, Any]]:
@@ -190,7 +203,9 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     added and `natural_ratio` / `robust_natural_ratio` are the pre-activation
     ones (`natural_ratio_from` says which was used). `constant_channel` marks
     a filter that ignores its input (`constant_channels`): its dream is flat
-    whatever the recipe.
+    whatever the recipe. `path_similarity`, `path_floor`, `path_layer`,
+    `off_path` and `path` are the path check (`evaluation.path.judge_paths`):
+    whether the dream's activations below the layer are like a real photo's.
     """
     images = np.asarray(images)
     targets = [int(t) for t in targets]
@@ -199,8 +214,11 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     use_pre = cap is not None if pre_activation is None else bool(pre_activation)
 
     post_key, pre_key = scoring_keys(base, layer)
-    dream_means, robust_means = _dream_and_view_means(base, [post_key, pre_key], images,
-                                                      preprocess, views, seed)
+    below = path_keys(base, layer)
+    dream_means, robust_means = _dream_and_view_means(base, [post_key, pre_key, *below],
+                                                      images, preprocess, views, seed)
+    paths = _paths(base, below, dream_means, preprocess, size) or [
+        unchecked_path() for _ in targets]
 
     def measures(key: str, pre: bool):
         maxima = natural_maxima(base, layer, preprocess, size, pre)
@@ -225,6 +243,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
             "clipped_fraction": float(clipped[i]),
             "high_frequency": float(noise[i]),
             "column_selective": bool(selective[i]),
+            **paths[i],
         }
         if pre is not None:
             record.update(_activation_record(*pre, i, k, prefix="pre_"))

@@ -6,8 +6,9 @@ import functools
 
 import keras
 
+from kerasdream.defaults import depth_defaults
 from kerasdream.errors import DreamError
-from kerasdream.network.bases import get_layer, image_shape_for, list_layers
+from kerasdream.network.bases import get_layer, image_shape_for, list_layers, resolve_layer
 from kerasdream.network.features import PRE, feature_model
 
 
@@ -31,6 +32,16 @@ def layer_stride(base: keras.Model, layer: str) -> int:
     shape = probe.compute_output_spec(keras.KerasTensor((1, *image_shape)))
     spatial = tuple(shape[path].shape)
     return max(1, size[0] // spatial[1]) if len(spatial) == 4 and spatial[1] else 1
+
+
+def layer_defaults(base: keras.Model, layer: str) -> tuple[float, float]:
+    """`(share of the selectivity, learning rate)` a dream of `layer` gets
+    by default: `defaults.DEPTH_DEFAULTS` at the layer's `layer_stride`.
+
+    The command line (`runs.settings`), `objectives.gallery_objective` and
+    `DreamModel.compile` all read depth from here.
+    """
+    return depth_defaults(layer_stride(base, layer))
 
 
 def atlas_layers(base: keras.Model) -> list[str]:
@@ -92,3 +103,48 @@ def _is_activation(base: keras.Model, path: str) -> bool:
         return True
     activation = getattr(layer, "activation", None)
     return activation is not None and getattr(activation, "__name__", "") != "linear"
+
+
+# The path check (`evaluation.path`) reads this many layers below a target.
+PATH_LAYERS = 3
+
+
+def _ancestors(base: keras.Model, path: str) -> set[str]:
+    """The names of every layer that feeds `path`, directly or not."""
+    seen: set[str] = set()
+    stack = [get_layer(base, path)]
+    while stack:
+        layer = stack.pop()
+        for node in layer._inbound_nodes:
+            for parent in node.parent_nodes:
+                operation = parent.operation
+                if operation.name not in seen:
+                    seen.add(operation.name)
+                    stack.append(operation)
+    return seen
+
+
+@functools.lru_cache(maxsize=64)
+def path_layers(base: keras.Model, layer: str, count: int = PATH_LAYERS) -> tuple[str, ...]:
+    """The layers below `layer` whose activations the path check compares
+    with natural photos': `count` of the `atlas_layers` that feed it (but
+    activations of depthwise convs), evenly spread from the input up to the
+    one just below it, shallow first.
+
+    Args:
+        base: The network.
+        layer: The target layer, optionally with the `":pre"` suffix.
+        count: How many layers at most.
+
+    Returns:
+        Layer paths; fewer than `count` (or none, for the first layer) when
+        fewer feed `layer`. Cached, as `layer_stride`.
+    """
+    path = resolve_layer(base, layer[: -len(PRE)] if layer.endswith(PRE) else layer)
+    feeding = _ancestors(base, path)
+    candidates = [p for p in atlas_layers(base)
+                  if p != path and p.rsplit("/", 1)[-1] in feeding]
+    candidates = [p for p in candidates if not _after_depthwise(base, p)] or candidates
+    if len(candidates) <= count:
+        return tuple(candidates)
+    return tuple(candidates[round((i + 1) * len(candidates) / count) - 1] for i in range(count))

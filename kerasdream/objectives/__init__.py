@@ -15,7 +15,15 @@ from kerasdream.objectives.base import IMAGE, PRE, Objective, Term
 from kerasdream.objectives.directions import Direction, NeuronDirection, mean_direction
 from kerasdream.objectives.photo import Caricature, Distance, Inversion
 from kerasdream.objectives.priors import AlphaNorm, TotalVariation
-from kerasdream.objectives.terms import Channel, ClassLogit, DeepDream, Diversity, Neuron, Rivals
+from kerasdream.objectives.terms import (  # noqa: F401
+    Channel,
+    ClassLogit,
+    DeepDream,
+    Diversity,
+    Neuron,
+    Rivals,
+    gallery_objective,
+)
 
 
 def get(identifier) -> Objective:

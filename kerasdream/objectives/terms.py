@@ -28,8 +28,14 @@ import keras
 import numpy as np
 from keras import ops
 
+from kerasdream.defaults import (
+    ACTIVATIONS,
+    DEFAULT_ACTIVATION,
+    DEFAULT_SELECTIVITY,
+    OBJECTIVE_CLASSES,
+)
 from kerasdream.errors import DreamError
-from kerasdream.objectives.base import PRE, Term, local_rows, needs_channels
+from kerasdream.objectives.base import PRE, Objective, Term, local_rows, needs_channels
 
 
 def _as_targets(value, what: str) -> list[int]:
@@ -321,3 +327,51 @@ class Diversity(Term):
         others = ops.sum(similarity, axis=-1) - ops.diagonal(similarity)
         count = ops.maximum(ops.cast(batch, x.dtype) - 1.0, 1.0)
         return -others / count
+
+
+def gallery_objective(layer: str, filters: int | Sequence[int], base: keras.Model | None = None,
+                      *, objective: str = "channel", activation: str = DEFAULT_ACTIVATION,
+                      selectivity: float = DEFAULT_SELECTIVITY) -> Objective:
+    """The objective `kerasdream filters` dreams `filters` of `layer` with.
+
+    A gating ReLU layer is read before its gate with `activation="pre"` (so
+    a dream is not pushed to the cap and a closed gate still has a
+    gradient); a channel objective subtracts `Rivals` at `selectivity` times
+    the layer's depth share (`network.layers.layer_defaults`), so the dream
+    excites its own filter more than the layer's other channels:
+
+        kd.visualize(kd.gallery_objective("conv_pw_7_relu", range(16)))
+
+    Args:
+        layer: The layer's name or path.
+        filters: One filter index or several.
+        base: The network (default: the shipped MobileNet).
+        objective: `"channel"` (the filter's mean) or `"neuron"` (its centre cell).
+        activation: `"pre"` or `"post"` (`defaults.ACTIVATIONS`).
+        selectivity: The Rivals weight on the deepest layers; 0 for the plain term.
+
+    Returns:
+        The objective.
+
+    Raises:
+        DreamError: an unknown objective or activation, or a bad layer.
+    """
+    from kerasdream.network.activations import is_gating_relu
+    from kerasdream.network.bases import load_base
+    from kerasdream.network.layers import layer_defaults
+
+    if objective not in OBJECTIVE_CLASSES:
+        raise DreamError(f"Unknown objective. Expected one of {sorted(OBJECTIVE_CLASSES)}. "
+                         f"Received: objective={objective!r}")
+    if activation not in ACTIVATIONS:
+        raise DreamError(f"Unknown activation. Expected one of {list(ACTIVATIONS)}. "
+                         f"Received: activation={activation!r}")
+    base = load_base(None) if base is None else base
+    filters = int(filters) if isinstance(filters, (int, np.integer)) else [int(k) for k in filters]
+    if activation == "pre" and is_gating_relu(base, layer):
+        layer = layer + PRE
+    result = globals()[OBJECTIVE_CLASSES[objective]](layer, filters)
+    weight = selectivity * layer_defaults(base, layer)[0]
+    if objective == "channel" and weight:
+        result = result - weight * Rivals(layer, filters)
+    return result

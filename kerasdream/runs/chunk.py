@@ -123,6 +123,10 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
             robust_rank=score["robust_rank"],
             natural_ratio=score["natural_ratio"],
             robust_natural_ratio=score["robust_natural_ratio"],
+            path_similarity=score["path_similarity"],
+            path_floor=score["path_floor"],
+            path_layer=score["path_layer"],
+            off_path=score["off_path"],
             resumed_at=(history or {}).get(k, [done_steps] if done_steps else []),
         )
         record = {**result.as_dict(), "settings": dataclasses.asdict(settings)}
@@ -179,7 +183,7 @@ def model_for(run: LayerRun, filters: list[int], models: dict[int, DreamModel]) 
                 row_keys=filters,
                 precision=settings.precision,
             )
-            model.compile(default_optimizer(settings.learning_rate))
+            model.compile(default_optimizer(settings.learning_rate_for(run.layer, base)))
         models[len(filters)] = model
     else:
         model.restart(objective, row_keys=filters)

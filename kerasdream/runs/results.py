@@ -18,7 +18,11 @@ class FilterResult:
     `rank` reads the final 8-bit image; `robust_rank` the mean over fixed
     random views of it (shifted, scaled, rotated a little); `natural_ratio`
     is the activation over the filter's largest on crops of real photos
-    (for a capped ReLU, of the pre-activation). See `kerasdream.evaluation.scoring`.
+    (for a capped ReLU, of the pre-activation). `off_path` is the path
+    check (`kerasdream.evaluation.path`): the dream's activations at
+    `path_layer`, below its filter, are less like any real photo's
+    (`path_similarity`) than photos' are like one another's (`path_floor`);
+    None where no layer lies below. See `kerasdream.evaluation.scoring`.
     """
 
     filter: int
@@ -32,6 +36,10 @@ class FilterResult:
     natural_ratio: float | None = None
     robust_natural_ratio: float | None = None
     resumed_at: list[int] = dataclasses.field(default_factory=list)
+    path_similarity: float | None = None
+    path_floor: float | None = None
+    path_layer: str | None = None
+    off_path: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -90,7 +98,17 @@ def summarize(layer: str, results: Sequence[FilterResult], *, objective: str = "
     constant = sum(r.status == CONSTANT for r in results)
     text += (f"; {constant} constant (the filter ignores its input: the same output for "
              f"every image, so its dream shows nothing of it)" if constant else "")
+    text += off_path_clause(results)
     return text + (f"; {failed} stopped early on non-finite values" if failed else "") + "."
+
+
+def off_path_clause(results: Sequence[FilterResult]) -> str:
+    """"; 2 off the natural path (...)" when the path check flagged any dream, else ""."""
+    off = sum(r.off_path is True for r in results)
+    return (f"; {off} off the natural path (below the layer, their activations are less "
+            f"like any real photo's than photos' are like each other's: do not trust what "
+            f"they show)"
+            if off else "")
 
 
 def all_failed(results: Mapping[str, Sequence[FilterResult]]) -> bool:

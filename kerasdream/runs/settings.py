@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from kerasdream.defaults import (
+from kerasdream.defaults import (  # noqa: F401  (ACTIVATIONS: read by tests)
     ACTIVATIONS,
     DEFAULT_ACTIVATION,
     DEFAULT_PARAMETERIZATION,
@@ -16,12 +16,13 @@ from kerasdream.defaults import (
     DEFAULT_SELECTIVITY,
     DEFAULT_STEPS,
     DEFAULT_TRANSFORMS,
-    SELECTIVE_STRIDE,
+    OBJECTIVE_CLASSES,
 )
 from kerasdream.errors import DreamError
 
-# Objective names and their classes in `kerasdream.objectives.terms`.
-OBJECTIVES = {"channel": "Channel", "neuron": "Neuron", "class": "ClassLogit"}
+# Objective names and their classes in `kerasdream.objectives.terms`; "class"
+# is the `classes` command's (a class's logit), not a filter objective.
+OBJECTIVES = {**OBJECTIVE_CLASSES, "class": "ClassLogit"}
 
 
 @dataclass(frozen=True)
@@ -79,33 +80,29 @@ class DreamSettings:
         return Maco(shape, magnitude=folder_spectrum(self.spectrum, shape[:2], shape[2]))
 
     def objective_for(self, layer: str, filters: list[int], base):
-        """The objective for `filters` of `layer`: a ReLU layer is read before
-        its gate with `activation="pre"`, so a dream is not pushed to the cap;
-        past `SELECTIVE_STRIDE`, a channel objective also pushes its rivals down.
+        """The objective for `filters` of `layer` (`objectives.gallery_objective`):
+        a ReLU layer is read before its gate with `activation="pre"`, so a
+        dream is not pushed to the cap; a channel objective also pushes its
+        rivals down, by the selectivity times the layer's depth share.
 
         Raises:
             DreamError: an unknown objective or activation.
         """
-        if self.objective not in OBJECTIVES:
-            raise DreamError(f"Unknown objective. Expected one of {sorted(OBJECTIVES)}. "
-                             f"Received: objective={self.objective!r}")
-        if self.activation not in ACTIVATIONS:
-            raise DreamError(f"Unknown activation. Expected one of {list(ACTIVATIONS)}. "
-                             f"Received: activation={self.activation!r}")
-        from kerasdream.network.bases import get_layer
-        from kerasdream.network.activations import PRE, is_gating_relu
-        from kerasdream.network.layers import layer_stride
-        from kerasdream.objectives import terms
+        from kerasdream.objectives.terms import ClassLogit, gallery_objective
 
         if self.objective == "class":  # read before the softmax: the logits
-            return terms.ClassLogit(filters, layer)
-        if self.activation == "pre" and is_gating_relu(base, layer):
-            layer = layer + PRE
-        objective = getattr(terms, OBJECTIVES[self.objective])(layer, filters)
-        if (self.objective == "channel" and self.selectivity
-                and layer_stride(base, layer) >= SELECTIVE_STRIDE):
-            objective = objective - self.selectivity * terms.Rivals(layer, filters)
-        return objective
+            return ClassLogit(filters, layer)
+        return gallery_objective(layer, filters, base, objective=self.objective,
+                                 activation=self.activation, selectivity=self.selectivity)
+
+    def learning_rate_for(self, layer: str, base) -> float:
+        """The learning rate a dream of `layer` trains at: the one given, else
+        the layer's depth default (`network.layers.layer_defaults`)."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        from kerasdream.network.layers import layer_defaults
+
+        return layer_defaults(base, layer)[1]
 
     def differences(self, recorded: dict, ignore_steps: bool = False,
                     resuming: bool = False) -> list[str]:

@@ -29,7 +29,8 @@ MANIFEST = "atlas.json"
 MANIFEST_SCRIPT = "atlas.js"
 TEMPLATE_FILES = ("index.html", "viewer.js", "viewer.css")
 METRIC_KEYS = ("final_activation", "start_activation", "rank", "robust_rank", "natural_ratio",
-               "robust_natural_ratio", "steps", "status")
+               "robust_natural_ratio", "path_similarity", "path_floor", "path_layer",
+               "off_path", "steps", "status")
 
 
 def _layer_folders(out_dir: str) -> list[str]:

@@ -77,9 +77,9 @@ OPTIONS_WITH_A_DEFAULT = {
     "layers": 4, "filters": 4 + 1 + 8 + 10, "gallery": 4 + 2 + 8 + 1 + 10,
     "atlas": 4 + 1 + 8 + 1 + 10, "invert": 4 + 1 + 8, "caricature": 4 + 1 + 8,
     "accentuate": 4 + 5 + 8, "evolve": 1 + 8,
-    # network 4; --grid --min-count --per-image --method --size --steps --batch
-    # --cossim-pow --seed --lr --precision
-    "activation-atlas": 4 + 11,
+    # network 4; --labels --grid --min-count --per-image --method --size --steps
+    # --batch --cossim-pow --seed --lr --precision
+    "activation-atlas": 4 + 12,
     # --classes --labels --layer; --out --models-dir --format --batch --strategy
     # --cluster --cpu-devices (no filter objective, no examples)
     "classes": 4 + 3 + 8 + 7,

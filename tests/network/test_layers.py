@@ -63,3 +63,16 @@ def test_prelu_and_leaky_layers_are_activations_as_relu_layers_are():
     x = keras.layers.LeakyReLU(name="leaky2")(x)
     model = keras.Model(inputs, x)
     assert atlas_layers(model) == ["prelu1", "leaky2"]
+@pytest.mark.slow
+def test_path_layers_spread_below_the_target_and_skip_depthwise_activations():
+    """MobileNet's activations before conv_pw_7_relu, depthwise ones left out:
+    conv1_relu, conv_pw_1_relu ... conv_pw_6_relu (7); three at 2/7, 5/7, 7/7."""
+    from kerasdream.network.bases import load_base
+    from kerasdream.network.layers import path_layers
+
+    base = load_base(None)
+    assert path_layers(base, "conv_pw_7_relu") == ("conv_pw_1_relu", "conv_pw_4_relu",
+                                                   "conv_pw_6_relu")
+    assert path_layers(base, "conv_pw_7_relu:pre") == path_layers(base, "conv_pw_7_relu")
+    assert path_layers(base, "conv_pw_1_relu") == ("conv1_relu",)
+    assert path_layers(base, "conv1_relu") == ()

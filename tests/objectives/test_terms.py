@@ -420,3 +420,30 @@ def test_class_logit_sees_pre_softmax_logits():
     seen = keras.ops.convert_to_numpy(model(np.eye(2, dtype="float32")))
     logits = images.mean(axis=(1, 2)) @ W + b
     np.testing.assert_allclose(seen, [logits[0, 2], logits[1, 0]], rtol=1e-4, atol=1e-4)
+
+
+def test_gallery_objective_is_the_command_lines_and_the_model_compiles_at_the_depths_rate():
+    """The API's `gallery_objective` and the CLI's settings build one objective;
+    `DreamModel.compile()` picks Adam at the depth's learning rate: 0.1 for
+    MobileNet's conv_pw_4_relu (total stride 8), 0.05 for the tiny CNN's relu2
+    (stride 2), whose objective is the plain channel."""
+    from kerasdream.network.bases import load_base
+    from kerasdream.runs.settings import DreamSettings
+
+    from conftest import tiny_cnn
+
+    mobilenet, tiny = load_base(None), tiny_cnn(16)
+    api = kd.gallery_objective("conv_pw_4_relu", [0, 1], mobilenet)
+    assert repr(api) == repr(DreamSettings().objective_for("conv_pw_4_relu", [0, 1], mobilenet))
+    assert repr(api) == ("Channel('conv_pw_4_relu:pre', [0, 1]) "
+                         "- Rivals('conv_pw_4_relu:pre', [0, 1], 3.0)")
+    assert repr(kd.gallery_objective("conv_pw_4_relu", 1, mobilenet, selectivity=0)) == (
+        "Channel('conv_pw_4_relu:pre', 1)")
+    assert repr(kd.gallery_objective("relu2", 1, tiny)) == "Channel('relu2:pre', 1)"
+    for objective, base, size, rate in ((api, mobilenet, 32, 0.1),
+                                        (kd.Channel("relu2", 0), tiny, 16, 0.05)):
+        model = kd.DreamModel(objective, base, size=size, num_dreams=2)
+        model.compile()
+        assert float(model.optimizer.learning_rate) == pytest.approx(rate)
+    with pytest.raises(kd.DreamError, match=r"Received: objective='mean'"):
+        kd.gallery_objective("relu2", 0, tiny, objective="mean")

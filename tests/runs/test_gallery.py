@@ -49,6 +49,9 @@ def test_filters_writes_pngs_grid_metrics_and_models_that_agree(tiny_cnn_path, t
         assert entry["final_activation"] == pytest.approx(acts[k], rel=1e-5, abs=1e-6)
         assert entry["rank"] == 1 + int(np.sum(acts > acts[k] + 1e-3))
         assert entry["steps"] == 10 and entry["settings"]["seed"] == 0
+        # The path check is in every dream's metrics: relu1 lies below relu2.
+        assert entry["path_layer"] == "relu1" and isinstance(entry["off_path"], bool)
+        assert (entry["path_similarity"] < entry["path_floor"]) == entry["off_path"]
         generator = load_dream(str(models / "tiny" / "relu2" / f"filter_{k}.keras"))
         np.testing.assert_array_equal(generator.render()[0], png.astype("uint8"))
     grid = load_image(str(out / "relu2" / "grid.png"))
@@ -151,7 +154,7 @@ def test_default_layers_pick_shallow_middle_deep_activations():
     assert default_layers(model) == ["relu1", "relu2"]  # only two candidates: no repeats
 
 
-def test_the_gallery_objective_reads_before_relus_and_is_selective_past_stride_16():
+def test_the_gallery_objective_reads_before_relus_and_is_selective_by_depth():
     from kerasdream.network.layers import layer_stride
     from kerasdream.runs.settings import DreamSettings
 
@@ -159,6 +162,14 @@ def test_the_gallery_objective_reads_before_relus_and_is_selective_past_stride_1
     assert [layer_stride(base, name) for name in ("conv_pw_2_relu", "conv_pw_7_relu")] == [4, 16]
     shallow = DreamSettings().objective_for("conv_pw_2_relu", [0, 1], base)
     assert repr(shallow) == "Channel('conv_pw_2_relu:pre', [0, 1])"
+    assert layer_stride(base, "conv_pw_4_relu") == 8
+    early = DreamSettings().objective_for("conv_pw_4_relu", [0, 1], base)
+    assert repr(early) == ("Channel('conv_pw_4_relu:pre', [0, 1]) "
+                           "- Rivals('conv_pw_4_relu:pre', [0, 1], 3.0)")
+    rates = [DreamSettings().learning_rate_for(name, base)
+             for name in ("conv_pw_2_relu", "conv_pw_4_relu", "conv_pw_7_relu")]
+    assert rates == [0.05, 0.1, 0.05]
+    assert DreamSettings(learning_rate=0.3).learning_rate_for("conv_pw_4_relu", base) == 0.3
     middle = DreamSettings().objective_for("conv_pw_7_relu", [0, 1], base)
     assert repr(middle) == ("Channel('conv_pw_7_relu:pre', [0, 1]) "
                             "- 2 * Rivals('conv_pw_7_relu:pre', [0, 1], 3.0)")

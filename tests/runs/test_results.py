@@ -56,3 +56,14 @@ def test_the_summary_says_what_applies_to_the_network_at_hand():
     assert ("; not compared with the reference photos (colour photos; this network takes "
             "grayscale images)") in grey
     assert not all_failed({"a": [result(0, status="constant")]})
+
+
+def test_the_summary_counts_dreams_off_the_natural_path():
+    """Two of three flagged, one unchecked (None) not counted."""
+    results = [result(0), result(1), result(2)]
+    results[0].off_path, results[1].off_path = True, True
+    assert summarize("c", results).endswith(
+        "counts); 2 off the natural path (below the layer, their activations are less like "
+        "any real photo's than photos' are like each other's: do not trust what they show).")
+    results[0].off_path = results[1].off_path = False
+    assert "natural path" not in summarize("c", results)

@@ -65,6 +65,10 @@ def test_manifest_lists_every_layer_filter_dream_and_example(site):
         for entry in layer["filters"]:
             assert entry["page"] == f"index.html#/{layer['folder']}/{entry['filter']}"
             assert entry["metrics"]["rank"] >= 1 and entry["metrics"]["steps"] == 2
+            # The path check: relu1 reads below relu2; nothing lies below relu1.
+            checked = layer["name"] == "relu2"
+            assert entry["metrics"]["path_layer"] == ("relu1" if checked else None)
+            assert isinstance(entry["metrics"]["off_path"], bool) == checked
             assert len(entry["examples"]) == 5  # top 9 of 5 readable photos
             activations = [e["activation"] for e in entry["examples"]]
             assert activations == sorted(activations, reverse=True)
@@ -124,6 +128,8 @@ def test_the_page_in_headless_chromium(site, browser):
     expect(page.locator(".example img.photo")).to_have_count(5)
     expect(page.locator(".example img.heat")).to_have_count(5)
     assert "natural ratio" in page.locator("table.metrics").inner_text()
+    verdict = page.locator("#path-check").inner_text()
+    assert "the natural path" in verdict and "relu1" in verdict
 
     page.click("#next")
     _wait_for_route(page, "#/relu2/4")

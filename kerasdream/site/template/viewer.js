@@ -88,12 +88,34 @@
       ["robust rank", m.robust_rank ?? "–", "the same over shifted, scaled and rotated views"],
       ["natural ratio", number(m.natural_ratio, 2), "activation over the filter's strongest response to real photos"],
       ["robust natural ratio", number(m.robust_natural_ratio, 2), "the same over views"],
+      ["path", pathValue(m), pathVerdict(m)],
       ["steps", m.steps ?? "–", ""],
       ["status", m.status ?? "–", ""],
     ];
+    const bad = (name, value) => (name === "status" && value !== "ok") || (name === "path" && m.off_path === true);
     return el("table", { class: "metrics" }, ...rows.map(([name, value, what]) =>
-      el("tr", {}, el("th", {}, name), el("td", { class: name === "status" && value !== "ok" ? "bad" : null }, value),
+      el("tr", { id: name === "path" ? "path-check" : null }, el("th", {}, name),
+        el("td", { class: bad(name, value) ? "bad" : null }, value),
         el("td", {}, what))));
+  }
+
+  // The path check (kerasdream.evaluation.path): how alike, below the filter,
+  // the dream's activations rank to the nearest real photo's, against the
+  // floor real photos reach with one another.
+  function pathValue(m) {
+    if (m.off_path === null || m.off_path === undefined) return "–";
+    return `${number(m.path_similarity, 2)} (photos: ${number(m.path_floor, 2)})`;
+  }
+
+  function pathVerdict(m) {
+    if (m.off_path === null || m.off_path === undefined) return "not checked: no layer below this one";
+    if (m.off_path) {
+      return `off the natural path: at ${m.path_layer} the dream's activations are less like any real ` +
+        "photo's than photos' are like each other; it may reach this filter by a route real images " +
+        "do not take, so do not trust what it shows";
+    }
+    return `on the natural path: at every layer checked (lowest at ${m.path_layer}) the dream's ` +
+      "activations are like a real photo's";
   }
 
   // Circuits: the filters that feed this one most, and those it feeds most,
