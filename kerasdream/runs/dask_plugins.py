@@ -1,0 +1,20 @@
+"""Dask worker plugins, in their own module so that `kerasdream.runs.cluster`
+imports Dask only when a `--cluster` run starts."""
+
+from __future__ import annotations
+
+import os
+
+from distributed import WorkerPlugin
+
+
+class PinDevice(WorkerPlugin):
+    """Worker i of a local cluster sees GPU i only (set before TensorFlow starts)."""
+
+    idempotent = True
+
+    def __init__(self, gpus: int):
+        self.gpus = gpus
+
+    def setup(self, worker):
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.gpus)
