@@ -52,45 +52,6 @@ def default_optimizer(learning_rate: float | None = None) -> keras.optimizers.Op
     return keras.optimizers.Adam(learning_rate, clipvalue=GRADIENT_LIMIT)
 
 
-def warmup_decay(steps: int, learning_rate: float | None = None, warmup: float = 0.1,
-                 final: float = 0.1) -> keras.optimizers.schedules.LearningRateSchedule:
-    """A learning rate that warms up, then decays: for `default_optimizer`.
-
-    Linear from `final * learning_rate` to `learning_rate` over the first
-    `warmup` of the `steps`, then a cosine down to `final * learning_rate`
-    at the last step: large moves once the gradient has a direction, small
-    ones to settle the details. `benchmarks/quality.py --schedule` measures it
-    against the constant rate (docs/performance.md).
-
-    Args:
-        steps: the steps of the run the schedule spans.
-        learning_rate: the peak (default `DEFAULT_LEARNING_RATE`).
-        warmup: the fraction of `steps` spent warming up, in [0, 1).
-        final: the first and last rates as a fraction of the peak, in [0, 1].
-
-    Returns:
-        A `keras.optimizers.schedules.CosineDecay` with a warm-up.
-
-    Raises:
-        DreamError: for steps below 1, a fraction out of range or a learning
-            rate that is not positive and finite.
-    """
-    from kerasdream.errors import DreamError
-
-    learning_rate = DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
-    check_learning_rate(learning_rate)
-    if int(steps) < 1:
-        raise DreamError(f"A schedule spans 1 step or more. Received: steps={steps}")
-    if not 0.0 <= float(warmup) < 1.0 or not 0.0 <= float(final) <= 1.0:
-        raise DreamError(f"warmup must be in [0, 1) and final in [0, 1]. "
-                         f"Received: warmup={warmup}, final={final}")
-    warmup_steps = int(round(float(warmup) * int(steps)))
-    return keras.optimizers.schedules.CosineDecay(
-        float(learning_rate) * float(final), max(1, int(steps) - warmup_steps),
-        alpha=float(final), warmup_target=float(learning_rate) if warmup_steps else None,
-        warmup_steps=warmup_steps)
-
-
 @keras.saving.register_keras_serializable(package="kerasdream")
 class RowNormalizedSGD(keras.optimizers.SGD):
     """`keras.optimizers.SGD` (with momentum) on row-wise RMS-normalized gradients."""
