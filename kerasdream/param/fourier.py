@@ -7,14 +7,18 @@
   network's fast matmul kernels where the CPU FFT is slow. Up to
   `EINSUM_DFT_MAX_SIDE` pixels a side, the full complex products
   (`complex_inverse_dft_matrices`): two ops to trace. Up to
-  `MATMUL_DFT_MAX_SIDE`, three real products on the spectrum's rows folded
+  `MATMUL_DFT_MAX_SIDE`, real products on the spectrum's rows folded
   in pairs u, H - u (`real_inverse_dft`: the real image sees only the
-  Hermitian part), half the multiply-adds. Fwd + bwd of 16 dreams (scale,
+  Hermitian part), half the multiply-adds, each one 2-D matrix product over
+  all dreams and channels (1.4x faster than batched per image channel, and
+  2.7x faster than TensorFlow's `irfft2d` at 128 px: `python
+  benchmarks/step_parts.py --levers`). Fwd + bwd of 16 dreams (scale,
   DFT, colour, sigmoid), the full complex products over the folded rows:
   1.11x at 64 px, 1.24x at 128, 1.47x at 160; the FFT over the folded rows:
   1.56x at 160, 1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320,
   1.14x at 384 (`python benchmarks/fourier_cost.py --crossover 160 192 224
-  256 320 384`, shared 2-core machine, load 1.4-2.5). Larger images take the
+  256 320 384`, shared 2-core machine, load 1.4-2.5; measured with the
+  batched products, slower than today's). Larger images take the
   FFT, whose cost grows more slowly. JAX and PyTorch always take the FFT:
   theirs was faster than either matrix form at 64, 128 and 160 px.
 
