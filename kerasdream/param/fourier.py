@@ -10,9 +10,9 @@
   `MATMUL_DFT_MAX_SIDE`, real products on the spectrum's rows folded
   in pairs u, H - u (`real_inverse_dft`: the real image sees only the
   Hermitian part), half the multiply-adds, each one 2-D matrix product over
-  all dreams and channels (1.4x faster than batched per image channel, and
-  2.7x faster than TensorFlow's `irfft2d` at 128 px: `python
-  benchmarks/step_parts.py --levers`). Fwd + bwd of 16 dreams (scale,
+  all dreams and channels, faster than the same products batched per image
+  channel and than TensorFlow's `irfft2d` at 128 px (`python
+  benchmarks/step_parts.py --levers`, docs/performance.md). Fwd + bwd of 16 dreams (scale,
   DFT, colour, sigmoid), the full complex products over the folded rows:
   1.11x at 64 px, 1.24x at 128, 1.47x at 160; the FFT over the folded rows:
   1.56x at 160, 1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320,
@@ -132,8 +132,8 @@ def real_inverse_dft(spectrum, matrices):
     Every product is one 2-D matrix product: the width pass on all folded
     rows of all dreams at once ((N C rows, 2W) @ (2W, W)), the height pass
     on all columns at once ((H, H) @ (H, N W C)), which lands in the
-    images' own layout. TensorFlow's CPU kernels run these about 1.4x faster
-    forward and backward than the same products batched per image channel
+    images' own layout. TensorFlow's CPU kernels run these faster forward
+    and backward than the same products batched per image channel
     (`benchmarks/step_parts.py --levers`).
     """
     sum_right, difference_right, left = (ops.convert_to_tensor(m) for m in matrices)
