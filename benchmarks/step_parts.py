@@ -53,6 +53,7 @@ def main(argv=None) -> int:
           f"steps, load {os.getloadavg()[0]:.1f}")
     print("| layer | " + " | ".join(LABELS) + " |")
     print("|---|" + "---:|" * len(RECIPES))
+    rows = []
     for layer in args.layers.split(","):
         models = []
         for parameterization, transforms in RECIPES:
@@ -61,14 +62,24 @@ def main(argv=None) -> int:
             model.compile()
             model.fit(25)  # trace
             models.append(model)
-        times = [[] for _ in models]
+        times, cpu = [[] for _ in models], [[] for _ in models]
         for _ in range(args.rounds):
-            for model, seconds in zip(models, times):
-                began = time.perf_counter()
+            for model, seconds, cpu_seconds in zip(models, times, cpu):
+                began, cpu_began = time.perf_counter(), time.process_time()
                 model.fit(args.steps)
                 seconds.append(1000.0 * (time.perf_counter() - began) / args.steps)
+                cpu_seconds.append(1000.0 * (time.process_time() - cpu_began) / args.steps)
+        rows.append((layer, times, cpu))
         print(f"| {layer} | " + " | ".join(f"{statistics.median(t):.1f}" for t in times) + " |",
               flush=True)
+    print(f"\nCPU ms a step (user + system of this process: steadier than the wall clock "
+          f"on a shared machine), medians, load {os.getloadavg()[0]:.1f}; defaults / pixels")
+    print("| layer | " + " | ".join(LABELS) + " | defaults / pixels |")
+    print("|---|" + "---:|" * (len(RECIPES) + 1))
+    for layer, _, cpu in rows:
+        medians = [statistics.median(c) for c in cpu]
+        print(f"| {layer} | " + " | ".join(f"{m:.1f}" for m in medians)
+              + f" | {medians[-1] / medians[0]:.2f}x |")
     return 0
 
 
@@ -141,18 +152,22 @@ def levers(steps: int, rounds: int) -> int:
         step()
         steps_of[name] = step
     times = {name: [] for name in steps_of}
+    cpu = {name: [] for name in steps_of}
     for _ in range(rounds):
         for name, step in steps_of.items():
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), time.process_time()
             for _ in range(steps):
                 loss = step()
             float(loss)
             times[name].append(1000.0 * (time.perf_counter() - began) / steps)
+            cpu[name].append(1000.0 * (time.process_time() - cpu_began) / steps)
     print(f"ms a step (forward + backward), 16 dreams at 128 px, best and median of {rounds} "
-          f"calls of {steps} steps, alternating; load {os.getloadavg()[0]:.1f}")
-    print("| part | best | median |\n|---|---:|---:|")
+          f"calls of {steps} steps, alternating; CPU ms = user + system of this process; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print("| part | wall best | wall median | CPU median |\n|---|---:|---:|---:|")
     for name, found in times.items():
-        print(f"| {name} | {min(found):.1f} | {statistics.median(found):.1f} |", flush=True)
+        print(f"| {name} | {min(found):.1f} | {statistics.median(found):.1f} | "
+              f"{statistics.median(cpu[name]):.1f} |", flush=True)
     return 0
 
 
