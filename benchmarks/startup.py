@@ -3,8 +3,8 @@
     python benchmarks/startup.py                        # this checkout, 4 fresh processes
     python benchmarks/startup.py --against ../main      # alternating with another checkout
 
-Each measurement is a fresh Python process that runs the command line's
-start-up (`kerasdream.cli._import_quietly`: TensorFlow and Keras) and imports
+Each measurement is a fresh Python process that runs the `kerasdream`
+command's start-up (`kerasdream.cli._import_quietly`: TensorFlow and Keras) and imports
 the modules a `filters` run loads before training, then prints its wall
 seconds, its CPU seconds (user + system: steadier on a shared machine) and
 which optional packages got loaded. With `--against`, the two checkouts
@@ -25,8 +25,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROBE = """
 import resource, sys, time
 began = time.perf_counter()
+import inspect
 import kerasdream.cli as cli
-getattr(cli, "_import_quietly", lambda: None)()
+start_up = getattr(cli, "_import_quietly", lambda: None)
+if "skip_optional" in inspect.signature(start_up).parameters:
+    start_up(skip_optional=True)  # as the `kerasdream` command does
+else:
+    start_up()
 import keras  # noqa: F401  (the checkouts before _import_quietly imported it here)
 import kerasdream.model, kerasdream.runs.chunk, kerasdream.runs.executors, kerasdream.runs.gallery
 usage = resource.getrusage(resource.RUSAGE_SELF)

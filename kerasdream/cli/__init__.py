@@ -75,10 +75,13 @@ def _skipping(names: Sequence[str]):
                 del sys.modules[name]
 
 
-def _import_quietly() -> None:
-    """Import TensorFlow and Keras with their C++ start-up lines kept off stderr,
-    and without the optional packages they would load for nothing
-    (`SKIPPED_AT_START_UP`, on the TensorFlow backend only: JAX needs scipy).
+def _import_quietly(skip_optional: bool = False) -> None:
+    """Import TensorFlow and Keras with their C++ start-up lines kept off stderr;
+    with `skip_optional`, without the optional packages they would load for
+    nothing (`SKIPPED_AT_START_UP`, on the TensorFlow backend only: JAX needs
+    scipy). Only the command's own process skips them: Keras remembers a
+    package it could not import (its plotting, its notebook check), which a
+    Python session that called `main` would feel afterwards.
 
     The native libraries write to file descriptor 2 directly, before any
     setting of theirs can silence them, so fd 2 goes to a file meanwhile;
@@ -92,7 +95,8 @@ def _import_quietly() -> None:
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as capture:
         os.dup2(capture.fileno(), 2)
-        skipped = SKIPPED_AT_START_UP if _keras_backend() == "tensorflow" else ()
+        skipped = (SKIPPED_AT_START_UP if skip_optional and _keras_backend() == "tensorflow"
+                   else ())
         try:
             with _skipping(skipped):
                 try:
@@ -187,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kerasdream.cli.commands import COMMANDS
 
         try:
-            _import_quietly()
+            _import_quietly(skip_optional=argv is None)  # the `kerasdream` command itself
             _quiet_retracing_warnings()
             status = COMMANDS[args.command](args)
         except RunFailed as error:
