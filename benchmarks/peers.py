@@ -252,24 +252,26 @@ def run_xplique(s: Setup, steps: int, clock: dict, options: dict):
     return to_uint8(pixels), {}
 
 
-def run_kd_cli(s: Setup, steps: int, clock: dict, options: dict):
-    """The `kerasdream filters` command at its defaults, in this process (its
-    "whole process" is the child's `process_s`), images read back from its PNGs."""
+def run_kd_cli(args, steps: int, clock: dict, options: dict):
+    """The `kerasdream filters` command at its defaults, run as the command runs
+    (`main()` on `sys.argv`) first thing in this child, so the child's
+    `process_s` is the command's whole process; images read back from its PNGs."""
     import numpy as np
     from PIL import Image
 
     from kerasdream.cli import main as cli_main
 
-    if s.spec.model != "mobilenet" or s.size != 128:
+    if args.network != "mobilenet" or args.size != 128:
         raise SystemExit("kd_cli: the command's defaults are MobileNet at 128 px")
     out = tempfile.mkdtemp(prefix="kd-cli-")
-    code = cli_main(["filters", "--layer", s.layer, "--filters", f"{s.filters[0]}-{s.filters[-1]}",
-                     "--steps", str(steps), "--out", out, "--models-dir",
-                     os.path.join(out, "models"), "--quiet"])
+    sys.argv = ["kerasdream", "filters", "--layer", args.layer,
+                "--filters", f"0-{args.num_filters - 1}", "--steps", str(steps), "--out", out,
+                "--models-dir", os.path.join(out, "models"), "--quiet"]
+    code = cli_main()
     if code:
         raise SystemExit(f"kerasdream filters exited with {code}")
-    return np.stack([np.asarray(Image.open(os.path.join(out, s.layer, f"filter_{f}.png"))
-                                .convert("RGB")) for f in s.filters]), {}
+    return np.stack([np.asarray(Image.open(os.path.join(out, args.layer, f"filter_{f}.png"))
+                                .convert("RGB")) for f in range(args.num_filters)]), {}
 
 
 def run_kerasio(s: Setup, steps: int, clock: dict, options: dict):
@@ -427,7 +429,6 @@ def run_kd_best_xla(s, steps, clock, options):
 METHODS = {
     "tkv": run_tkv,
     "xplique": run_xplique,
-    "kd_cli": run_kd_cli,
     "kerasio": run_kerasio,
     "floor": run_floor,
     "floor_xla": run_floor_xla,
@@ -452,15 +453,24 @@ def child_main(args) -> None:
         with open(args.result, "w") as file:
             json.dump(result, file)
         return
-    s = Setup(args.network, args.layer, args.size, filters)
-    baseline = current_rss_mib()
-    clock: dict = {}
-    load = os.getloadavg()[0]
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    images, extra = METHODS[args.child](s, args.steps, clock, options)
-    t1 = time.perf_counter()
-    cpu = time.process_time() - cpu0
+    if args.child == "kd_cli":
+        # The command as its own process: nothing imported or loaded before it
+        # (the setup after it only fingerprints the weights for the parent).
+        baseline, clock, load = current_rss_mib(), {}, os.getloadavg()[0]
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        images, extra = run_kd_cli(args, args.steps, clock, options)
+        t1, cpu = time.perf_counter(), time.process_time() - cpu0
+        s = Setup(args.network, args.layer, args.size, filters)
+    else:
+        s = Setup(args.network, args.layer, args.size, filters)
+        baseline = current_rss_mib()
+        clock = {}
+        load = os.getloadavg()[0]
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        images, extra = METHODS[args.child](s, args.steps, clock, options)
+        t1 = time.perf_counter()
+        cpu = time.process_time() - cpu0
     steady = None
     if clock.get("spans"):  # keras.io: each filter's steps after its first (which traces)
         if args.steps > 1:
