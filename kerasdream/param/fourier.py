@@ -12,8 +12,8 @@
   Hermitian part), half the multiply-adds, each one 2-D matrix product over
   all dreams and channels, faster than the same products batched per image
   channel (`python benchmarks/step_parts.py --levers`, docs/performance.md;
-  TensorFlow's `irfft2d` on half the spectrum was within noise of them at
-  128 px). Fwd + bwd of 16 dreams (scale,
+  TensorFlow's `irfft2d` was faster still at 128 px, but takes half the
+  spectrum: another raw layout). Fwd + bwd of 16 dreams (scale,
   DFT, colour, sigmoid), the full complex products over the folded rows:
   1.11x at 64 px, 1.24x at 128, 1.47x at 160; the FFT over the folded rows:
   1.56x at 160, 1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320,
