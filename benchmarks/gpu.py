@@ -17,11 +17,24 @@ second after the trace (batch `--batch`, `--size` px, `--network`'s
   fourier+light  Fourier with the default light transforms;
   precision      fourier+light in float32, bfloat16 and float16;
   devices        one GPU against all visible GPUs (MirroredStrategy).
+
+Then whole runs, as `kerasdream filters` trains them (defaults, precision
+"auto"): `--run-filters` dreams for `--run-steps` steps at `--size` px on the
+shipped MobileNet (`--mobilenet-layer`) and on VGG16 (`weights=None`,
+`--layer`), build + trace + train timed; and the VGG16 atlas projected from
+the VGG16 run: every filter of every atlas layer (`atlas_layers`), in chunks
+of `--run-filters`, each costing what the chunk at `--layer` cost. Its
+deepest layers cost the most a step, so with block5_conv3 it is an upper
+bound.
+
+    python benchmarks/gpu.py --cpu-smoke-test --size 32 --steps 2 --batch 2 \
+        --run-steps 2 --run-filters 2      # checks the script on a CPU in ~1 min
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -48,6 +61,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--mobilenet-layer", default="conv_pw_8_relu")
+    parser.add_argument("--run-steps", type=int, default=200, help="steps of the whole runs")
+    parser.add_argument("--run-filters", type=int, default=16, help="dreams of the whole runs")
     parser.add_argument("--cpu-smoke-test", action="store_true",
                         help="run every row on the CPU anyway (checks this script, not speed)")
     args = parser.parse_args(argv)
@@ -63,6 +79,7 @@ def main(argv=None) -> int:
     import kerasdream as kd
     from kerasdream.network.bases import BaseSpec, Preprocess, load_base
     from kerasdream.network.features import feature_model
+    from kerasdream.network.layers import atlas_layers
     from kerasdream.network.precision import device_bfloat16
 
     keras.utils.set_random_seed(0)
@@ -121,7 +138,30 @@ def main(argv=None) -> int:
     print(f"\n{args.network} {args.layer}, batch {n}, {args.size} px, {steps} steps a fit")
     print("| run | precision | XLA | dream-steps/s |\n|---|---|---|---:|")
     for label, precision, jit, rate in rows:
-        print(f"| {label} | {precision} | {'yes' if jit else 'no'} | {rate:.1f} |")
+        print(f"| {label} | {precision} | {'yes' if jit else 'no'} | {rate:.1f} |", flush=True)
+
+    runs = []
+    for spec, layer in ((BaseSpec(), args.mobilenet_layer), (spec, args.layer)):
+        began = time.perf_counter()
+        model = kd.DreamModel(kd.Channel(layer, list(range(args.run_filters))), spec,
+                              size=args.size)
+        kd.train(model, args.run_steps)
+        kd.render(model)
+        runs.append((spec.model, layer, model.precision, time.perf_counter() - began))
+        print(f"  {runs[-1]}", flush=True)
+    layers = atlas_layers(load_base(spec))
+    outputs = feature_model(load_base(spec), layers, shape).compute_output_spec(
+        keras.KerasTensor((1, *shape)))
+    chunks = sum(math.ceil(outputs[name].shape[-1] / args.run_filters) for name in layers)
+    atlas_s = chunks * runs[-1][-1]
+    print(f"\nWhole runs: {args.run_filters} dreams, {args.run_steps} steps, {args.size} px "
+          "(build + trace + train + render)")
+    print("| network | layer | precision | seconds |\n|---|---|---|---:|")
+    for network, layer, precision, seconds in runs:
+        print(f"| {network} | {layer} | {precision} | {seconds:.1f} |")
+    print(f"\n{spec.model} atlas projected: {len(layers)} layers, {chunks} chunks of "
+          f"{args.run_filters} x {runs[-1][-1]:.1f} s (the {args.layer} chunk) = "
+          f"{atlas_s / 3600:.2f} h (an upper bound: shallower layers cost less a step)")
     return 0
 
 

@@ -60,6 +60,7 @@ KD_DEFAULT = {"build": {}, "train": {}}
 KD_BEST = {"build": {"transforms": None}, "train": {}, "deepdream": 0.5}
 
 PARTS = ("main", "xla", "memory", "curve")
+DEFAULT_METHODS = ("tkv", "xplique", "kerasio", "floor", "kd_default", "kd_best")
 
 NETWORKS = {
     # name: (BaseSpec kwargs, image size, preprocessing mode of the base)
@@ -69,6 +70,8 @@ NETWORKS = {
 
 METHOD_LABELS = {
     "tkv": "tf-keras-vis 0.8.7",
+    "xplique": "Xplique 2.0 optimize",
+    "kd_cli": "kerasdream filters (CLI defaults)",
     "kerasio": "keras.io loop",
     "kerasio_raw": "keras.io loop, raw pixels (no deprocess)",
     "floor": "floor: compiled fwd+grad",
@@ -117,16 +120,20 @@ def current_rss_mib() -> float:
     return float("nan")
 
 
-def have_tf_keras_vis() -> str | None:
+PEERS = {"tkv": "tf-keras-vis", "xplique": "xplique"}  # method: distribution
+
+
+def peer_version(python: str, distribution: str) -> str | None:
+    """The version of `distribution` installed for interpreter `python`, or None."""
+    code = ("import importlib.metadata as m\ntry: print(m.version(%r))\n"
+            "except m.PackageNotFoundError: pass" % distribution)
+    found = subprocess.run([python, "-c", code], capture_output=True, text=True).stdout.strip()
+    return found or None
+
+
+def have_tf_keras_vis(python: str = sys.executable) -> str | None:
     """The installed tf-keras-vis version, or None."""
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return version("tf-keras-vis")
-    except PackageNotFoundError:
-        return None
+    return peer_version(python, "tf-keras-vis")
 
 
 def to_uint8(images):
@@ -216,6 +223,55 @@ def run_tkv(s: Setup, steps: int, clock: dict, options: dict):
         CategoricalScore(s.filters), seed_input=seed_input, steps=steps, callbacks=[FirstStep()]
     )
     return to_uint8(keras.ops.convert_to_numpy(images)), {}
+
+
+def run_xplique(s: Setup, steps: int, clock: dict, options: dict):
+    """Xplique 2.0's `optimize` as its docs show it: one `Objective.channel`
+    over the 16 filters (one image each), Fourier preconditioning, its
+    standard transformations and Adam 0.05, at `s.size` px (its
+    `custom_shape`). Xplique reads a layer's output off the model, so the
+    base is cloned with a fixed input size; its images come out in the
+    base's input range (`values_range`), which must be linear in the pixels:
+    MobileNet's "tf" (-1, 1), "unit" or "none"."""
+    import keras
+    import tensorflow as tf
+    from xplique.features_visualizations import Objective, optimize
+
+    ranges = {"tf": (-1.0, 1.0), "unit": (0.0, 1.0), "none": (0.0, 255.0)}
+    if s.mode not in ranges:
+        raise SystemExit(f"xplique: a base with {s.mode!r} preprocessing is not a linear "
+                         f"range of the pixels; only {sorted(ranges)}")
+    tf.random.set_seed(0)
+    model = keras.models.clone_model(s.base, input_tensors=keras.Input(s.shape))
+    model.set_weights(s.base.get_weights())
+    objective = Objective.channel(model, s.layer, list(s.filters))
+    images, _ = optimize(objective, nb_steps=steps, custom_shape=s.shape[:2],
+                         values_range=ranges[s.mode])
+    low, high = ranges[s.mode]
+    pixels = (keras.ops.convert_to_numpy(images[-1]) - low) * 255.0 / (high - low)
+    return to_uint8(pixels), {}
+
+
+def run_kd_cli(args, steps: int, clock: dict, options: dict):
+    """The `kerasdream filters` command at its defaults, run as the command runs
+    (`main()` on `sys.argv`) first thing in this child, so the child's
+    `process_s` is the command's whole process; images read back from its PNGs."""
+    import numpy as np
+    from PIL import Image
+
+    from kerasdream.cli import main as cli_main
+
+    if args.network != "mobilenet" or args.size != 128:
+        raise SystemExit("kd_cli: the command's defaults are MobileNet at 128 px")
+    out = tempfile.mkdtemp(prefix="kd-cli-")
+    sys.argv = ["kerasdream", "filters", "--layer", args.layer,
+                "--filters", f"0-{args.num_filters - 1}", "--steps", str(steps), "--out", out,
+                "--models-dir", os.path.join(out, "models"), "--quiet"]
+    code = cli_main()
+    if code:
+        raise SystemExit(f"kerasdream filters exited with {code}")
+    return np.stack([np.asarray(Image.open(os.path.join(out, args.layer, f"filter_{f}.png"))
+                                .convert("RGB")) for f in range(args.num_filters)]), {}
 
 
 def run_kerasio(s: Setup, steps: int, clock: dict, options: dict):
@@ -372,6 +428,7 @@ def run_kd_best_xla(s, steps, clock, options):
 
 METHODS = {
     "tkv": run_tkv,
+    "xplique": run_xplique,
     "kerasio": run_kerasio,
     "floor": run_floor,
     "floor_xla": run_floor_xla,
@@ -396,15 +453,24 @@ def child_main(args) -> None:
         with open(args.result, "w") as file:
             json.dump(result, file)
         return
-    s = Setup(args.network, args.layer, args.size, filters)
-    baseline = current_rss_mib()
-    clock: dict = {}
-    load = os.getloadavg()[0]
-    cpu0 = time.process_time()
-    t0 = time.perf_counter()
-    images, extra = METHODS[args.child](s, args.steps, clock, options)
-    t1 = time.perf_counter()
-    cpu = time.process_time() - cpu0
+    if args.child == "kd_cli":
+        # The command as its own process: nothing imported or loaded before it
+        # (the setup after it only fingerprints the weights for the parent).
+        baseline, clock, load = current_rss_mib(), {}, os.getloadavg()[0]
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        images, extra = run_kd_cli(args, args.steps, clock, options)
+        t1, cpu = time.perf_counter(), time.process_time() - cpu0
+        s = Setup(args.network, args.layer, args.size, filters)
+    else:
+        s = Setup(args.network, args.layer, args.size, filters)
+        baseline = current_rss_mib()
+        clock = {}
+        load = os.getloadavg()[0]
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        images, extra = METHODS[args.child](s, args.steps, clock, options)
+        t1 = time.perf_counter()
+        cpu = time.process_time() - cpu0
     steady = None
     if clock.get("spans"):  # keras.io: each filter's steps after its first (which traces)
         if args.steps > 1:
@@ -549,8 +615,9 @@ class Job:
         result_path = os.path.join(logs, self.name + ".json")
         if os.path.exists(result_path):
             os.remove(result_path)
+        python = args.peer_python if self.method in PEERS else sys.executable
         command = [
-            sys.executable, os.path.abspath(__file__), "--child", self.method,
+            python, os.path.abspath(__file__), "--child", self.method,
             "--network", self.network, "--layer", self.layer, "--size", str(self.size),
             "--steps", str(self.steps), "--num-filters", str(self.num_filters),
             "--result", result_path, "--options", json.dumps(self.options),
@@ -609,16 +676,16 @@ def sections(args, vgg_steps=None):
     return found
 
 
-def plan_main(args, tkv_version) -> list[tuple[tuple, list[Job]]]:
-    methods = ["tkv", "kerasio", "floor", "kd_default", "kd_best"]
-    if not tkv_version:
-        methods.remove("tkv")
+def plan_main(args, versions: dict) -> list[tuple[tuple, list[Job]]]:
+    """`versions`: each peer method's installed version (None: skipped)."""
+    methods = [m for m in args.methods if versions.get(m, True)]
     plan = []
     for network, layer, size, steps in sections(args):
         repeats = args.repeat if network == "mobilenet" else 1
+        here = [m for m in methods if network == "mobilenet" or m not in ("xplique", "kd_cli")]
         jobs = [Job(method, network, layer, size, steps, run=r + 1,
                     options={"settings": args.best_settings} if method == "kd_best" else None)
-                for r in range(repeats) for method in methods]
+                for r in range(repeats) for method in here]
         plan.append(((network, layer, size, steps), jobs))
     return plan
 
@@ -686,9 +753,12 @@ def assemble_main(args, plan) -> list[dict]:
                 save_png(path, grid(images, labels=labels, columns=8, title=title))
                 result["grid"] = os.path.relpath(path, args.out)
             rate = result["img_steps_per_s"]
-            for peer in ("tkv", "kerasio"):
+            for peer in ("tkv", "kerasio", "xplique"):
                 if peer in results and method not in (peer, peer + "_raw"):
                     result[f"x_{peer}"] = rate / results[peer]["img_steps_per_s"]
+                    if result.get("process_s") and results[peer].get("process_s"):
+                        # whole processes: start-up, imports and all
+                        result[f"px_{peer}"] = results[peer]["process_s"] / result["process_s"]
             if floor and method != "floor":
                 result["pct_floor"] = 100.0 * rate / floor
                 if result.get("steady_img_steps_per_s"):
@@ -732,21 +802,31 @@ def check_targets(rows) -> list[str]:
         if row["network"] == "mobilenet":
             by_layer.setdefault(row["layer"], {})[row["method"]] = row
     for layer, methods in by_layer.items():
-        for kd_method in ("kd_default", "kd_best"):
+        for kd_method in ("kd_default", "kd_best", "kd_cli"):
             kd = methods.get(kd_method)
             if not kd:
                 continue
             checks = []
-            if "tkv" in methods:
-                checks.append(("x tf-keras-vis", kd["x_tkv"], 8.0, ">="))
-            if "kerasio" in methods:
-                checks.append(("x keras.io", kd["x_kerasio"], 3.0, ">="))
-            if kd.get("pct_floor") is not None:
-                checks.append(("% floor", kd["pct_floor"], 70.0, ">="))
+            if kd_method == "kd_cli":  # issue 31: whole processes, every column as good
+                for peer, target in (("xplique", 2.0), ("tkv", 3.0)):
+                    if kd.get(f"px_{peer}") is not None:
+                        checks.append((f"process x {PEERS[peer]}", kd[f"px_{peer}"], target, ">="))
+                for column in ("activation_mean", "selectivity"):
+                    for peer in ("xplique", "tkv"):
+                        if column in methods.get(peer, {}):
+                            checks.append((f"{column} vs {PEERS[peer]}", kd[column],
+                                           methods[peer][column], ">="))
+            else:
+                if "tkv" in methods:
+                    checks.append(("x tf-keras-vis", kd["x_tkv"], 8.0, ">="))
+                if "kerasio" in methods:
+                    checks.append(("x keras.io", kd["x_kerasio"], 3.0, ">="))
+                if kd.get("pct_floor") is not None:
+                    checks.append(("% floor", kd["pct_floor"], 70.0, ">="))
             checks.append(("selectivity", kd["selectivity"], 14, ">="))
             peers = [methods[p]["activation_mean"] for p in ("tkv", "kerasio", "kerasio_raw")
                      if p in methods and "activation_mean" in methods[p]]
-            if peers:
+            if peers and kd_method != "kd_cli":
                 checks.append(("activation vs best peer", kd["activation_mean"], max(peers), ">"))
             parts = []
             for name, value, target, op in checks:
@@ -789,9 +869,11 @@ def write_report(args, data: dict) -> None:
     if main_rows:
         lines += [
             "",
-            "| network | layer | method | steps | wall s | cpu s | img-steps/s | steady |"
-            " x tf-keras-vis | x keras.io | % floor | act | sel | peak MiB | grid |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| network | layer | method | steps | process s | wall s | cpu s | img-steps/s |"
+            " steady | x tf-keras-vis | x Xplique | x keras.io | process x tf-keras-vis |"
+            " process x Xplique | % floor | act | sel | peak MiB | grid |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "---:|---:|---|",
         ]
     for row in main_rows:
         same_run = row["method"] == "kerasio_raw"
@@ -800,10 +882,13 @@ def write_report(args, data: dict) -> None:
             pct += f" ({row['pct_floor_steady']:.0f})"
         lines.append(
             f"| {row['network']} | {row['layer']} | {row['label']} | {row['steps']} | "
-            + ("(same run) | | | | | | | " if same_run else
+            + ("(same run) | | | | | | | | | | | " if same_run else
+               f"{fmt(row.get('process_s'))} | "
                f"{row['wall_s']:.1f} | {row['cpu_s']:.1f} | {row['img_steps_per_s']:.0f} | "
                f"{fmt(row.get('steady_img_steps_per_s'), '.0f')} | "
-               f"{fmt(row.get('x_tkv'), '.2f')} | {fmt(row.get('x_kerasio'), '.2f')} | {pct} | ")
+               f"{fmt(row.get('x_tkv'), '.2f')} | {fmt(row.get('x_xplique'), '.2f')} | "
+               f"{fmt(row.get('x_kerasio'), '.2f')} | {fmt(row.get('px_tkv'), '.2f')} | "
+               f"{fmt(row.get('px_xplique'), '.2f')} | {pct} | ")
             + f"{fmt(row.get('activation_mean'), '.3f')} | "
             + (f"{row['selectivity']}/{NUM_FILTERS}" if "selectivity" in row else "-")
             + (" |  | " if same_run else f" | {row['peak_rss_mib']:.0f} | ")
@@ -812,7 +897,7 @@ def write_report(args, data: dict) -> None:
     if data.get("skipped"):
         lines += ["", *[f"SKIPPED: {s}" for s in data["skipped"]]]
     if main_rows:
-        lines += ["", "## Targets (issue 8)", "", *check_targets(main_rows)]
+        lines += ["", "## Targets", "", *check_targets(main_rows)]
 
     if data.get("xla"):
         steady = {(r["network"], r["layer"], r["method"]): r.get("steady_img_steps_per_s")
@@ -903,6 +988,13 @@ def parse_args(argv=None):
                         help="subprocesses at a time (default 1; 2 with --quick). Above 1 "
                              "the methods compete for the CPU: timings are then meaningless")
     # Internal: one method in a child process.
+    parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS),
+                        choices=list(DEFAULT_METHODS) + ["kd_cli"],
+                        help="methods of the main table (kd_cli: the `kerasdream filters` "
+                             "command, MobileNet only)")
+    parser.add_argument("--peer-python", default=sys.executable,
+                        help="the interpreter for the peers' children (tf-keras-vis, Xplique): "
+                             "a venv of theirs, never kerasdream's dependencies")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--network", default="mobilenet", help=argparse.SUPPRESS)
     parser.add_argument("--layer", default=None, help=argparse.SUPPRESS)
@@ -940,29 +1032,32 @@ def main(argv=None) -> None:
         return
     os.makedirs(args.out, exist_ok=True)
     started = time.time()
-    tkv_version = have_tf_keras_vis()
+    versions = {method: peer_version(args.peer_python, name) for method, name in PEERS.items()
+                if method in args.methods}
     import keras
     import tensorflow as tf
 
     import kerasdream
 
+    peers = ", ".join(f"{PEERS[m]} {v or 'not installed'}" for m, v in versions.items())
     data = {
         "command": " ".join(["python", os.path.relpath(os.path.abspath(__file__))] + sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
         "versions": f"python {platform.python_version()}, tensorflow {tf.__version__}, "
-                    f"keras {keras.__version__}, kerasdream {kerasdream.__version__}, "
-                    f"tf-keras-vis {tkv_version or 'not installed'}",
+                    f"keras {keras.__version__}, kerasdream {kerasdream.__version__}, {peers} "
+                    f"(peers run by {args.peer_python})",
         "args": {k: v for k, v in vars(args).items() if v is not None},
         "kd_best": args.best_settings,
-        "skipped": [] if tkv_version else ["tf-keras-vis: not installed"],
+        "skipped": [f"{PEERS[m]}: not installed for {args.peer_python}"
+                    for m, v in versions.items() if not v],
     }
-    if tkv_version and tkv_version != "0.8.7":
-        print(f"note: tf-keras-vis {tkv_version} installed; the issue's figures are for 0.8.7")
-    if not tkv_version:
-        print("SKIP tf-keras-vis: not installed (pip install tf-keras-vis==0.8.7 to compare "
-              "with it)", flush=True)
-    main_plan = plan_main(args, tkv_version) if "main" in args.parts else []
+    if versions.get("tkv") and versions["tkv"] != "0.8.7":
+        print(f"note: tf-keras-vis {versions['tkv']} installed; the issue's figures are for 0.8.7")
+    for line in data["skipped"]:
+        print(f"SKIP {line} (its own venv: python -m venv --system-site-packages DIR, "
+              f"then --peer-python DIR/bin/python)", flush=True)
+    main_plan = plan_main(args, versions) if "main" in args.parts else []
     xla_jobs = plan_xla(args) if "xla" in args.parts else []
     memory_jobs = plan_memory(args) if "memory" in args.parts else []
     curve_jobs = plan_curve(args) if "curve" in args.parts else []

@@ -206,7 +206,22 @@ def train_recipe(recipe: Recipe, layer: str, filters: list[int], steps: int | No
     return kd.render(model)
 
 
+def warmup_decay(steps: int, learning_rate: float | None = None, warmup: float = 0.1,
+                 final: float = 0.1) -> keras.optimizers.schedules.LearningRateSchedule:
+    """The `--schedule` candidate: linear from `final` x the peak (the command's
+    learning rate) to the peak over the first `warmup` of the `steps`, then a
+    cosine down to `final` x the peak at the last step."""
+    from kerasdream.defaults import DEFAULT_LEARNING_RATE
+
+    peak = float(DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate)
+    warmup_steps = int(round(warmup * steps))
+    return keras.optimizers.schedules.CosineDecay(
+        peak * final, max(1, steps - warmup_steps), alpha=final,
+        warmup_target=peak if warmup_steps else None, warmup_steps=warmup_steps)
+
+
 CLI_EXTRA: list[str] = []  # `--cli-extra`: options appended to the cli-defaults recipe
+SCHEDULE = False  # `--schedule`: the cli-defaults recipe's rate warms up, then decays
 
 
 def _train_with_cli(layer: str, filters: list[int], steps: int) -> np.ndarray:
@@ -219,7 +234,19 @@ def _train_with_cli(layer: str, filters: list[int], steps: int) -> np.ndarray:
         if steps != cli_defaults()["steps"]:
             argv += ["--steps", str(steps)]
         argv += CLI_EXTRA
-        status = kd_cli().main(argv)
+        if SCHEDULE:  # the command's own optimizer, its rate on `warmup_decay` over the run
+            from kerasdream.optimizers import default_optimizer
+            from kerasdream.runs import chunk
+
+            given = [int(argv[i + 1]) for i, arg in enumerate(argv) if arg == "--steps"]
+            run_steps = given[-1] if given else steps  # the last one counts, as in argparse
+            chunk.default_optimizer = lambda rate=None: default_optimizer(
+                warmup_decay(run_steps, rate))
+        try:
+            status = kd_cli().main(argv)
+        finally:
+            if SCHEDULE:
+                chunk.default_optimizer = default_optimizer
         if status:
             raise RuntimeError(f"kerasdream {' '.join(argv)} exited with {status}")
         pngs = [os.path.join(folder, "out", layer, f"filter_{k}.png") for k in filters]
@@ -469,8 +496,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cli-extra", default="",
                         help="options appended to the cli-defaults recipe's command, e.g. "
                              "'--steps 100 --lr 0.1' (candidates for new defaults)")
+    parser.add_argument("--schedule", action="store_true",
+                        help="the cli-defaults recipe's learning rate warms up, then decays "
+                             "(`warmup_decay` here, over its steps)")
     args = parser.parse_args(argv)
     CLI_EXTRA[:] = args.cli_extra.split()
+    global SCHEDULE
+    SCHEDULE = args.schedule
     table = recipes()
     names = args.recipes.split(",") if args.recipes else list(table)
     unknown = [n for n in names if n not in table]

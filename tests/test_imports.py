@@ -254,3 +254,61 @@ def test_accentuate_is_the_function_even_after_its_module_is_imported():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**os.environ, "PYTHONPATH": ROOT})
     assert done.stdout.split() == ["True", "kerasdream.accentuation"], done.stderr[-2000:]
+
+
+RUN_START = """
+import sys
+from kerasdream.cli import SKIPPED_AT_START_UP, _import_quietly
+_import_quietly(skip_optional=%s)
+import kerasdream.model, kerasdream.runs.chunk, kerasdream.runs.executors, kerasdream.runs.gallery
+loaded = [name for name in (*SKIPPED_AT_START_UP, "distributed", "dask") if name in sys.modules]
+import scipy.sparse, matplotlib, distributed  # still there for whoever needs them later
+print(" ".join(loaded) or "none")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command, loaded", [(True, "none"), (False, "scipy")])
+def test_the_command_starts_without_dask_or_what_tensorflow_loads_only_if_installed(
+        command, loaded):
+    """What the `kerasdream` command imports before training: TensorFlow and
+    Keras without scipy, JAX, matplotlib, IPython, scikit-learn, and no Dask.
+    `main` called in someone's Python session (`skip_optional=False`) leaves
+    Keras' optional imports as they are; Dask stays out either way."""
+    pytest.importorskip("distributed")
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    done = subprocess.run([sys.executable, "-c", RUN_START % command], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300,
+                          env={**env, "PYTHONPATH": ROOT, "KERAS_HOME": "/nonexistent"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = done.stdout.split("\n")[-2].split()
+    assert (found == ["none"]) if loaded == "none" else (loaded in found and "dask" not in found
+                                                          and "distributed" not in found)
+
+
+def test_skipping_makes_a_package_unimportable_only_inside_the_block():
+    from kerasdream.cli import _skipping
+
+    sys.modules.pop("colorsys", None)
+    with _skipping(["colorsys", "json"]):
+        with pytest.raises(ImportError):
+            import colorsys  # noqa: F401
+        import json as again  # already imported: left alone
+
+        assert again is json
+    import colorsys  # noqa: F401,F811
+
+    assert sys.modules["colorsys"] is not None
+
+
+def test_start_up_skips_nothing_off_tensorflow(tmp_path, monkeypatch):
+    """JAX needs scipy: only the TensorFlow backend starts without it."""
+    from kerasdream.cli import _keras_backend
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert _keras_backend() == "tensorflow"  # no keras.json: Keras' default
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "jax"}))
+    assert _keras_backend() == "jax"
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert _keras_backend() == "torch"

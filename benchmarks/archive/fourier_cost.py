@@ -44,7 +44,7 @@ def variants(size):
         return ops.einsum("yju,ncujx->nyxc", left, rows)
 
     def new(spectrum):
-        return ops.transpose(real_inverse_dft(spectrum, matrices), (0, 2, 3, 1))
+        return real_inverse_dft(spectrum, matrices)  # (N, H, W, C) already
 
     def fft(spectrum):
         real, _ = ops.ifft2((spectrum[:, 0], spectrum[:, 1]))

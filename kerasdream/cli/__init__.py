@@ -13,6 +13,7 @@ and the run can be finished by running the same command again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -36,8 +37,51 @@ def _without_native_logs(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not native.match(line))
 
 
-def _import_quietly() -> None:
-    """Import TensorFlow and Keras with their C++ start-up lines kept off stderr.
+# Packages that TensorFlow and Keras import at start-up only if they are
+# installed (each import is inside `try: ... except ImportError`), for code
+# no command runs: TF's legacy Keras (scipy), TF Lite (jax), Keras' plotting
+# (matplotlib), its notebook check (IPython) and its scikit-learn wrappers.
+# Together about 40% of `import keras` on this project's CPU machine
+# (docs/performance.md). A command that needs one later imports it then.
+SKIPPED_AT_START_UP = ("scipy", "jax", "matplotlib", "IPython", "sklearn")
+
+
+def _keras_backend() -> str:
+    """The backend `import keras` will pick: KERAS_BACKEND, else keras.json, else TF."""
+    import json
+
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as file:
+            return str(json.load(file).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+@contextlib.contextmanager
+def _skipping(names: Sequence[str]):
+    """Within the block, `import name` raises ImportError for each of `names`
+    not yet imported (a `None` in `sys.modules`); after it they import as usual."""
+    blocked = [name for name in names if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def _import_quietly(skip_optional: bool = False) -> None:
+    """Import TensorFlow and Keras with their C++ start-up lines kept off stderr;
+    with `skip_optional`, without the optional packages they would load for
+    nothing (`SKIPPED_AT_START_UP`, on the TensorFlow backend only: JAX needs
+    scipy). Only the command's own process skips them: Keras remembers a
+    package it could not import (its plotting, its notebook check), which a
+    Python session that called `main` would feel afterwards.
 
     The native libraries write to file descriptor 2 directly, before any
     setting of theirs can silence them, so fd 2 goes to a file meanwhile;
@@ -51,14 +95,17 @@ def _import_quietly() -> None:
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as capture:
         os.dup2(capture.fileno(), 2)
+        skipped = (SKIPPED_AT_START_UP if skip_optional and _keras_backend() == "tensorflow"
+                   else ())
         try:
-            try:
-                import tensorflow as tf
-            except ImportError:
-                pass
-            else:
-                tf.config.list_physical_devices()  # CUDA's probe logs too
-            import keras  # noqa: F401
+            with _skipping(skipped):
+                try:
+                    import tensorflow as tf
+                except ImportError:
+                    pass
+                else:
+                    tf.config.list_physical_devices()  # CUDA's probe logs too
+                import keras  # noqa: F401
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
@@ -144,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kerasdream.cli.commands import COMMANDS
 
         try:
-            _import_quietly()
+            _import_quietly(skip_optional=argv is None)  # the `kerasdream` command itself
             _quiet_retracing_warnings()
             status = COMMANDS[args.command](args)
         except RunFailed as error:

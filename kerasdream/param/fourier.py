@@ -7,14 +7,19 @@
   network's fast matmul kernels where the CPU FFT is slow. Up to
   `EINSUM_DFT_MAX_SIDE` pixels a side, the full complex products
   (`complex_inverse_dft_matrices`): two ops to trace. Up to
-  `MATMUL_DFT_MAX_SIDE`, three real products on the spectrum's rows folded
+  `MATMUL_DFT_MAX_SIDE`, real products on the spectrum's rows folded
   in pairs u, H - u (`real_inverse_dft`: the real image sees only the
-  Hermitian part), half the multiply-adds. Fwd + bwd of 16 dreams (scale,
+  Hermitian part), half the multiply-adds, each one 2-D matrix product over
+  all dreams and channels, faster than the same products batched per image
+  channel (`python benchmarks/step_parts.py --levers`, docs/performance.md;
+  TensorFlow's `irfft2d` was faster still at 128 px, but takes half the
+  spectrum: another raw layout). Fwd + bwd of 16 dreams (scale,
   DFT, colour, sigmoid), the full complex products over the folded rows:
   1.11x at 64 px, 1.24x at 128, 1.47x at 160; the FFT over the folded rows:
   1.56x at 160, 1.65x at 192, 1.50x at 224, 1.39x at 256, 1.33x at 320,
   1.14x at 384 (`python benchmarks/fourier_cost.py --crossover 160 192 224
-  256 320 384`, shared 2-core machine, load 1.4-2.5). Larger images take the
+  256 320 384`, shared 2-core machine, load 1.4-2.5; measured with the
+  batched products, slower than today's). Larger images take the
   FFT, whose cost grows more slowly. JAX and PyTorch always take the FFT:
   theirs was faster than either matrix form at 64, 128 and 160 px.
 
@@ -70,7 +75,8 @@ def complex_inverse_dft_matrices(height: int, width: int) -> tuple[np.ndarray, n
 
 def real_inverse_dft_matrices(height: int, width: int,
                               dtype: str = "float32") -> tuple[np.ndarray, ...]:
-    """`(cos_x, sin_x, left)`: `real(ifft2(A + iB))` from the rows folded by `fold_rows`.
+    """`(sum_right, difference_right, left)`: `real(ifft2(A + iB))` from the rows
+    folded by `fold_rows`.
 
     The real part of the inverse DFT sees only the Hermitian part of the
     spectrum. With Q[u] the inverse DFT of row u along the width and
@@ -78,7 +84,9 @@ def real_inverse_dft_matrices(height: int, width: int,
     Re(Q[u] e^{i phi} + Q[-u] e^{-i phi}) = Re(Q[u] + Q[-u]) cos phi
     - Im(Q[u] - Q[-u]) sin phi. So only the sums of paired rows (A+, B+) and
     their differences (A-, B-) are needed, and of their width transforms only
-    Re = A+ C_x - B+ S_x and Im = A- S_x + B- C_x (`cos_x[v, x]`, `sin_x`).
+    Re = A+ C_x - B+ S_x and Im = A- S_x + B- C_x (C_x[v, x] = cos 2 pi v x / W,
+    S_x the sine): `sum_right` is C_x over -S_x, `difference_right` S_x over
+    C_x (2W x W each), for a summed row's (A+, B+) side by side.
     Rows 0 and H/2 (H even) pair with themselves and count once.
     `left[y, r]` then takes the cosine of the summed rows and minus the sine
     of the differenced ones along the height: an H x H real matrix, with the
@@ -90,11 +98,13 @@ def real_inverse_dft_matrices(height: int, width: int,
     summed = [0] + ([height // 2] if height % 2 == 0 else []) + list(range(1, pairs + 1))
     differenced = np.arange(1, pairs + 1)
     angle_x = 2.0 * np.pi * np.outer(np.arange(width), np.arange(width)) / width
+    cos_x, sin_x = np.cos(angle_x), np.sin(angle_x)
     y = np.arange(height)
     left = np.concatenate([np.cos(2.0 * np.pi * np.outer(y, summed) / height),
                            -np.sin(2.0 * np.pi * np.outer(y, differenced) / height)],
                           axis=1) / (height * width)  # (H, H): y, folded row
-    return tuple(m.astype(dtype) for m in (np.cos(angle_x), np.sin(angle_x), left))
+    matrices = (np.concatenate([cos_x, -sin_x]), np.concatenate([sin_x, cos_x]), left)
+    return tuple(m.astype(dtype) for m in matrices)
 
 
 def fold_rows(spectrum, height: int):
@@ -117,15 +127,32 @@ def fold_rows(spectrum, height: int):
 
 
 def real_inverse_dft(spectrum, matrices):
-    """`real(ifft2(A + iB))` (N, C, H, W) of `spectrum` (N, 2, C, H, W) = (A, B),
-    with `matrices` from `real_inverse_dft_matrices(H, W)`."""
-    cos_x, sin_x, left = (ops.convert_to_tensor(m) for m in matrices)
-    sums, differences = fold_rows(spectrum, left.shape[0])
-    sum_a, sum_b = ops.unstack(sums, axis=1)  # (N, C, H // 2 + 1, W)
-    diff_a, diff_b = ops.unstack(differences, axis=1)  # (N, C, (H - 1) // 2, W)
-    real = ops.matmul(sum_a, cos_x) - ops.matmul(sum_b, sin_x)
-    imag = ops.matmul(diff_a, sin_x) + ops.matmul(diff_b, cos_x)
-    return ops.matmul(left, ops.concatenate([real, imag], axis=-2))
+    """`real(ifft2(A + iB))` of `spectrum` (N, 2, C, H, W) = (A, B), as images
+    (N, H, W, C), with `matrices` from `real_inverse_dft_matrices(H, W)`.
+
+    Every product is one 2-D matrix product: the width pass on all folded
+    rows of all dreams at once ((N C rows, 2W) @ (2W, W)), the height pass
+    on all columns at once ((H, H) @ (H, N W C)), which lands in the
+    images' own layout. TensorFlow's CPU kernels run these faster forward
+    and backward than the same products batched per image channel
+    (`benchmarks/step_parts.py --levers`).
+    """
+    sum_right, difference_right, left = (ops.convert_to_tensor(m) for m in matrices)
+    height, width = left.shape[0], sum_right.shape[1]
+    channels = spectrum.shape[2]
+    sums, differences = fold_rows(spectrum, height)
+
+    def width_pass(rows, right):  # (N, 2, C, R, W) -> (N, C, R, W)
+        count = rows.shape[3]
+        side_by_side = ops.reshape(ops.transpose(rows, (0, 2, 3, 1, 4)), (-1, 2 * width))
+        return ops.reshape(ops.matmul(side_by_side, right), (-1, channels, count, width))
+
+    rows = width_pass(sums, sum_right)
+    if differences.shape[3]:  # none for a height of 1 or 2
+        rows = ops.concatenate([rows, width_pass(differences, difference_right)], axis=2)
+    columns = ops.reshape(ops.transpose(rows, (2, 0, 3, 1)), (height, -1))  # (H, N W C)
+    images = ops.reshape(ops.matmul(left, columns), (height, -1, width, channels))
+    return ops.transpose(images, (1, 0, 2, 3))
 
 
 @keras.saving.register_keras_serializable(package="kerasdream")
@@ -166,7 +193,7 @@ class Fourier(Parameterization):
             rows = ops.einsum("nkcuv,kvjx->ncujx", spectrum, right)
             logits = ops.einsum("yju,ncujx->nyxc", left, rows)
         elif self._dft_path == "folded":
-            logits = ops.transpose(real_inverse_dft(spectrum, self._dft), (0, 2, 3, 1))
+            logits = real_inverse_dft(spectrum, self._dft)
         else:
             real, _ = ops.ifft2((spectrum[:, 0], spectrum[:, 1]))  # (N, C, H, W)
             logits = ops.transpose(real, (0, 2, 3, 1))

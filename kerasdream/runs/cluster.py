@@ -43,12 +43,6 @@ from typing import Any
 
 from kerasdream.errors import DreamError
 
-try:  # optional: `pip install 'kerasdream[cluster]'`
-    import distributed
-    from distributed import WorkerPlugin
-except ImportError:
-    distributed = None
-    WorkerPlugin = object
 
 LOCAL_PREFIX = "local:"
 PROTOCOLS = ("tcp", "tls", "ws", "wss", "ucx")
@@ -86,10 +80,16 @@ def parse_cluster(text: str) -> str | int:
 
 
 def require_dask():
-    """The `distributed` module, or a `DreamError` that says how to install it."""
-    if distributed is None:
+    """The `distributed` module, or a `DreamError` that says how to install it.
+
+    Imported here, not with this module: Dask costs about 0.3 s of every
+    command's start-up, and only `--cluster` runs use it.
+    """
+    try:  # optional: `pip install 'kerasdream[cluster]'`
+        import distributed
+    except ImportError:
         raise DreamError(f"--cluster runs on Dask distributed, which is not installed: "
-                         f"{INSTALL_HINT}")
+                         f"{INSTALL_HINT}") from None
     return distributed
 
 
@@ -100,7 +100,7 @@ def connect(cluster: str, *, timeout: float | None = None,
     is started for it and stopped after). Unreachable: a `DreamError`."""
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
     target = parse_cluster(cluster)
-    require_dask()
+    distributed = require_dask()
     with contextlib.ExitStack() as stack:
         if isinstance(target, int):
             gpus = _local_gpus()
@@ -114,6 +114,8 @@ def connect(cluster: str, *, timeout: float | None = None,
                     env=_worker_env(target),
                 ))
             client = stack.enter_context(distributed.Client(local))
+            from kerasdream.runs.dask_plugins import PinDevice, QuietImport
+
             client.register_plugin(QuietImport(), name="kerasdream-quiet-import")
             if gpus:
                 client.register_plugin(PinDevice(gpus), name="kerasdream-pin-device")
@@ -147,6 +149,8 @@ def _check_scheduler(address: str, timeout: float, cluster: str) -> None:
     import asyncio
     import concurrent.futures
     import socket
+
+    distributed = require_dask()
 
     match = _ADDRESS.match(address)
     try:
@@ -200,30 +204,6 @@ def _children_ignore_ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-class QuietImport(WorkerPlugin):
-    """A local worker imports TensorFlow and Keras before its first task with
-    their C++ start-up lines kept off the run's stderr, as the driver does."""
-
-    idempotent = True
-
-    def setup(self, worker):
-        from kerasdream.cli import _import_quietly
-
-        _import_quietly()
-
-
-class PinDevice(WorkerPlugin):
-    """Worker i of a local cluster sees GPU i only (set before TensorFlow starts)."""
-
-    idempotent = True
-
-    def __init__(self, gpus: int):
-        self.gpus = gpus
-
-    def setup(self, worker):
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(int(worker.name) % self.gpus)
 
 
 def _worker_env(workers: int) -> dict[str, str]:
@@ -379,7 +359,7 @@ def run_tasks(client, function: Callable, arguments: Sequence[tuple], keys: Sequ
                                priority=-order)
         futures[future] = order
     try:
-        for future in distributed.as_completed(list(futures)):
+        for future in require_dask().as_completed(list(futures)):
             index = futures[future]
             try:
                 answer = future.result()
