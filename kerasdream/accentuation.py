@@ -88,6 +88,13 @@ def accentuate(photo: np.ndarray, layer: str, filters: Sequence[int], base=None,
     Raises:
         DreamError: a bad value; `NonFiniteError` if the loss overflowed,
             naming a too-large `strength` or `weight` when one is.
+
+    Example:
+        ```python
+        from skimage import data
+
+        images = kd.accentuate(data.astronaut(), "conv_pw_7_relu", [3, 12], strength=1.0)
+        ```
     """
     from kerasdream.callbacks import NonFiniteError, blame_large_weights
     from kerasdream.network.bases import as_spec, load_base

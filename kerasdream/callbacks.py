@@ -24,6 +24,8 @@ class NonFiniteError(DreamError):
         step: the last step run.
         rows: the dreams (kernel rows) whose loss was not finite.
         first_step: the first step of the call that failed; None for `step`.
+        prefix: where it happened, said before the message (`"conv_pw_3: "`).
+        advice: the likely cause and its cure, said after it.
 
     Example:
         ```python

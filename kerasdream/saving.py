@@ -62,8 +62,20 @@ def save_dream(generator, path: str, *, row: int | None = None,
         training_state: with `row`, the optimizer's `(slots, steps)` to save
             with the dream (`DreamModel.training_state()`), so it resumes.
 
+    Returns:
+        None; the file is complete at `path` or not there (written whole,
+        then renamed into place).
+
     Raises:
         DreamError: for another file extension, or something not a generator.
+
+    Example:
+        ```python
+        model = kd.DreamModel(kd.Channel("conv_pw_7_relu:pre", range(4)))
+        kd.train(model, 200)
+        kd.save_dream(model.generator, "dreams.keras")
+        kd.save_dream(model.generator, "filter_2.keras", row=2)  # one dream of four
+        ```
     """
     from kerasdream.generator import DreamGenerator
 
@@ -97,6 +109,13 @@ def load_dream(path: str, *, network: str | None = None):
         DreamError: for a missing, damaged or foreign file, or one made with
             another network than `network` (one saved before networks
             were recorded by content is taken as it is).
+
+    Example:
+        ```python
+        generator = kd.load_dream("models/conv_pw_7_relu/filter_3.keras")
+        images = kd.render(generator)  # no network needed to look
+        model = kd.rebuild(generator)  # the network, to train it further
+        ```
     """
     import keras
 

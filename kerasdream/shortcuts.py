@@ -27,21 +27,29 @@ from kerasdream.validation import check_positive_int
 def rebuild(generator: DreamGenerator) -> DreamModel:
     """The full trainable dream model around a (reloaded) generator.
 
+    The network is the one the dream records: a model file by its absolute
+    path (dreams saved before paths were recorded whole name it as given,
+    read from the current folder), checked by content against what the
+    dream was made with.
+
     Args:
         generator: a `DreamGenerator` that records its base network by name.
 
     Returns:
         A `DreamModel` that trains `generator` further.
 
-    The network is the one the dream records: a model file by its absolute
-    path (dreams saved before paths were recorded whole name it as given,
-    read from the current folder), checked by content against what the
-    dream was made with.
-
     Raises:
         DreamError: if the generator was built on an in-memory network, or
             the file it names now holds another network (retrained or
             replaced since the dream was made).
+
+    Example:
+        ```python
+        generator = kd.load_dream("models/conv_pw_7_relu/filter_3.keras")
+        model = kd.rebuild(generator)
+        kd.train(model, 100)  # 100 more steps on the same dream
+        kd.save_dream(model.generator, "models/conv_pw_7_relu/filter_3.keras")
+        ```
     """
     spec = generator.spec
     if not spec.get("base"):
@@ -67,7 +75,20 @@ def rebuild(generator: DreamGenerator) -> DreamModel:
 
 
 def generator_of(model: keras.Model) -> DreamGenerator:
-    """The `DreamGenerator` of a dream model (or the generator itself)."""
+    """The `DreamGenerator` of a dream model (or the generator itself).
+
+    Args:
+        model: a `DreamModel`, or a `DreamGenerator` (given back as it is).
+
+    Returns:
+        The `DreamGenerator` that holds the dreams' weights.
+
+    Example:
+        ```python
+        model = kd.DreamModel(kd.Channel("conv_pw_3_relu:pre", 0))
+        kd.save_dream(kd.generator_of(model), "filter_0.keras")
+        ```
+    """
     return model if isinstance(model, DreamGenerator) else model.generator
 
 
@@ -112,7 +133,20 @@ def train(model: DreamModel, steps: int = DEFAULT_STEPS, *,
 
 
 def render(model: keras.Model) -> np.ndarray:
-    """The dreams of a dream model (or generator) as uint8 images (N, H, W, C)."""
+    """The dreams of a dream model (or generator) as images.
+
+    Args:
+        model: a `DreamModel` or a `DreamGenerator` (one reloaded with
+            `load_dream` renders without its network).
+
+    Returns:
+        uint8 images (N, H, W, C), one per dream (kernel row).
+
+    Example:
+        ```python
+        images = kd.render(kd.load_dream("models/conv_pw_7_relu/filter_3.keras"))
+        ```
+    """
     return generator_of(model).render()
 
 
@@ -129,6 +163,12 @@ def visualize(objective: Objective, base=None, *, steps: int | None = None,
 
     Returns:
         The dreams as uint8 images (N, H, W, C).
+
+    Example:
+        ```python
+        images = kd.visualize(kd.Channel("conv_pw_7_relu:pre", range(4)), steps=200)
+        images.shape  # (4, 128, 128, 3)
+        ```
     """
     model = DreamModel(objective, base, **kwargs)
     model.compile(optimizer)

@@ -235,10 +235,11 @@ def test_a_read_only_layer_folder_is_refused_before_training(made, tmp_path, cap
     _mount("--bind", str(folder), str(folder))
     try:
         _mount("-o", "remount,ro,bind", str(folder))
-        assert main(command(root, filters="2")) == 2
+        code = main(command(root, filters="2"))
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
     err = capsys.readouterr().err.strip()
+    assert code == 2, err
     assert err.endswith(f"Cannot write to this folder (Read-only file system). "
                         f"Received: {str(folder)!r}")
     assert not files(root, 2)[1].exists()  # refused before training, nothing half-done
@@ -382,11 +383,13 @@ def test_photos_in_16_bit_grey_keep_their_brightness_and_bombs_are_refused(tmp_p
 
 
 @pytest.mark.slow
-def test_a_dream_no_gradient_reaches_is_dead_and_counted(tmp_path):
+def test_a_filter_with_zero_weights_is_constant_and_counted(tmp_path):
+    """Filter 1 has zero weights: the same output for every photo, so no
+    picture drives it and its dream (which never moves) shows nothing."""
     inputs = keras.Input((8, 8, 3))
     conv = keras.layers.Conv2D(2, 1, use_bias=False, name="conv")
     kernel = np.zeros((1, 1, 3, 2), "float32")
-    kernel[0, 0, :, 0] = 1.0  # channel 1 has a zero filter: it never fires
+    kernel[0, 0, :, 0] = 1.0
     model = keras.Model(inputs, conv(inputs))
     conv.set_weights([kernel])
     model.save(str(tmp_path / "m.keras"))
@@ -398,8 +401,9 @@ def test_a_dream_no_gradient_reaches_is_dead_and_counted(tmp_path):
         DreamSettings(size=8, steps=2, transforms="none"),
         out_dir=str(tmp_path / "out"), models_dir=str(tmp_path / "models"), quiet=True,
         log=lines.append)
-    assert [r.status for r in results["conv"]] == ["ok", "dead"]
-    assert "; 1 dead (the filter never fired" in lines[-1]
+    assert [r.status for r in results["conv"]] == ["ok", "constant"]
+    assert lines[-1].endswith("; 1 constant (the filter ignores its input: the same output "
+                              "for every image, so its dream shows nothing of it).")
 
 
 def test_the_interrupt_line_says_what_was_saved():

@@ -19,6 +19,7 @@ takes above `MATMUL_DFT_MAX_SIDE`.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import _setup  # noqa: F401,E402  (this checkout on sys.path, offline weights)

@@ -135,6 +135,12 @@ class BaseSpec:
             feeds it); `None` picks the application's own, or `"none"` for a
             model file (0..255 pixels, as its own `Rescaling` /
             `Normalization` layers expect).
+
+    Example:
+        ```python
+        spec = kd.BaseSpec("my_classifier.keras", preprocess="[0,1]")
+        base = kd.load_base(spec)  # every dream of a run shares it
+        ```
     """
 
     model: str = DEFAULT_MODEL
@@ -238,6 +244,25 @@ def load_base(spec: BaseSpec | str | None = None) -> keras.Model:
     Loading is cached per process, keyed on the spec and on the modification
     time and size of its files: every dream of a gallery shares one base, and
     a model file rewritten at the same path is loaded again.
+
+    Args:
+        spec: a `BaseSpec`, a `keras.applications` name or a model file's
+            path; None: the shipped MobileNet (alpha 0.25, ImageNet weights).
+
+    Returns:
+        The Keras model: kerasdream's own (cached) copy, so nothing a dream
+        does reaches a model you hold. A dream model applies the spec's
+        preprocessing in front of it.
+
+    Raises:
+        DreamError: an unknown name, a missing or damaged file, a weights
+            file that does not fit, or an option the model cannot take.
+
+    Example:
+        ```python
+        base = kd.load_base("mobilenet")
+        base = kd.load_base(kd.BaseSpec("mobilenet_v2", alpha=0.35))
+        ```
     """
     spec = as_spec(spec)
     _check_spec(spec)
@@ -466,6 +491,20 @@ def list_layers(base: keras.Model) -> list[LayerInfo]:
 
     A layer is dreamable when its output is an image-like `(batch, H, W, C)`
     tensor: a channel objective can maximize one of its C channels.
+
+    Args:
+        base: the network (`load_base` gives one).
+
+    Returns:
+        A `LayerInfo` (path, class name, output shape, channels, dreamable)
+        per layer, in the network's order.
+
+    Example:
+        ```python
+        for info in kd.list_layers(kd.load_base()):
+            if info.dreamable:
+                print(info.path, info.channels)
+        ```
     """
     infos = []
     for path, layer in _walk(base):

@@ -338,9 +338,7 @@ def gallery_objective(layer: str, filters: int | Sequence[int], base: keras.Mode
     a dream is not pushed to the cap and a closed gate still has a
     gradient); a channel objective subtracts `Rivals` at `selectivity` times
     the layer's depth share (`network.layers.layer_defaults`), so the dream
-    excites its own filter more than the layer's other channels:
-
-        kd.visualize(kd.gallery_objective("conv_pw_7_relu", range(16)))
+    excites its own filter more than the layer's other channels.
 
     Args:
         layer: The layer's name or path.
@@ -355,6 +353,11 @@ def gallery_objective(layer: str, filters: int | Sequence[int], base: keras.Mode
 
     Raises:
         DreamError: an unknown objective or activation, or a bad layer.
+
+    Example:
+        ```python
+        images = kd.visualize(kd.gallery_objective("conv_pw_7_relu", range(16)))
+        ```
     """
     from kerasdream.network.activations import is_gating_relu
     from kerasdream.network.bases import load_base

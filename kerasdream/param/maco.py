@@ -79,7 +79,7 @@ def compute_spectrum(images: Iterable[np.ndarray], decorrelate: bool = True,
     colour's (a colour channel's mean can be negative in the decorrelated
     space). So the spectrum of one photo is that photo's, exactly.
     """
-    total, count, real, mean = None, 0, None, None
+    total, count, real, mean, first = None, 0, None, None, None
     for image in images:
         image = np.asarray(image, "float64")[None]
         if count and image.shape[1:3] != first:

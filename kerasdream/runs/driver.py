@@ -133,16 +133,18 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     surveys = [survey(run, plan.resume, plan.overwrite) for run in plan.runs]
     before.update({run.layer: {k: r["png_sha256"] for k, r in found.records.items()}
                    for run, found in zip(plan.runs, surveys)})
+    todo = tasks(plan, surveys)
+    training = [run for run in {task.run.layer: task.run for task in todo}.values()
+                if run.writes]
+    for run in training:  # before anything is moved or trained: a read-only folder costs nothing
+        io.check_writable(run.folder)
+        io.check_writable(run.models_folder)
     for run, found in zip(plan.runs, surveys):
         _move_aside(run, found, log)
     if plan.writes:
         _check_damaged_metrics(plan.runs, surveys, log)
-    todo = tasks(plan, surveys)
-    for run in {task.run.layer: task.run for task in todo}.values():
-        if run.writes:  # before training, not after: a read-only folder must not cost the work
-            io.check_writable(run.folder)
-            io.check_writable(run.models_folder)
-            io.write_json(run.owner_path, {"out": _relative_to(run.out_dir, run.models_folder)})
+    for run in training:
+        io.write_json(run.owner_path, {"out": _relative_to(run.out_dir, run.models_folder)})
     total = sum(task.dream_steps for task in todo)
     if total == 0:
         log("Every dream is already done; nothing to train.")

@@ -63,7 +63,7 @@ def test_the_summary_counts_dreams_off_the_natural_path():
     results = [result(0), result(1), result(2)]
     results[0].off_path, results[1].off_path = True, True
     assert summarize("c", results).endswith(
-        "counts); 2 off the natural path (below the layer, their activations are less like "
+        "rotated a little); 2 off the natural path (below the layer, their activations are less like "
         "any real photo's than photos' are like each other's: do not trust what they show).")
     results[0].off_path = results[1].off_path = False
     assert "natural path" not in summarize("c", results)
