@@ -26,8 +26,10 @@ setup(
         # atlas viewer's browser test Playwright (plus a system Chromium).
         # mtcnn: its three trained face networks (PNet, RNet, ONet) are real
         # models nobody here wrote; a 1.9 MB pure-Python wheel (+ joblib, lz4).
-        "test": ["pytest", "scikit-image", "scikit-learn", "nbclient", "nbformat", "ipykernel",
-                 "dask[distributed]", "playwright>=1.40", "umap-learn", "mtcnn>=1.0"],
+        # pytest-xdist: the suite runs on two workers (tests/pytest.ini).
+        "test": ["pytest", "pytest-xdist", "scikit-image", "scikit-learn", "nbclient",
+                 "nbformat", "ipykernel", "dask[distributed]", "playwright>=1.40",
+                 "umap-learn", "mtcnn>=1.0"],
         # Keras' other backends. PyTorch: install the CPU-only wheel yourself
         # (pip install torch --index-url https://download.pytorch.org/whl/cpu);
         # PyPI's default one brings several GB of CUDA libraries.

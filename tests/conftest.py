@@ -21,6 +21,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+# The longest test files, started first: with two workers (pytest.ini) both
+# then finish together instead of one waiting on a long file begun late.
+LONGEST_FIRST = ("test_notebooks.py", "test_backends.py", "test_atlas_end_to_end.py",
+                 "test_cluster.py", "test_reliability.py", "test_distribute.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
+
+
 def colour_picker(size=8, name="colour_picker"):
     """A 1x1 conv, no bias: channel 0 = red, 1 = green, 2 = blue, 3 = red - blue.
 
