@@ -11,7 +11,7 @@ the same images as a 1-device run with the same seed.
 no longer a choice: Keras 3's `fit` fails under it (keras-team/keras#20585,
 tensorflow/tensorflow#72388). With Keras 3.15.1 and TensorFlow 2.21, two
 local workers fail in plain `fit` with "Attempt to convert a value
-(PerReplica...) to a Tensor" (`tests/multiworker_canary.py` checks it).
+(PerReplica...) to a Tensor" (`python benchmarks/multiworker_canary.py` checks it).
 Several hosts run a gallery with `kerasdream.runs.cluster` instead: each chunk of
 filters is an independent task, no synchronised gradients needed.
 """

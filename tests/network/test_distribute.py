@@ -1,8 +1,5 @@
 """tf.distribute: dreams split across 2 logical CPU devices, same images as on one."""
 
-import json
-import os
-import socket
 import subprocess
 import sys
 
@@ -67,37 +64,6 @@ def test_multiworker_is_refused_with_the_upstream_reason_and_points_to_cluster(
     assert "tensorflow/tensorflow#72388" in err and "--cluster" in err
     with pytest.raises(DreamError, match="--cluster"):
         distribute.get_strategy("multiworker")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("localhost", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_plain_keras_fit_still_fails_under_two_local_multiworker_workers():
-    """Why 'multiworker' is refused, checked on this machine: two worker
-    processes on localhost ports, plain Keras fit, no kerasdream code. When an
-    upstream release fixes it, this test fails: enable the strategy then."""
-    ports = [free_port(), free_port()]
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "multiworker_canary.py")
-    workers = []
-    for index in range(2):
-        config = {"cluster": {"worker": [f"localhost:{port}" for port in ports]},
-                  "task": {"type": "worker", "index": index}}
-        workers.append(subprocess.Popen(
-            [sys.executable, script], env={**os.environ, "TF_CONFIG": json.dumps(config)},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        outputs = [worker.communicate(timeout=240)[0] for worker in workers]
-    finally:  # never leave a worker holding its port and a core
-        for worker in workers:
-            worker.kill()
-            worker.wait()
-    for output in outputs:
-        assert "FIT FAILED" in output, output[-2000:]
-        assert "PerReplica" in output, output[-2000:]
 
 
 def test_several_steps_per_call_under_a_strategy_is_refused_clearly(tiny_cnn_path):
