@@ -33,6 +33,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_maco_direction_and_accentuation_dreams_reload_in_a_fresh_process(tiny_cnn_path,
                                                                           tmp_path):
     photo = np.linspace(0, 255, 16 * 16 * 3, dtype="float32").reshape(16, 16, 3)
