@@ -28,7 +28,7 @@ class RowSeededNormal(keras.initializers.Initializer):
     """Normal noise whose row i depends only on `(seed, row_keys[i])`.
 
     So dream i starts from the same image whether it trains alone or with
-    others, and a gallery's filter k looks the same whatever `--batch` is.
+    others, whatever a gallery's `--batch` is.
     """
 
     def __init__(self, stddev: float, seed: int, row_keys: Sequence[int]):

@@ -2,8 +2,8 @@
 workers, and running tasks with retries.
 
 A dream atlas needs no synchronised gradients: every (layer, chunk of
-filters) is an independent job, and row keys make a dream the same whatever
-it was batched with. So the one driver (`kerasdream.runs.driver`) plans and
+filters) is an independent job, and row keys make a dream the same on
+whichever worker its chunk runs. So the one driver (`kerasdream.runs.driver`) plans and
 surveys as for a local run, and its `Dask` executor
 (`kerasdream.runs.executors`) submits each chunk as one task through
 `run_tasks`; workers write PNGs and models with atomic writes into folders

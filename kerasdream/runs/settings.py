@@ -29,8 +29,10 @@ OBJECTIVES = {**OBJECTIVE_CLASSES, "class": "ClassLogit"}
 class DreamSettings:
     """Everything that decides what a filter's dream looks like.
 
-    Two runs with equal settings (ignoring `steps` when resuming) give the
-    same image for the same filter, whatever the batch size.
+    Two runs with equal settings and the same `--batch` (ignoring `steps`
+    when resuming) give the same image for the same filter. Another batch
+    size starts every dream from the same image, but float32 sums over
+    another batch shape round otherwise, and long runs can drift apart.
     """
 
     size: int | list[int] | None = None  # None: the network's own, else DEFAULT_SIZE
