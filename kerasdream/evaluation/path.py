@@ -104,8 +104,12 @@ def path_floor(reference: np.ndarray, groups: Sequence[int],
     Returns:
         The floor, in [-1, 1].
     """
-    z = standardize(reference, reference)
-    nearest = nearest_other_group(correlation(z, z), groups)
+    return _floor(standardize(reference, reference), groups, quantile)
+
+
+def _floor(standardized: np.ndarray, groups: Sequence[int], quantile: float) -> float:
+    """`path_floor` of references already in units of their own spread."""
+    nearest = nearest_other_group(correlation(standardized, standardized), groups)
     return float(np.quantile(nearest[np.isfinite(nearest)], quantile))
 
 
@@ -142,9 +146,9 @@ def judge_paths(dream_means: Mapping[str, np.ndarray],
     per_key = {}
     for key in keys:
         reference = np.asarray(reference_means[key], "float64")
-        z = standardize(dream_means[key], reference)
-        similarity = correlation(z, standardize(reference, reference)).max(axis=1)
-        per_key[key] = (similarity, path_floor(reference, groups, quantile))
+        standard = standardize(reference, reference)
+        similarity = correlation(standardize(dream_means[key], reference), standard).max(axis=1)
+        per_key[key] = (similarity, _floor(standard, groups, quantile))
     records = []
     for i in range(count):
         path = {names.get(k, k): [round(float(per_key[k][0][i]), 4), round(per_key[k][1], 4)]
@@ -155,6 +159,16 @@ def judge_paths(dream_means: Mapping[str, np.ndarray],
                         "path_layer": names.get(worst, worst),
                         "off_path": bool(similarity < floor), "path": path})
     return records
+
+
+def judge_natural_paths(base: keras.Model, keys: Mapping[str, str],
+                        dream_means: Mapping[str, np.ndarray], preprocess: str,
+                        size: int | Sequence[int]) -> list[dict[str, Any]]:
+    """`judge_paths` against the natural crops at `size` (their means kept per
+    network), for the feature `keys` ({key: layer name}) of `dream_means`."""
+    natural = natural_key_means(base, list(keys), preprocess, size_pair(size))
+    groups = natural_groups(len(next(iter(natural.values()))))
+    return judge_paths({key: dream_means[key] for key in keys}, natural, groups, names=keys)
 
 
 def unchecked_path() -> dict[str, Any]:
@@ -197,10 +211,7 @@ def check_paths(base: keras.Model, layer: str, images: np.ndarray, preprocess: s
         return [unchecked_path() for _ in images]
     dreams = key_means(base, list(keys), images, preprocess)
     if reference is None:
-        size = size_pair(images.shape[1:3])
-        ref = natural_key_means(base, list(keys), preprocess, size)
-        groups = natural_groups(len(next(iter(ref.values()))))
-    else:
-        ref = key_means(base, list(keys), np.asarray(reference, "float32"), preprocess)
-        groups = np.arange(len(reference)) if groups is None else groups
+        return judge_natural_paths(base, keys, dreams, preprocess, images.shape[1:3])
+    ref = key_means(base, list(keys), np.asarray(reference, "float32"), preprocess)
+    groups = np.arange(len(reference)) if groups is None else groups
     return judge_paths(dreams, ref, groups, names=keys)

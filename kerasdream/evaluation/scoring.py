@@ -52,12 +52,11 @@ from kerasdream.evaluation.natural import (
     keep_natural_means,
     natural_crops,
     natural_crops_for,
-    natural_key_means,
     natural_maxima,
     size_pair,
     uncached_natural_keys,
 )
-from kerasdream.evaluation.path import judge_paths, natural_groups, path_keys, unchecked_path
+from kerasdream.evaluation.path import judge_natural_paths, path_keys, unchecked_path
 from kerasdream.evaluation.views import robust_channel_means, robust_views  # noqa: F401
 from kerasdream.network.activations import relu_cap
 from kerasdream.network.bases import resolve_layer
@@ -185,9 +184,7 @@ def _paths(base: keras.Model, below: dict[str, str], dream_means: dict[str, np.n
     """The path check's records (`evaluation.path`) from the means already read."""
     if not below:
         return []
-    natural = natural_key_means(base, list(below), preprocess, size_pair(size))
-    groups = natural_groups(len(next(iter(natural.values()))))
-    return judge_paths({key: dream_means[key] for key in below}, natural, groups, names=below)
+    return judge_natural_paths(base, below, dream_means, preprocess, size)
 
 
 def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
