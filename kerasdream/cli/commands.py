@@ -160,13 +160,14 @@ def _check_examples(args) -> None:
 
 
 def _examples_and_site(args, spec, results, strategy) -> str | None:
-    """Dataset examples for the dreamed filters (with --examples), then the site."""
+    """Dataset examples for the dreamed filters (with --examples, where the
+    command has it), then the site."""
     from kerasdream.network import distribute
     from kerasdream.site.build import write_site
 
     if not distribute.is_chief(strategy):
         return None
-    if args.examples:
+    if getattr(args, "examples", None):
         from kerasdream.examples import layer_examples
 
         layer_examples(spec, {layer: [r.filter for r in rs] for layer, rs in results.items()},
@@ -261,15 +262,11 @@ def _cmd_classes(args) -> None:
     count = class_count(base, layer)
     names = class_names(base, layer, args.labels)
     chosen = parse_classes(args.classes, count, names)
-    results = _run_gallery(args, spec, [layer], ",".join(map(str, chosen)), strategy,
-                           settings=_settings(args, objective="class"), names=names)
-    _check_results(results, args)
-    from kerasdream.network import distribute
-
-    if distribute.is_chief(strategy):  # the browsable site, with the class names
-        from kerasdream.site.build import write_site
-
-        write_site(args.out, spec, list(results))
+    with _held(args.out, strategy):  # from the first dream to the site, as a gallery
+        results = _run_gallery(args, spec, [layer], ",".join(map(str, chosen)), strategy,
+                               settings=_settings(args, objective="class"), names=names)
+        _check_results(results, args)
+        _examples_and_site(args, spec, results, strategy)  # the site, with the class names
     print(f"Wrote {os.path.abspath(args.out)}")
 
 

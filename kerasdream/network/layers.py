@@ -9,7 +9,8 @@ import keras
 from kerasdream.defaults import depth_defaults
 from kerasdream.errors import DreamError
 from kerasdream.network.bases import get_layer, image_shape_for, list_layers, resolve_layer
-from kerasdream.network.features import PRE, feature_model
+from kerasdream.network.activations import split_pre
+from kerasdream.network.features import feature_model
 
 
 @functools.lru_cache(maxsize=64)
@@ -25,7 +26,7 @@ def layer_stride(base: keras.Model, layer: str) -> int:
     Returns:
         The stride in input pixels, at least 1.
     """
-    path = layer[: -len(PRE)] if layer.endswith(PRE) else layer
+    path = split_pre(layer)[0]
     image_shape = image_shape_for(base, None)
     size = image_shape[:2]
     probe = feature_model(base, [path], image_shape)
@@ -140,7 +141,7 @@ def path_layers(base: keras.Model, layer: str, count: int = PATH_LAYERS) -> tupl
         Layer paths; fewer than `count` (or none, for the first layer) when
         fewer feed `layer`. Cached, as `layer_stride`.
     """
-    path = resolve_layer(base, layer[: -len(PRE)] if layer.endswith(PRE) else layer)
+    path = resolve_layer(base, split_pre(layer)[0])
     feeding = _ancestors(base, path)
     candidates = [p for p in atlas_layers(base)
                   if p != path and p.rsplit("/", 1)[-1] in feeding]

@@ -235,14 +235,14 @@ def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
             if found.records:
                 log(f"{run.layer}: {layout.METRICS_FILE} was missing; rebuilt from the "
                     f"dreams' records.")
-                _write_metrics(_Layer(run, found.records, 0))
+                io.write_json(path, expected)
             continue
         data = io.read_json(path)
         if not (isinstance(data, dict) and isinstance(data.get("filters"), dict)):
             records.move_aside(path, ".corrupt")
             log(f"{run.layer}: moved aside {layout.METRICS_FILE}.corrupt: it was damaged "
                 f"(not a summary of dreams); rebuilt from the dreams' records.")
-            _write_metrics(_Layer(run, found.records, 0))
+            io.write_json(path, expected)
             continue
         if data == expected:
             continue
@@ -253,7 +253,7 @@ def _check_damaged_metrics(runs: Sequence[LayerRun], surveys: Sequence[Survey],
             log(f"{run.layer}: rebuilt {layout.METRICS_FILE} from the dreams' records (it "
                 f"lacked or misstated filter{'s' * (len(wrong) > 1)} "
                 f"{', '.join(map(str, wrong))}).")
-        _write_metrics(_Layer(run, found.records, 0))
+        io.write_json(path, expected)
 
 
 def _write_grid(layer: _Layer):

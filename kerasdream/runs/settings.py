@@ -8,8 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from kerasdream.defaults import (  # noqa: F401  (ACTIVATIONS: read by tests)
-    ACTIVATIONS,
+from kerasdream.defaults import (
     DEFAULT_ACTIVATION,
     DEFAULT_PARAMETERIZATION,
     DEFAULT_PRECISION,
