@@ -175,6 +175,37 @@ def test_classes_by_name_from_a_labels_file_show_names_in_grid_metrics_and_summa
     assert "Feeding" not in said
 
 
+def test_classes_holds_its_folder_while_it_writes_the_site(grey_h5, tmp_path, monkeypatch):
+    """As gallery and atlas: another run is refused until the site is written."""
+    import threading
+
+    from kerasdream.runs.runlock import FolderInUse, RunLock
+    from kerasdream.site import build
+
+    out = str(tmp_path / "classes")
+    refused = []
+
+    def second_run():
+        try:
+            RunLock(out).acquire()
+        except FolderInUse as error:
+            refused.append(str(error))
+
+    def write_site_while_another_run_tries(*args, **kwargs):
+        other = threading.Thread(target=second_run)
+        other.start()
+        other.join()
+        return write_site(*args, **kwargs)
+
+    write_site = build.write_site
+    monkeypatch.setattr(build, "write_site", write_site_while_another_run_tries)
+    assert main(["classes", "--model", grey_h5, "--classes", "0", "--steps", "2",
+                 "--preprocess", "[0,1]", "--out", out, "--models-dir",
+                 str(tmp_path / "models"), "--quiet"]) == 0
+    assert len(refused) == 1 and "Another kerasdream run" in refused[0]
+    assert os.path.isfile(os.path.join(out, "atlas.json"))
+
+
 @pytest.mark.slow
 def test_classes_by_number_and_a_name_without_names_is_a_one_line_error(
         grey_h5, tmp_path, capsys):
