@@ -15,7 +15,8 @@ from PIL import Image
 
 from kerasdream.network.bases import BaseSpec
 from kerasdream.errors import DreamError
-from kerasdream.examples import SHADE, find_images, heat_map, layer_examples
+from kerasdream.examples import SHADE, heat_map, layer_examples
+from kerasdream.photo_folder import find_images
 
 from conftest import colour_picker
 
@@ -193,7 +194,7 @@ def test_links_pipes_and_huge_images_are_skipped_and_named(photos, picker, tmp_p
                       ("dangling.png", "a dangling symlink"),
                       ("huge.png", "too large to open safely")):
         assert f"{name} ({why}" in said
-    from kerasdream.examples import scan_images
+    from kerasdream.photo_folder import scan_images
 
     assert scan_images(str(photos))[1]["loop.png"] == "a symlink loop"
 

@@ -34,7 +34,8 @@ from kerasdream.activation_atlas import layout as layout_lib
 from kerasdream.activation_atlas.render import compose
 from kerasdream.activation_atlas.vectors import PER_IMAGE, Samples, sample_vectors
 from kerasdream.errors import DreamError
-from kerasdream.examples import _dataset, example_shape, fingerprint, find_images
+from kerasdream.examples import _dataset, example_shape
+from kerasdream.photo_folder import fingerprint, find_images
 from kerasdream.network.bases import (
     as_spec,
     image_shape_for,

@@ -26,7 +26,8 @@ import keras
 import numpy as np
 
 from kerasdream.errors import DreamError
-from kerasdream.examples import BATCH, _dataset, find_images
+from kerasdream.examples import BATCH, _dataset
+from kerasdream.photo_folder import find_images
 from kerasdream.network.bases import Preprocess, layer_channels, resolve_layer
 from kerasdream.network.features import feature_model
 

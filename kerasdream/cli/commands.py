@@ -117,7 +117,17 @@ def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
         batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
         strategy=strategy, executor=executor, index=index, names=names,
+        reference=_reference(args),
     )
+
+
+def _reference(args):
+    """The user's own photos as the natural reference with --examples, else None."""
+    if not getattr(args, "examples", None):
+        return None
+    from kerasdream.evaluation.reference import folder_reference
+
+    return folder_reference(args.examples, exclude=[args.out])
 
 
 def _cmd_gallery(args) -> None:
@@ -154,7 +164,7 @@ def _held(out: str, strategy, needed: bool = True):
 def _check_examples(args) -> None:
     """An empty or missing --examples folder fails before any dream trains."""
     if args.examples:
-        from kerasdream.examples import find_images
+        from kerasdream.photo_folder import find_images
 
         find_images(args.examples, exclude=[args.out])
 

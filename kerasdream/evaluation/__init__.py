@@ -1,9 +1,10 @@
 """Judging final 8-bit pictures: rank, robust rank, natural-photo ratio, flatness, noise.
 
 `means`: channel means through the exact network (and the memo kept per
-network); `views`: the robust views (`transforms.warp`); `natural`: the
-natural photos, their crops (shared with MACO) and their means; `scoring`:
-one record per dream. Every public name is exported here.
+network); `views`: the robust views (`transforms.warp`); `reference`: which
+photos are natural (skimage's, or a folder of the user's own); `natural`:
+their crops (shared with MACO) and their means; `scoring`: one record per
+dream. Every public name is exported here.
 """
 
 from kerasdream.evaluation.means import (
@@ -29,6 +30,13 @@ from kerasdream.evaluation.natural import (
     natural_means,
     natural_photos,
     photo_crops,
+    reference_crops,
+)
+from kerasdream.evaluation.reference import (
+    REFERENCE_PHOTOS,
+    SKIMAGE,
+    Reference,
+    folder_reference,
 )
 from kerasdream.evaluation.scoring import (
     FLAT_STD,
@@ -54,6 +62,7 @@ from kerasdream.network.activations import pre_activation_key, relu_cap
 
 __all__ = [
     "BATCH", "BATCH_PIXELS", "EAGER_PIXELS", "FLAT_STD", "NATURAL_CROPS", "NATURAL_PHOTOS",
+    "REFERENCE_PHOTOS", "SKIMAGE", "Reference", "folder_reference", "reference_crops",
     "channel_means", "clipped_fraction", "column_selective", "constant_channels", "crop_boxes",
     "feature_key", "features", "high_frequency", "is_flat", "key_means", "layer_means", "memo",
     "natural_crops", "natural_high_frequency", "natural_key_means", "natural_maxima",

@@ -1,19 +1,23 @@
-"""Natural photos: the `skimage.data` photos, their crops, and a network's
+"""Natural photos: the reference photos, their crops, and a network's
 channel means and maxima on them (the natural ratio's yardstick).
 
-`photo_crops` is the one way a photo becomes crops at a size: the yardstick
-here and MACO's spectrum from a folder of photos (`param.maco`) both use it.
+The photos are a `Reference` (`evaluation.reference`): the `skimage.data`
+photos by default, or some of the user's own. `photo_crops` is the one way
+a photo becomes crops at a size: the reference crops here and MACO's
+spectrum from a folder of photos (`param.maco`) both use it.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from kerasdream.evaluation.means import feature_key, key_means, memo
+from kerasdream.evaluation.reference import SKIMAGE, Reference, reference_photos
 from kerasdream.network.bases import image_input
 
 # skimage.data photos (not synthetic images), greyscale ones used as RGB.
@@ -102,69 +106,101 @@ def natural_photos() -> tuple[np.ndarray, ...]:
 
 @functools.lru_cache(maxsize=8)
 def natural_crops(size: int | tuple[int, int], channels: int = 3) -> np.ndarray:
-    """Six deterministic crops of each natural photo at `size`, uint8 (M, H, W, channels)."""
+    """Six deterministic crops of each `skimage.data` photo at `size`, uint8 (M, H, W, channels)."""
     crops = np.concatenate([photo_crops(photo, size) for photo in natural_photos()])
+    return _in_channels(crops, channels)
+
+
+@functools.lru_cache(maxsize=8)
+def reference_crops(reference: Reference, size: int | tuple[int, int],
+                    channels: int = 3) -> np.ndarray:
+    """Six deterministic crops of each of `reference`'s photos at `size`, uint8
+    (M, H, W, channels): `natural_crops` for the skimage reference."""
+    if not reference.is_own:
+        return natural_crops(size, channels)
+    size = size_pair(size)
+    photos = reference_photos(reference, reference_side(size))
+    return _in_channels(np.concatenate([photo_crops(photo, size) for photo in photos]), channels)
+
+
+def reference_side(size: Sequence[int]) -> int:
+    """The smallest photo side the crops at `size` need: the largest zoom's."""
+    return int(math.ceil(max(zoom for zoom, _, _ in NATURAL_CROPS) * max(size)))
+
+
+def _in_channels(crops: np.ndarray, channels: int) -> np.ndarray:
+    """RGB crops as they are, or in grey (ITU-R 601 luma) for a one-channel network."""
     if channels == 1:
-        crops = np.round(crops @ np.array([0.299, 0.587, 0.114])).astype("uint8")[..., None]
+        return np.round(crops @ np.array([0.299, 0.587, 0.114])).astype("uint8")[..., None]
     return crops
 
 
 def natural_means(base: keras.Model, layer: str, preprocess: str,
-                  size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
-    """Every natural crop's channel means at `size`, shape (M, C).
+                  size: int | tuple[int, int], pre_activation: bool = False,
+                  reference: Reference = SKIMAGE) -> np.ndarray:
+    """Every reference crop's channel means at `size`, shape (M, C).
 
-    Computed once per (base, layer, preprocessing, size) and kept with the
-    base (`means.memo`).
+    Computed once per (base, reference, layer, preprocessing, size) and kept
+    with the base (`means.memo`).
     """
     key = feature_key(base, layer, pre_activation)
-    return natural_key_means(base, [key], preprocess, size)[key]
+    return natural_key_means(base, [key], preprocess, size, reference)[key]
 
 
 def natural_key_means(base: keras.Model, keys: Sequence[str], preprocess: str,
-                      size: int | tuple[int, int]) -> dict[str, np.ndarray]:
+                      size: int | tuple[int, int],
+                      reference: Reference = SKIMAGE) -> dict[str, np.ndarray]:
     """`natural_means` of every feature key; the keys not yet kept run in one pass."""
     size = size_pair(size)
-    missing = uncached_natural_keys(base, keys, preprocess, size)
+    missing = uncached_natural_keys(base, keys, preprocess, size, reference)
     if missing:
-        means = key_means(base, missing, natural_crops_for(base, size), preprocess)
-        keep_natural_means(base, preprocess, size, means)
+        means = key_means(base, missing, natural_crops_for(base, size, reference), preprocess)
+        keep_natural_means(base, preprocess, size, means, reference)
     kept = memo(base)
-    return {key: kept[("natural", key, preprocess, size)] for key in keys}
+    return {key: kept[_memo_key(reference, key, preprocess, size)] for key in keys}
+
+
+def _memo_key(reference: Reference, key: str, preprocess: str, size: tuple[int, int]) -> tuple:
+    return ("natural", reference.key, key, preprocess, size)
 
 
 def uncached_natural_keys(base: keras.Model, keys: Sequence[str], preprocess: str,
-                          size: tuple[int, int]) -> list[str]:
-    """The keys whose natural means for `base` are not kept yet."""
+                          size: tuple[int, int], reference: Reference = SKIMAGE) -> list[str]:
+    """The keys whose reference means for `base` are not kept yet."""
     kept = memo(base)
-    return [key for key in keys if ("natural", key, preprocess, size) not in kept]
+    return [key for key in keys if _memo_key(reference, key, preprocess, size) not in kept]
 
 
 def keep_natural_means(base: keras.Model, preprocess: str, size: tuple[int, int],
-                       means: dict[str, np.ndarray]) -> None:
-    """Keep the natural crops' means {key: (M, C)} of `base` at `size`."""
+                       means: dict[str, np.ndarray], reference: Reference = SKIMAGE) -> None:
+    """Keep the reference crops' means {key: (M, C)} of `base` at `size`."""
     kept = memo(base)
     for key, value in means.items():
-        kept[("natural", key, preprocess, size)] = value
+        kept[_memo_key(reference, key, preprocess, size)] = value
 
 
-def natural_crops_for(base: keras.Model, size: tuple[int, int]) -> np.ndarray:
-    """The natural crops at `size` with `base`'s number of input channels, float32."""
+def natural_crops_for(base: keras.Model, size: tuple[int, int],
+                      reference: Reference = SKIMAGE) -> np.ndarray:
+    """The reference crops at `size` with `base`'s number of input channels, float32."""
     channels = int(image_input(base).shape[-1] or 3)
-    return natural_crops(size, channels).astype("float32")
+    return reference_crops(reference, size, channels).astype("float32")
 
 
 def natural_maxima(base: keras.Model, layer: str, preprocess: str,
-                   size: int | tuple[int, int], pre_activation: bool = False) -> np.ndarray:
-    """Each channel's largest mean activation over the natural crops, shape (C,)."""
-    return natural_means(base, layer, preprocess, size, pre_activation).max(axis=0)
+                   size: int | tuple[int, int], pre_activation: bool = False,
+                   reference: Reference = SKIMAGE) -> np.ndarray:
+    """Each channel's largest mean activation over the reference crops, shape (C,)."""
+    return natural_means(base, layer, preprocess, size, pre_activation, reference).max(axis=0)
 
 
 def constant_channels(base: keras.Model, layer: str, preprocess: str,
                       size: int | tuple[int, int], tolerance: float = 1e-4) -> np.ndarray:
-    """Channels whose pre-activation mean is the same on every natural crop, (C,) bool.
+    """Channels whose pre-activation mean is the same on every skimage crop, (C,) bool.
 
     Such a channel ignores its input (zero weights): no picture can drive it,
-    so its dream stays at the starting image, which is flat.
+    so its dream stays at the starting image, which is flat. Read on skimage's
+    varied photos whatever the reference: a user's folder may leave a unit
+    still (the border of digits) that other pictures drive.
     """
     means = natural_means(base, layer, preprocess, size, pre_activation=True)
     return np.ptp(means, axis=0) <= tolerance * (1.0 + np.abs(means).max(axis=0))

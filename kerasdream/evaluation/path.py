@@ -43,6 +43,7 @@ import numpy as np
 
 from kerasdream.evaluation.means import feature_key, key_means
 from kerasdream.evaluation.natural import NATURAL_CROPS, natural_key_means, size_pair
+from kerasdream.evaluation.reference import SKIMAGE, Reference
 
 # The floor is this quantile of the natural crops' own nearest-other-photo
 # similarities: 0, the lowest, so a dream below it is less like any photo
@@ -163,11 +164,16 @@ def judge_paths(dream_means: Mapping[str, np.ndarray],
 
 def judge_natural_paths(base: keras.Model, keys: Mapping[str, str],
                         dream_means: Mapping[str, np.ndarray], preprocess: str,
-                        size: int | Sequence[int]) -> list[dict[str, Any]]:
-    """`judge_paths` against the natural crops at `size` (their means kept per
-    network), for the feature `keys` ({key: layer name}) of `dream_means`."""
-    natural = natural_key_means(base, list(keys), preprocess, size_pair(size))
+                        size: int | Sequence[int],
+                        reference: Reference = SKIMAGE) -> list[dict[str, Any]]:
+    """`judge_paths` against the reference crops at `size` (their means kept per
+    network), for the feature `keys` ({key: layer name}) of `dream_means`.
+    With the crops of one photo only there is no floor (photos' likeness to
+    one another): every dream's path is unchecked."""
+    natural = natural_key_means(base, list(keys), preprocess, size_pair(size), reference)
     groups = natural_groups(len(next(iter(natural.values()))))
+    if len(set(groups.tolist())) < 2:
+        return [unchecked_path() for _ in next(iter(dream_means.values()))]
     return judge_paths({key: dream_means[key] for key in keys}, natural, groups, names=keys)
 
 

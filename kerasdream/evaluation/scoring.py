@@ -10,7 +10,8 @@ redirected ReLU, `training=False`):
   views of each image (shift, scale, rotation, reflected border); a dream
   that only works at its exact pixel position fails it;
 - natural ratio: the target's mean activation divided by the channel's
-  largest mean activation over crops of the `skimage.data` photos;
+  largest mean activation over crops of the reference photos
+  (`evaluation.reference`: the `skimage.data` photos, or the user's own);
 - column selectivity, flatness, clipping, high-frequency noise, and the
   pre-images paper's inversion error;
 - constant channels: filters that ignore their input (zero weights), whose
@@ -57,6 +58,7 @@ from kerasdream.evaluation.natural import (
     uncached_natural_keys,
 )
 from kerasdream.evaluation.path import judge_natural_paths, path_keys, unchecked_path
+from kerasdream.evaluation.reference import SKIMAGE, Reference
 from kerasdream.evaluation.views import robust_channel_means, robust_views  # noqa: F401
 from kerasdream.network.activations import relu_cap
 from kerasdream.network.bases import resolve_layer
@@ -159,37 +161,38 @@ def _activation_record(acts: np.ndarray, robust: np.ndarray, maxima: np.ndarray,
 
 
 def _dream_and_view_means(base: keras.Model, keys: list[str], images: np.ndarray,
-                          preprocess: str, views: int, seed: int):
-    """`key_means` and `robust_key_means` of `images`, and the natural crops'
+                          preprocess: str, views: int, seed: int, reference: Reference):
+    """`key_means` and `robust_key_means` of `images`, and the reference crops'
     means when not kept yet, from ONE `key_means` pass over all of them
     (one model, one compiled graph, evenly split batches). The path check's
     keys ride along in `keys`: their robust means are not used."""
     size = size_pair(images.shape[1:3])
-    missing = uncached_natural_keys(base, keys, preprocess, size)
+    missing = uncached_natural_keys(base, keys, preprocess, size, reference)
     stack = robust_views(images, views=views, seed=seed)
     parts = [np.asarray(images, "float32"), stack.reshape(-1, *stack.shape[2:])]
     if missing:
-        parts.append(natural_crops_for(base, size))
+        parts.append(natural_crops_for(base, size, reference))
     means = key_means(base, keys, np.concatenate(parts), preprocess)
     n, n_views = len(images), len(parts[1])
     dreams = {key: value[:n] for key, value in means.items()}
     robust = {key: value[n:n + n_views].reshape(views, n, -1).mean(axis=0)
               for key, value in means.items()}
-    keep_natural_means(base, preprocess, size, {key: means[key][n + n_views:] for key in missing})
+    keep_natural_means(base, preprocess, size, {key: means[key][n + n_views:] for key in missing},
+                       reference)
     return dreams, robust
 
 
 def _paths(base: keras.Model, below: dict[str, str], dream_means: dict[str, np.ndarray],
-           preprocess: str, size) -> list[dict[str, Any]]:
+           preprocess: str, size, reference: Reference) -> list[dict[str, Any]]:
     """The path check's records (`evaluation.path`) from the means already read."""
     if not below:
         return []
-    return judge_natural_paths(base, below, dream_means, preprocess, size)
+    return judge_natural_paths(base, below, dream_means, preprocess, size, reference)
 
 
 def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Sequence[int],
                  preprocess: str, pre_activation: bool | None = None, views: int = 8,
-                 seed: int = 0) -> list[dict[str, Any]]:
+                 seed: int = 0, reference: Reference = SKIMAGE) -> list[dict[str, Any]]:
     """One JSON-ready record per dream of `images` (uint8, N x H x W x C).
 
     `activation`, `rank`, `robust_activation`, `robust_rank` read the layer's
@@ -203,6 +206,10 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     whatever the recipe. `path_similarity`, `path_floor`, `path_layer`,
     `off_path` and `path` are the path check (`evaluation.path.judge_paths`):
     whether the dream's activations below the layer are like a real photo's.
+    The ratios and the path check read `reference`'s photos
+    (`evaluation.reference`: skimage's by default, or the user's own), and
+    the record's `reference` names them by its key; `constant_channel` is
+    always read on skimage's.
     """
     images = np.asarray(images)
     targets = [int(t) for t in targets]
@@ -213,15 +220,18 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     post_key, pre_key = scoring_keys(base, layer)
     below = path_keys(base, layer)
     dream_means, robust_means = _dream_and_view_means(base, [post_key, pre_key, *below],
-                                                      images, preprocess, views, seed)
-    paths = _paths(base, below, dream_means, preprocess, size) or [
+                                                      images, preprocess, views, seed,
+                                                      reference)
+    paths = _paths(base, below, dream_means, preprocess, size, reference) or [
         unchecked_path() for _ in targets]
 
     def measures(key: str, pre: bool):
-        maxima = natural_maxima(base, layer, preprocess, size, pre)
+        maxima = natural_maxima(base, layer, preprocess, size, pre, reference)
         return dream_means[key], robust_means[key], maxima
 
     acts, robust, maxima = measures(post_key, False)
+    # Whether a filter ignores its input is the network's, not the photos': always
+    # read on skimage's varied crops (a folder of digits leaves border units still).
     constant = constant_channels(base, layer, preprocess, size)
     pre = measures(pre_key, True) if use_pre else None
     selective = column_selective(acts, targets)
@@ -233,6 +243,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
             "filter": k,
             **_activation_record(acts, robust, maxima, i, k),
             "natural_ratio_from": "post-activation",
+            "reference": reference.key,
             "cap": cap,
             "pixel_std": float(stds[i]),
             "flat": bool(stds[i] < FLAT_STD),

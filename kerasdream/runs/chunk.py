@@ -4,7 +4,9 @@ of `kerasdream.runs` that imports Keras at the top.
 A chunk is one `fit` of one `DreamModel` over up to `batch` filters. Each
 dream is committed whole: PNG (and MACO's maps), per-filter model, then the
 commit record naming both by hash (`kerasdream.runs.records`). The PNG is
-hashed from the bytes written, not read back.
+hashed from the bytes written, not read back. `rescore_chunk` scores
+finished dreams against other reference photos and rewrites only their
+records.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
     state = model.training_state()
     with profiling.stage("score"):
         scores = scoring.score_dreams(base, run.layer, images[:len(filters)], filters,
-                                      preprocess)
+                                      preprocess, reference=_reference(run))
     outcome = ChunkOutcome({}, {})
     for row, (k, score) in enumerate(zip(filters, scores)):
         if status[row] == layout.OK and not moved[row]:
@@ -127,6 +129,7 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
             path_floor=score["path_floor"],
             path_layer=score["path_layer"],
             off_path=score["off_path"],
+            reference=score["reference"],
             resumed_at=(history or {}).get(k, [done_steps] if done_steps else []),
         )
         record = {**result.as_dict(), "settings": dataclasses.asdict(settings)}
@@ -137,6 +140,45 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
             outcome.saved += 1
         outcome.records[k] = record
         outcome.images[k] = images[row]
+    return outcome
+
+
+# The record fields that depend on the reference photos, rewritten by a rescore.
+RESCORED = ("natural_ratio", "robust_natural_ratio", "path_similarity", "path_floor",
+            "path_layer", "off_path", "reference")
+
+
+def _reference(run: LayerRun):
+    return scoring.SKIMAGE if run.reference is None else run.reference
+
+
+def rescore_chunk(run: LayerRun, filters: list[int]) -> ChunkOutcome:
+    """Score finished dreams of `filters` against `run`'s reference photos and
+    rewrite their records' photo measures (`RESCORED`); their PNGs and models
+    stay as they are, and so do the hashes that name them.
+
+    Returns:
+        The `ChunkOutcome` with the new records and the dreams' images.
+    """
+    from kerasdream.network.bases import as_spec
+
+    base = load_base(run.spec)
+    found = records.folder_records(run.folder)
+    channels = run.input_channels or 3
+    images = np.stack([np.round(io.load_image(run.png_path(k), channels=channels))
+                       .astype("uint8") for k in filters])
+    with profiling.stage("score"):
+        scores = scoring.score_dreams(base, run.layer, images, filters,
+                                      as_spec(run.spec).preprocess_mode,
+                                      reference=_reference(run))
+    outcome = ChunkOutcome({}, {})
+    for k, image, score in zip(filters, images, scores):
+        record = {**found[k], **{field: score[field] for field in RESCORED}}
+        if run.writes:
+            with signals.deferred(), profiling.stage("write"):
+                io.write_json(run.record_path(k), record)
+        outcome.records[k] = record
+        outcome.images[k] = image
     return outcome
 
 

@@ -36,9 +36,12 @@ class InProcess:
         check_memory(min(plan.batch, max(len(run.filters) for run in plan.runs)), image_shape)
 
     def run(self, tasks: Sequence[ChunkTask], progress, log, on_done) -> None:
-        from kerasdream.runs.chunk import train_chunk
+        from kerasdream.runs.chunk import rescore_chunk, train_chunk
 
         for task in tasks:
+            if task.rescore:
+                on_done(task, rescore_chunk(task.run, list(task.filters)))
+                continue
             if task.run.layer != self._layer:  # let the last layer's models go
                 self._layer, self._models = task.run.layer, {}
             on_done(task, train_chunk(task.run, self._models, list(task.filters),
@@ -72,8 +75,9 @@ class Dask:
         remote = [dataclasses.replace(task, run=runs[task.run.layer]) for task in tasks]
         first = remote[0].run
         with cluster.connect(self.address, timeout=self.timeout, log=log) as client:
+            photos = first.reference.paths() if first.reference is not None else []
             cluster.check_workers(client, [first.out_dir, first.models_dir],
-                                  cluster.files(first.spec))
+                                  cluster.files(first.spec) + photos)
 
             def done(index: int, answer: tuple[Any, list[str]]) -> None:
                 outcome, lines = answer
@@ -122,8 +126,10 @@ def run_chunk(task: ChunkTask, strategy: str = "default"):
     """On a worker: train `task`'s chunk and commit its dreams; its `ChunkOutcome`
     and the lines it logged."""
     from kerasdream.network import distribute
-    from kerasdream.runs.chunk import train_chunk
+    from kerasdream.runs.chunk import rescore_chunk, train_chunk
 
+    if task.rescore:
+        return rescore_chunk(task.run, list(task.filters)), []
     if strategy not in _strategies:
         _strategies[strategy] = distribute.get_strategy(strategy)
     run = dataclasses.replace(task.run, strategy=_strategies[strategy])

@@ -46,6 +46,7 @@ def run_gallery(
     index: bool = False,
     log: Callable[[str], None] = print,
     names: Sequence[str] | None = None,
+    reference: Any = None,
 ) -> dict[str, list[FilterResult]]:
     """Dreams for `filters` of each layer (default: a shallow, middle and deep
     layer, 16 filters each), one grid per layer and `gallery.png` for several.
@@ -68,6 +69,9 @@ def run_gallery(
         log: Where the report lines go.
         names: Class names, for class dreams (`settings.objective == "class"`):
             grids, `metrics.json` and the site show them.
+        reference: The photos the dreams are judged against
+            (`kerasdream.evaluation.folder_reference`); None: skimage's. A rerun
+            with other photos rescores finished dreams without retraining them.
 
     Returns:
         Each layer's results, in the order of `filters`.
@@ -80,5 +84,5 @@ def run_gallery(
     plan = make_plan(spec, layers, filters, settings, out_dir=out_dir, models_dir=models_dir,
                      model_format=model_format, batch=batch or DEFAULT_BATCH, resume=resume,
                      overwrite=overwrite, strategy=strategy,
-                     names=None if names is None else list(names))
+                     names=None if names is None else list(names), reference=reference)
     return driver.run(plan, executor or InProcess(), quiet=quiet, index=index, log=log)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS, DEFAULT_SIZE
+from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS, DEFAULT_SIZE, SKIMAGE_REFERENCE
 from kerasdream.errors import DreamError
 from kerasdream.runs import layout, records
 from kerasdream.runs.settings import DreamSettings, parse_filters
@@ -36,6 +36,13 @@ class LayerRun:
     cap: float | None = None  # the layer's ReLU cap (6.0 for ReLU6), None without one
     input_channels: int | None = None  # the network's: 1 for a grayscale network
     names: list[str] | None = None  # class names, for a class layer's dreams
+    reference: Any = None  # the photos dreams are scored against (evaluation.Reference);
+    # None: skimage's. Not a setting: other photos rescore a dream, never retrain it.
+
+    @property
+    def reference_key(self) -> str:
+        """The key of the photos this run scores against ('skimage' by default)."""
+        return SKIMAGE_REFERENCE if self.reference is None else self.reference.key
 
     def label(self, k: int) -> str:
         """Dream k's label in grids: its class name if it has one, else its number."""
@@ -110,8 +117,10 @@ class Survey:
 
     `pending` maps each filter still to train to the steps it already has
     (nonzero only when resuming); `kept` are longer dreams kept rather than
-    downgraded; `moves` are the files to move aside; `records` the commit
-    records that stay (every filter's, not only this run's).
+    downgraded; `rescore` are finished dreams (skipped or kept) scored
+    against other photos than this run's reference; `moves` are the files
+    to move aside; `records` the commit records that stay (every filter's,
+    not only this run's).
     """
 
     layer: str
@@ -121,6 +130,7 @@ class Survey:
     redone: list[int] = dataclasses.field(default_factory=list)
     kept: dict[int, int] = dataclasses.field(default_factory=dict)
     resumed_at: dict[int, list[int]] = dataclasses.field(default_factory=dict)
+    rescore: list[int] = dataclasses.field(default_factory=list)
     moves: list[Move] = dataclasses.field(default_factory=list)
     records: dict[int, dict] = dataclasses.field(default_factory=dict)
 
@@ -133,8 +143,9 @@ class Survey:
                 lines.append(f"{self.layer}: moved aside {', '.join(names)}: {move.why}.")
         return lines
 
-    def report(self) -> str | None:
-        """'relu2: skipped 4 finished dreams, repaired 1, redid 2.' on a rerun."""
+    def report(self, photos: str = "real photos") -> str | None:
+        """'relu2: skipped 4 finished dreams, repaired 1, redid 2.' on a rerun
+        (and how many are rescored against `photos`)."""
         if not (self.skipped or self.repaired or self.redone or self.kept):
             return None
         text = (f"{self.layer}: skipped {len(self.skipped)} finished "
@@ -145,6 +156,9 @@ class Survey:
             text += (f"; kept {len(self.kept)} longer dream{'s' * (len(self.kept) != 1)} "
                      f"rather than retrain at fewer steps: filter {longest} "
                      f"(--overwrite retrains them)")
+        if self.rescore:
+            text += (f"; rescoring {len(self.rescore)} of them against {photos} (their "
+                     f"pictures stay)")
         return text + "."
 
 
@@ -209,8 +223,11 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
         finished = record["status"] in layout.FINISHED
         differences = settings.differences(record["settings"], ignore_steps=True,
                                            resuming=resume)
+        rescore = run.reference_key != (record.get("reference") or SKIMAGE_REFERENCE)
         if finished and not differences and steps == settings.steps and (resume or not history):
             found.skipped.append(k)
+            if rescore:
+                found.rescore.append(k)
             continue
         if differences and resume and not overwrite:
             raise DreamError(
@@ -219,6 +236,8 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
                 f"--overwrite to start it again. Received: {run.record_path(k)!r}")
         if not differences and finished and steps > settings.steps and not overwrite:
             found.kept[k] = steps
+            if rescore:
+                found.rescore.append(k)
             continue
         if not differences and resume and steps < settings.steps:
             found.pending[k] = steps  # continue it
@@ -309,6 +328,7 @@ def make_plan(
     overwrite: bool = False,
     strategy: Any = None,
     names: list[str] | None = None,
+    reference: Any = None,
 ) -> Plan:
     """Check a gallery's options and plan one `LayerRun` per layer (before any training).
 
@@ -319,6 +339,8 @@ def make_plan(
         settings: The dreams' settings; a size of None is the network's
             own fixed input size (else `DEFAULT_SIZE`), written down as such.
         names: Class names (a class layer's dreams), shown in grids and metrics.
+        reference: The photos dreams are scored against (`evaluation.Reference`);
+            None: skimage's.
 
     Raises:
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
@@ -356,7 +378,7 @@ def make_plan(
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy, channels, cap=relu_cap(base, layer),
-                             input_channels=shape[2], names=names))
+                             input_channels=shape[2], names=names, reference=reference))
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)
 
 
@@ -368,9 +390,12 @@ class ChunkTask:
     filters: tuple[int, ...]
     done_steps: int = 0
     history: tuple[tuple[int, tuple[int, ...]], ...] = ()  # (filter, resumed at) pairs
+    rescore: bool = False  # score finished dreams against the run's reference; train none
 
     @property
     def dream_steps(self) -> int:
+        if self.rescore:
+            return 0
         return len(self.filters) * (self.run.settings.steps - self.done_steps)
 
     def resumed_at(self) -> dict[int, list[int]]:
@@ -378,9 +403,12 @@ class ChunkTask:
 
 
 def tasks(plan: Plan, surveys: Sequence[Survey]) -> list[ChunkTask]:
-    """Every chunk the plan trains, layer by layer, given each layer's survey."""
+    """Every chunk the plan trains or rescores, layer by layer, given each layer's survey."""
     found = []
     for run, layer_survey in zip(plan.runs, surveys):
+        for start in range(0, len(layer_survey.rescore), plan.batch):
+            group = layer_survey.rescore[start:start + plan.batch]
+            found.append(ChunkTask(run, tuple(group), rescore=True))
         for group, done_steps in chunks(layer_survey.pending, plan.batch):
             history = tuple((k, tuple(layer_survey.resumed_at.get(k, [])
                                       + ([done_steps] if done_steps else [])))

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kerasdream.defaults import SKIMAGE_REFERENCE
 from kerasdream.runs.layout import CONSTANT, DEAD, FINISHED, OK, SATURATED_PREFIX
 
 
@@ -18,7 +19,9 @@ class FilterResult:
     `rank` reads the final 8-bit image; `robust_rank` the mean over fixed
     random views of it (shifted, scaled, rotated a little); `natural_ratio`
     is the activation over the filter's largest on crops of real photos
-    (for a capped ReLU, of the pre-activation). `off_path` is the path
+    (for a capped ReLU, of the pre-activation); `reference` names those
+    photos (`evaluation.reference`: 'skimage', or a folder of the user's own
+    and a hash of its photos). `off_path` is the path
     check (`kerasdream.evaluation.path`): the dream's activations at
     `path_layer`, below its filter, are less like any real photo's
     (`path_similarity`) than photos' are like one another's (`path_floor`);
@@ -40,18 +43,23 @@ class FilterResult:
     path_floor: float | None = None
     path_layer: str | None = None
     off_path: bool | None = None
+    reference: str = SKIMAGE_REFERENCE
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> FilterResult:
-        """The result a commit record (or a metrics entry) holds."""
-        return cls(**{k: v for k, v in record.items() if k in cls.__dataclass_fields__})
+        """The result a commit record (or a metrics entry) holds (a record from
+        before references had keys was scored against skimage's photos)."""
+        fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
+        fields["reference"] = fields.get("reference") or SKIMAGE_REFERENCE
+        return cls(**fields)
 
 
 def summarize(layer: str, results: Sequence[FilterResult], *, objective: str = "channel",
-              cap: float | None = None, grayscale: bool = False) -> str:
+              cap: float | None = None, grayscale: bool = False,
+              photos: str | None = None) -> str:
     """One sentence per layer: how many dreams excite their own filter most
     (for class dreams: how many the network itself classifies as their class).
 
@@ -62,8 +70,10 @@ def summarize(layer: str, results: Sequence[FilterResult], *, objective: str = "
             classifications, with no photo ratio.
         cap: The layer's ReLU cap (`network.activations.relu_cap`), if it has one:
             only then can a dream tie with other channels at the cap.
-        grayscale: The network takes one-channel images: the reference photos
-            (`skimage`'s, in colour) say nothing of it, so no ratio is given.
+        grayscale: The network takes one-channel images: skimage's colour
+            photos say nothing of it, so without `photos` no ratio is given.
+        photos: How to name the user's own reference photos ('your 24 photos
+            of /data/digits'; `Reference.describe`), None for skimage's.
 
     Returns:
         The sentence.
@@ -82,12 +92,12 @@ def summarize(layer: str, results: Sequence[FilterResult], *, objective: str = "
         text = (f"{layer}: {rank1} of {count} dreams excite their own filter more than any "
                 f"other channel of the layer ({robust} of {count} still do when shifted, "
                 f"scaled or rotated a little{tie})")
-        if grayscale:
-            text += ("; not compared with the reference photos (colour photos; this network "
-                     "takes grayscale images)")
+        if grayscale and photos is None:
+            text += ("; not compared with photos (skimage's are in colour and this network "
+                     "takes grayscale images: give --examples a folder of its own)")
         elif ratios:
             text += (f"; median {statistics.median(ratios):.2f}x the filter's strongest "
-                     f"response to real photos")
+                     f"response to {photos or 'real photos'}")
     dead = sum(r.status == DEAD for r in results)
     saturated = sum(r.status.startswith(SATURATED_PREFIX) for r in results)
     failed = sum(r.status not in FINISHED for r in results) - saturated

@@ -69,6 +69,7 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
             "metrics": {k: entry.get(k) for k in METRIC_KEYS},
         })
     grid = os.path.join(out_dir, folder, GRID_FILE)
+    reference = metrics.get("reference")
     return {
         "name": metrics["layer"] if isinstance(metrics.get("layer"), str) else folder,
         "folder": folder,
@@ -78,6 +79,9 @@ def layer_entry(out_dir: str, folder: str) -> dict[str, Any]:
         "examples": ({k: examples.get(k) for k in ("folder", "images", "skipped")}
                      if examples else None),
         "filters": filters,
+        # The photos the natural ratio and the path check were measured against.
+        "reference": ({k: reference.get(k) for k in ("photos", "count")}
+                      if isinstance(reference, dict) else None),
     }
 
 

@@ -10,46 +10,47 @@ from kerasdream.cli.commands import main
 from kerasdream.errors import DreamError
 
 
-def filters_command(model, out, *extra):
+def filters_args(model, out, *extra):
     # Five filters on two replicas: the last chunk is padded to an even batch.
-    return [sys.executable, "-m", "kerasdream", "filters", "--model", model, "--layer", "relu2",
-            "--filters", "0-4", "--size", "16", "--steps", "20", "--out", str(out),
-            "--models-dir", str(out / "models"), "--quiet", *extra]
+    return ["filters", "--model", model, "--layer", "relu2", "--filters", "0-4", "--size", "16",
+            "--steps", "20", "--out", str(out), "--models-dir", str(out / "models"), "--quiet",
+            *extra]
+
+
+# In a fresh process (the CPU is split before TensorFlow starts): the command's
+# two-replica gallery, then how the mirrored strategy splits a batch of 4 dreams.
+TWO_REPLICAS = """
+import sys
+import kerasdream as kd
+from kerasdream.cli.commands import main
+from kerasdream.network import distribute
+assert main({args!r}) == 0
+strategy = distribute.get_strategy("mirrored")
+with strategy.scope():
+    model = kd.DreamModel(kd.Channel("relu2", [0, 1, 2, 3]), {model!r}, size=16)
+    model.compile(optimizer="sgd")
+dataset = strategy.experimental_distribute_dataset(kd.model.dream_dataset(4))
+batch = next(iter(dataset))
+print("split", strategy.num_replicas_in_sync,
+      [int(t.shape[0]) for t in strategy.experimental_local_results(batch)])
+"""
 
 
 @pytest.mark.slow
-def test_two_replica_mirrored_run_gives_the_same_images_as_one_device(tiny_cnn_path, tmp_path):
-    # One device in this process; the two-replica run needs a fresh one to split the CPU.
-    assert main(filters_command(tiny_cnn_path, tmp_path / "one")[3:]) == 0
-    done = subprocess.run(
-        filters_command(tiny_cnn_path, tmp_path / "two", "--strategy", "mirrored",
-                        "--cpu-devices", "2"),
-        check=True, capture_output=True, text=True)
+def test_two_replicas_split_the_batch_and_give_the_same_images_as_one_device(tiny_cnn_path,
+                                                                            tmp_path):
+    assert main(filters_args(tiny_cnn_path, tmp_path / "one")) == 0  # one device, here
+    two = filters_args(tiny_cnn_path, tmp_path / "two", "--strategy", "mirrored",
+                       "--cpu-devices", "2")
+    done = subprocess.run([sys.executable, "-c", TWO_REPLICAS.format(args=two,
+                                                                     model=tiny_cnn_path)],
+                          check=True, capture_output=True, text=True)
     assert "num_replicas_in_sync" not in done.stdout  # quiet run, just the summary
+    assert done.stdout.split()[-4:] == ["split", "2", "[2,", "2]"]  # each replica: 2 dreams
     for k in range(5):
         one = (tmp_path / "one" / "relu2" / f"filter_{k}.png").read_bytes()
         two = (tmp_path / "two" / "relu2" / f"filter_{k}.png").read_bytes()
         assert one == two, f"filter {k} differs"
-
-
-@pytest.mark.slow
-def test_two_replicas_really_split_the_batch(tiny_cnn_path, tmp_path):
-    script = f"""
-import tensorflow as tf
-from kerasdream.network import distribute
-import kerasdream as kd
-distribute.split_cpu(2)
-strategy = distribute.get_strategy("mirrored")
-with strategy.scope():
-    model = kd.DreamModel(kd.Channel("relu2", [0, 1, 2, 3]), {tiny_cnn_path!r}, size=16)
-    model.compile(optimizer="sgd")
-dataset = strategy.experimental_distribute_dataset(kd.model.dream_dataset(4))
-batch = next(iter(dataset))
-print(strategy.num_replicas_in_sync, [int(t.shape[0]) for t in strategy.experimental_local_results(batch)])
-"""
-    done = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
-                          text=True)
-    assert done.stdout.split()[-3:] == ["2", "[2,", "2]"]
 
 
 def test_multiworker_is_refused_with_the_upstream_reason_and_points_to_cluster(

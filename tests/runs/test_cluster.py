@@ -1,13 +1,14 @@
 """Atlases on a Dask cluster: a local cluster of 2 worker processes, loopback only.
 
-The slow tests share one cluster (module fixture) whose workers drop a
-marker file `<key>@<pid>` as each task starts, so a test waits for a task
+The slow tests share one cluster (a module fixture: each cluster started
+costs a TensorFlow import per worker), whose workers drop a marker file `<key>@<pid>` as each task starts, so a test waits for a task
 to be running (never a sleep) and kills its worker process by that pid.
 The killed-worker test runs last: its worker's replacement starts cold.
 """
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -259,6 +260,132 @@ def test_a_second_driver_refuses_and_a_killed_driver_s_rerun_skips_finished_chun
         chunk = k - k % 2
         assert starts.count(f"kerasdream-{layer}-{chunk}-{chunk + 1}") == 1
     assert (out / "index.html").exists() and not temporaries(out)
+
+
+# The same damaged-folder rerun in this process and on the cluster: the one
+# driver gives the same folder and the same report with either executor.
+
+def executor_command(model, out, *extra):
+    return ["filters", "--model", model, "--layer", "relu2", "--filters", "0-3", "--size", "16",
+            "--steps", "6", "--batch", "2", "--out", str(out), "--models-dir",
+            str(out / "models"), "--quiet", *extra]
+
+
+def damage(out):
+    """A corrupt PNG (filter 1), a record for other settings (filter 2: seed 1,
+    its files intact) and stray files with no record (filter 3's)."""
+    layer = out / "relu2"
+    (layer / "filter_1.png").write_bytes(b"not a png")
+    record = json.loads((layer / "filter_2.json").read_text())
+    record["settings"]["seed"] = 1
+    (layer / "filter_2.json").write_text(json.dumps(record))
+    os.remove(layer / "filter_3.json")
+
+
+def contents(out):
+    """{relative path: bytes} of every file; records and metrics without the
+    entries that differ between any two runs (wall times, a .keras zip's dates)."""
+    found = {}
+    for root, _, names in os.walk(out):
+        for name in names:
+            path = os.path.join(root, name)
+            data = open(path, "rb").read()
+            if name.endswith(".json") and name != "metrics.json":
+                data = json.loads(data)
+                data.pop("wall_seconds", None), data.pop("model_sha256", None)
+            elif name == "metrics.json":
+                data = json.loads(data)
+                data.pop("network")  # the model's path: another folder each
+                for entry in data["filters"].values():
+                    entry.pop("wall_seconds"), entry.pop("model_sha256")
+            elif name.endswith((".keras", ".keras.stale", ".keras.corrupt")):
+                data = "a model"  # a zip that records when it was written
+            found[os.path.relpath(path, out)] = data
+    return found
+
+
+@pytest.mark.slow
+def test_a_damaged_folder_reruns_the_same_in_process_and_on_a_cluster(local_cluster, tmp_path,
+                                                                        capsys):
+    model = str(tmp_path / "tiny.keras")
+    tiny_cnn().save(model)
+    first = tmp_path / "first"
+    assert main(executor_command(model, first)) == 0
+    damage(first)
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    shutil.copytree(first, local)
+    shutil.copytree(first, remote)
+    capsys.readouterr()
+
+    assert main(executor_command(model, local, "--overwrite")) == 0
+    local_report = capsys.readouterr().out.replace(str(local), "OUT")
+    assert main(executor_command(model, remote, "--overwrite", "--cluster",
+                                 local_cluster[0])) == 0
+    remote_report = capsys.readouterr().out.replace(str(remote), "OUT")
+
+    assert remote_report == local_report
+    lines = local_report.splitlines()
+    assert lines[:3] == [
+        "relu2: moved aside filter_1.png.corrupt, filter_1.keras.corrupt, "
+        "filter_1.json.corrupt: its PNG filter_1.png does not match the record (damaged or "
+        "written by another run).",
+        "relu2: moved aside filter_3.png.stale, filter_3.keras.stale: left by an interrupted "
+        "or another run (no commit record).",
+        "relu2: skipped 1 finished dream, repaired 1, redid 2.",
+    ]
+    assert contents(remote) == contents(local)
+    names = sorted(contents(local))
+    assert "relu2/filter_1.png.corrupt" in names and "relu2/filter_3.png.stale" in names
+    # --overwrite: filter 2's dream of other settings is retrained in place, not moved aside.
+    assert not any(name.startswith("relu2/filter_2.") and name.endswith(".stale")
+                   for name in names)
+    record = json.loads((local / "relu2" / "filter_2.json").read_text())
+    assert record["settings"]["seed"] == 0
+    # Every dream is whole again: its PNG is the first run's (same seed, same bytes).
+    for k in range(4):
+        name = f"filter_{k}.png"
+        assert (local / "relu2" / name).read_bytes() == (remote / "relu2" / name).read_bytes()
+    assert (local / "relu2" / "filter_0.png").read_bytes() == \
+        (first / "relu2" / "filter_0.png").read_bytes()
+
+
+@pytest.mark.slow
+def test_other_photos_rescore_the_same_in_process_and_on_a_cluster(local_cluster, tmp_path,
+                                                                    capsys):
+    """Workers read the driver's --examples photos and rewrite only the records."""
+    import numpy as np
+    from PIL import Image
+
+    model = str(tmp_path / "tiny.keras")
+    tiny_cnn().save(model)
+    folders = {}
+    for name, seed in (("bright", 0), ("dim", 1)):
+        folders[name] = tmp_path / name
+        os.makedirs(folders[name])
+        for i in range(2):
+            pixels = np.random.default_rng([seed, i]).integers(0, 256, (24, 32, 3))
+            Image.fromarray(pixels.astype("uint8")).save(folders[name] / f"p{i}.png")
+    first = tmp_path / "first"
+    assert main(executor_command(model, first, "--examples", str(folders["bright"]))) == 0
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    shutil.copytree(first, local)
+    shutil.copytree(first, remote)
+    capsys.readouterr()
+
+    dim = ("--examples", str(folders["dim"]))
+    assert main(executor_command(model, local, *dim)) == 0
+    local_report = capsys.readouterr().out.replace(str(local), "OUT")
+    assert main(executor_command(model, remote, *dim, "--cluster", local_cluster[0])) == 0
+    remote_report = capsys.readouterr().out.replace(str(remote), "OUT")
+
+    assert remote_report == local_report
+    assert "rescoring 4 of them against your 2 photos of" in local_report
+    assert contents(remote) == contents(local)
+    for k in range(4):
+        name = f"filter_{k}.png"
+        assert (remote / "relu2" / name).read_bytes() == (first / "relu2" / name).read_bytes()
+        record = json.loads((remote / "relu2" / f"filter_{k}.json").read_text())
+        assert record["reference"].startswith(str(folders["dim"]) + "#")
 
 
 @pytest.mark.slow

@@ -53,8 +53,12 @@ def test_the_summary_says_what_applies_to_the_network_at_hand():
     assert "a tie at its ReLU cap of 4 counts)" in summarize("relu2", results, cap=4.0)
     grey = summarize("relu2", results, grayscale=True)
     assert "real photos" not in grey and "2.00x" not in grey
-    assert ("; not compared with the reference photos (colour photos; this network takes "
-            "grayscale images)") in grey
+    assert ("; not compared with photos (skimage's are in colour and this network takes "
+            "grayscale images: give --examples a folder of its own)") in grey
+    # With the user's own photos, grey or not, the ratio is against them and says so.
+    own = summarize("relu2", results, grayscale=True, photos="your 3 photos of /data/digits")
+    assert "not compared" not in own
+    assert "; median 2.00x the filter's strongest response to your 3 photos of /data/digits;" in own
     assert not all_failed({"a": [result(0, status="constant")]})
 
 

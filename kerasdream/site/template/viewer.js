@@ -80,13 +80,20 @@
       el("div", { class: "grid" }, ...tiles));
   }
 
-  function metricsTable(filter) {
+  // The photos a layer's dreams were judged against: skimage's, or the user's own.
+  function photos(layer) {
+    const reference = layer.reference;
+    if (!reference || reference.photos === "skimage.data") return "real photos (skimage.data)";
+    return `your ${reference.count} photos of ${reference.photos}`;
+  }
+
+  function metricsTable(filter, layer) {
     const m = filter.metrics;
     const rows = [
       ["activation", number(m.final_activation, 3), "the filter's mean on the final dream"],
       ["rank", m.rank ?? "–", "1 = the dream excites this filter more than any other of the layer"],
       ["robust rank", m.robust_rank ?? "–", "the same over shifted, scaled and rotated views"],
-      ["natural ratio", number(m.natural_ratio, 2), "activation over the filter's strongest response to real photos"],
+      ["natural ratio", number(m.natural_ratio, 2), `activation over the filter's strongest response to ${photos(layer)}`],
       ["robust natural ratio", number(m.robust_natural_ratio, 2), "the same over views"],
       ["path", pathValue(m), pathVerdict(m)],
       ["steps", m.steps ?? "–", ""],
@@ -158,7 +165,7 @@
       el("div", { class: "row" },
         filter.dream ? el("img", { src: filter.dream, alt: `dream of filter ${filter.filter}`, class: "dream", id: "dream" })
                      : el("p", {}, "No dream of this filter yet."),
-        metricsTable(filter)),
+        metricsTable(filter, layer)),
       filter.circuits && (filter.circuits.inputs.length || filter.circuits.outputs.length)
         ? el("section", { class: "circuits" }, el("h2", {}, "Circuits"),
             circuitList("Strongest inputs (weight from the layer below)", "inputs", filter.circuits.inputs),
