@@ -44,6 +44,7 @@ from kerasdream.network.bases import (
     BaseSpec,
     Preprocess,
     as_spec,
+    check_min_size,
     display_name,
     image_shape_for,
     input_size,
@@ -254,9 +255,7 @@ class DreamModel(keras.Model):
             image_shape, dreams = generator.image_shape, generator.num_dreams
         else:
             image_shape = image_shape_for(base_model, size)
-            if self.spec is not None and min(image_shape[:2]) < self.spec.min_size:
-                raise DreamError(f"{self.network_name} needs images of at least "
-                                 f"{self.spec.min_size} pixels. Received: size={image_shape[:2]}")
+            check_min_size(self.spec, image_shape, self.network_name)
             dreams = objective.num_rows if num_dreams is None else num_dreams
         check_positive_int("num_dreams", dreams)
         check_memory(dreams, image_shape)

@@ -27,6 +27,22 @@ LONGEST_FIRST = ("test_notebooks.py", "test_backends.py", "test_atlas_end_to_end
                  "test_cluster.py", "test_reliability.py", "test_distribute.py")
 
 
+# The command line's default --models-dir, relative to where it runs: the tests
+# run in the repository, so a test that forgets --models-dir writes here, and
+# two such tests on two workers would take each other's run lock.
+REPOSITORY_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                 "models")
+
+
+@pytest.fixture(autouse=True)
+def _no_test_writes_the_repository_models_folder():
+    before = set(os.listdir(REPOSITORY_MODELS)) if os.path.isdir(REPOSITORY_MODELS) else set()
+    yield
+    after = set(os.listdir(REPOSITORY_MODELS)) if os.path.isdir(REPOSITORY_MODELS) else set()
+    assert after <= before, (f"the test wrote {sorted(after - before)} into {REPOSITORY_MODELS}: "
+                             f"give its command a --models-dir under tmp_path")
+
+
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))

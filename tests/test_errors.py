@@ -99,8 +99,9 @@ CLI_CASES = [
      "Malformed filter list"),
     ("letters as filter range", lambda f: filters_args(f) + ["--filters", "a-b"],
      "Malformed filter list"),
-    ("image too small for the network", lambda f: ["filters", "--layer", "conv_pw_13_relu",
-                                                   "--size", "8", "--out", f["root"]],
+    ("image too small for the network", lambda f: [
+        "filters", "--layer", "conv_pw_13_relu", "--size", "8", "--out",
+        os.path.join(f["root"], "small"), "--models-dir", os.path.join(f["root"], "small-models")],
      "at least 32"),
     ("size the fixed-size network cannot take", lambda f: filters_args(
         f, model=f["fixed16"]) + ["--size", "16x20"], "must be 16"),
@@ -140,13 +141,18 @@ CLI_CASES = [
 @pytest.mark.parametrize("case", CLI_CASES, ids=[c[0] for c in CLI_CASES])
 def test_cli_rejects_bad_input_with_one_line_and_status_2(case, files, capsys):
     _, argv, expected = case
+    argv = argv(files)
+    folders = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg in ("--out", "--models-dir")]
+    existed = [folder for folder in folders if os.path.exists(folder)]
     with pytest.raises(SystemExit) as exit_info:
-        raise SystemExit(main(argv(files)))
+        raise SystemExit(main(argv))
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1, err
     assert expected in err
+    # Refused before anything is written: not even an empty output folder.
+    assert [folder for folder in folders if os.path.exists(folder)] == existed
 
 
 API_CASES = [

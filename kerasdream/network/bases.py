@@ -613,6 +613,33 @@ def input_size(base: keras.Model) -> tuple[int | None, int | None]:
     return shape[1], shape[2]
 
 
+def check_fixed_size(base: keras.Model, image_shape: Sequence[int], network_name: str) -> None:
+    """Refuse an image shape a fixed-size network cannot take.
+
+    Raises:
+        DreamError: naming the network's shape and the side that differs.
+    """
+    expected = tuple(image_input(base).shape[1:])
+    for got, want, what in zip(image_shape, expected, ("height", "width", "channels")):
+        if want is not None and got != want:
+            raise DreamError(
+                f"{network_name} takes images of shape {expected}, so the dream's {what} "
+                f"must be {want}. Received: image_shape={tuple(image_shape)}"
+            )
+
+
+def check_min_size(spec: BaseSpec | None, image_shape: Sequence[int], network_name: str) -> None:
+    """Refuse images smaller than a `keras.applications` network takes (its
+    `min_size`: 32 px, 75 for InceptionV3, 71 for Xception).
+
+    Raises:
+        DreamError: naming the network, its minimum and the size.
+    """
+    if spec is not None and min(image_shape[:2]) < spec.min_size:
+        raise DreamError(f"{network_name} needs images of at least {spec.min_size} pixels. "
+                         f"Received: size={tuple(image_shape[:2])}")
+
+
 def image_shape_for(base: keras.Model, size: int | tuple[int, int] | None,
                     default: int = DEFAULT_SIZE) -> tuple[int, int, int]:
     """The dream image shape: `size`, else the network's own fixed size (else

@@ -20,7 +20,13 @@ from keras import ops
 
 from kerasdream.errors import DreamError
 from kerasdream.network.activations import PRE, relu_of, split_pre
-from kerasdream.network.bases import first_line, get_layer, image_input, resolve_layer
+from kerasdream.network.bases import (
+    check_fixed_size,
+    first_line,
+    get_layer,
+    image_input,
+    resolve_layer,
+)
 
 
 def redirect_gradient(x, upstream, max_value: float | None, threshold: float = 0.0):
@@ -233,13 +239,7 @@ def feature_model(
 
 
 def _check_image_shape(base, model, image_shape, name) -> None:
-    expected = tuple(image_input(base).shape[1:])
-    for got, want, what in zip(image_shape, expected, ("height", "width", "channels")):
-        if want is not None and got != want:
-            raise DreamError(
-                f"{name} takes images of shape {expected}, so the dream's {what} "
-                f"must be {want}. Received: image_shape={tuple(image_shape)}"
-            )
+    check_fixed_size(base, image_shape, name)
     try:
         specs = model.compute_output_spec(keras.KerasTensor((1, *image_shape)))
     except Exception as error:

@@ -349,6 +349,9 @@ def make_plan(
     from kerasdream.network.activations import relu_cap
     from kerasdream.network.bases import (
         as_spec,
+        check_fixed_size,
+        check_min_size,
+        display_name,
         image_shape_for,
         input_size,
         layer_channels,
@@ -362,14 +365,15 @@ def make_plan(
         base = load_base(spec)
     layers = [resolve_layer(base, name) for name in layers] if layers else default_layers(base)
     shape = image_shape_for(base, settings.image_size)  # validates the size early
+    name = display_name(base, as_spec(spec))
+    check_min_size(as_spec(spec), shape, name)  # both before any folder is made
+    check_fixed_size(base, shape, name)
     if settings.size is None:  # the records say the size the dreams have (as before: 128)
         fixed = input_size(base) != (None, None)
         settings = dataclasses.replace(settings, size=list(shape[:2]) if fixed else DEFAULT_SIZE)
     settings.objective_for(layers[0], [0], base)  # validates the objective name early
     with profiling.stage("load"):  # once per run: hashed per loaded network object
         settings = settings.identified(base, as_spec(spec).preprocess_mode)
-    for folder in (out_dir, models_dir):
-        io.check_writable(folder)
     runs = []
     for layer in layers:
         channels = (class_count(base, layer) if settings.objective == "class"
@@ -379,6 +383,8 @@ def make_plan(
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy, channels, cap=relu_cap(base, layer),
                              input_channels=shape[2], names=names, reference=reference))
+    for folder in (out_dir, models_dir):  # after the checks above: a refusal writes nothing
+        io.check_writable(folder)
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)
 
 

@@ -100,7 +100,8 @@ def test_a_grey_network_with_its_own_photos_gets_a_ratio(tmp_path, capsys):
     for i, level in enumerate((40, 200)):
         Image.fromarray(np.full((28, 28), level, "uint8")).save(folder / f"d{i}.png")
     argv = ["filters", "--model", path, "--layer", "ink", "--filters", "0", "--size", "8",
-            "--steps", "2", "--out", str(tmp_path / "out"), "--quiet"]
+            "--steps", "2", "--out", str(tmp_path / "out"), "--models-dir",
+            str(tmp_path / "models"), "--quiet"]
 
     assert main(argv) == 0
     assert "not compared with photos (skimage's are in colour" in capsys.readouterr().out
