@@ -102,7 +102,9 @@ def folder_reference(folder: str, exclude: Sequence[str] = (),
         DreamError: `folder` is missing or holds no photo that decodes.
     """
     from kerasdream.photo_folder import content_digests, find_images
+    from kerasdream.validation import check_positive_int
 
+    check_positive_int("count", count)
     names = find_images(folder, exclude)
     chosen = [names[i] for i in _evenly(len(names), count)]
     readable = [name for name in chosen if _decodes(os.path.join(folder, name))]
@@ -131,6 +133,8 @@ def _evenly(total: int, count: int) -> list[int]:
     """`count` indices spread evenly over range(total), first and last included."""
     if total <= count:
         return list(range(total))
+    if count == 1:
+        return [0]
     return sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})
 
 

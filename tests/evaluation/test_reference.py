@@ -50,6 +50,11 @@ def test_photos_are_taken_evenly_over_the_folder_and_only_those_that_decode(tmp_
     assert reference.describe() == f"your 4 photos of {os.path.abspath(tmp_path)}"
     assert reference.is_own and not SKIMAGE.is_own and SKIMAGE.key == "skimage"
 
+    assert folder_reference(str(tmp_path), exclude=[str(tmp_path / "out")],
+                            count=1).names == ("p00.png",)
+    with pytest.raises(DreamError, match="count must be a positive integer"):
+        folder_reference(str(tmp_path), count=0)
+
     (tmp_path / "p10.png").write_bytes(b"not an image")  # a .png that does not decode
     assert folder_reference(str(tmp_path), exclude=[str(tmp_path / "out")],
                             count=4).names == ("p00.png", "p19.png", "p29.png")
