@@ -39,7 +39,7 @@ TRANSFORM_CHOICES = {
 
 DEFAULT_BATCH = 16
 # The natural reference's key when it is the skimage.data photos
-# (`evaluation.reference`); records written before references had keys used them.
+# (`photo_folder.SKIMAGE`); records written before references had keys used them.
 SKIMAGE_REFERENCE = "skimage"
 DEFAULT_FILTERS = 16
 # Objective names and their classes in `kerasdream.objectives.terms`.

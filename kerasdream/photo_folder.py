@@ -1,8 +1,18 @@
-"""A folder of the user's photos: which files in it are photos, and its fingerprint.
+"""A folder of the user's photos: which files in it are photos, its
+fingerprint, and the natural reference made of some of them.
 
 Shared by the dataset examples (`kerasdream.examples`), the activation atlas
-and the natural reference (`kerasdream.evaluation.reference`). No Keras: a
-driver reads a folder before any network loads.
+and the dreams' scoring. The natural ratio and the path check compare a
+dream with crops of real photos (`evaluation.natural`): by default the
+`skimage.data` photos (`SKIMAGE`). A user who dreams their own network has
+photos of what it was trained on (digits, faces, X-rays), and those say far
+more about it than skimage's astronaut: `folder_reference` makes a
+`Reference` of up to `REFERENCE_PHOTOS` photos of a folder (the gallery
+commands' `--examples`). A `Reference` is small and picklable (a folder,
+file names and their contents' SHA-256), so a cluster worker reads the same
+photos from the shared folder; its `key` names it in every dream's record,
+so a rerun with other photos rescores the dreams instead of retraining them.
+No Keras: a driver reads a folder before any network loads.
 """
 
 from __future__ import annotations
@@ -10,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kerasdream import io
+from kerasdream.defaults import SKIMAGE_REFERENCE as SKIMAGE_KEY
 from kerasdream.errors import DreamError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png")
@@ -119,3 +131,109 @@ def fingerprint(folder: str, names: Sequence[str],
     for name, content in zip(names, digests):
         digest.update(f"{name}\0{content}\n".encode())
     return digest.hexdigest()
+
+
+# How many of a folder's photos the reference crops (six crops each): twice
+# skimage's twelve, and few enough to read in a fraction of a second.
+REFERENCE_PHOTOS = 24
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The photos dreams are compared with: `skimage.data`'s (the default,
+    `folder=None`) or some of a folder's (`folder_reference`).
+
+    Attributes:
+        folder: The photos' folder (absolute), or None for skimage's.
+        names: The photos used, relative to `folder`.
+        digests: The SHA-256 of each photo's bytes, as when the reference was made.
+    """
+
+    folder: str | None = None
+    names: tuple[str, ...] = ()
+    digests: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """What names the reference in records and memo keys: 'skimage', or the
+        folder and a hash of its photos' names and contents."""
+        if self.folder is None:
+            return SKIMAGE_KEY
+        return f"{self.folder}#{fingerprint(self.folder, self.names, self.digests)[:16]}"
+
+    @property
+    def is_own(self) -> bool:
+        """Whether these are the user's own photos (not skimage's)."""
+        return self.folder is not None
+
+    def describe(self) -> str:
+        """How summaries name it: 'real photos', or 'your N photos of DIR'."""
+        if self.folder is None:
+            return "real photos"
+        count = len(self.names)
+        return f"your {count} photo{'s' * (count != 1)} of {self.folder}"
+
+    def paths(self) -> list[str]:
+        """The photos' paths (empty for skimage's)."""
+        return [os.path.join(self.folder, name) for name in self.names] if self.folder else []
+
+    def as_json(self) -> dict:
+        """What `metrics.json` says of it."""
+        if self.folder is None:
+            return {"photos": "skimage.data", "key": SKIMAGE_KEY}
+        return {"photos": self.folder, "count": len(self.names), "key": self.key}
+
+
+SKIMAGE = Reference()
+
+
+def folder_reference(folder: str, exclude: Sequence[str] = (),
+                     count: int = REFERENCE_PHOTOS) -> Reference:
+    """Up to `count` photos of `folder`, evenly spaced over its sorted file
+    names (`scan_images`); files that do not decode are left out.
+
+    Args:
+        folder: A folder of JPEG / PNG photos (nested folders too).
+        exclude: Folders inside it that are not searched (an output folder).
+        count: How many photos at most.
+
+    Returns:
+        The `Reference`.
+
+    Raises:
+        DreamError: `folder` is missing or holds no photo that decodes.
+    """
+    from kerasdream.validation import check_positive_int
+
+    check_positive_int("count", count)
+    names = find_images(folder, exclude)
+    chosen = [names[i] for i in _evenly(len(names), count)]
+    readable = [name for name in chosen if _decodes(os.path.join(folder, name))]
+    if not readable:
+        raise DreamError(f"None of the {len(chosen)} photos tried in the examples folder "
+                         f"could be decoded. Expected JPEG or PNG files. Received: "
+                         f"examples={folder!r}")
+    folder = os.path.abspath(folder)
+    return Reference(folder, tuple(readable), tuple(content_digests(folder, readable)))
+
+
+def _decodes(path: str) -> bool:
+    """Whether `path` decodes as an image (a JPEG at its smallest scale: fast)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.draft(image.mode, (64, 64))
+            image.load()
+        return True
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def _evenly(total: int, count: int) -> list[int]:
+    """`count` indices spread evenly over range(total), first and last included."""
+    if total <= count:
+        return list(range(total))
+    if count == 1:
+        return [0]
+    return sorted({round(i * (total - 1) / (count - 1)) for i in range(count)})

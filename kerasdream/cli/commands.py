@@ -102,7 +102,7 @@ def _profiled(command):
 
 
 def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False,
-                 settings=None, names=None):
+                 settings=None, names=None, reference=None):
     """The gallery in this process, or with --cluster each chunk a Dask task."""
     from kerasdream.runs.executors import Dask
     from kerasdream.runs.gallery import run_gallery
@@ -117,26 +117,18 @@ def _run_gallery(args, spec, layers, filters, strategy=None, index: bool = False
         out_dir=args.out, models_dir=args.models_dir, model_format=args.format,
         batch=args.batch, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
         strategy=strategy, executor=executor, index=index, names=names,
-        reference=_reference(args),
+        reference=reference,
     )
-
-
-def _reference(args):
-    """The user's own photos as the natural reference with --examples, else None."""
-    if not getattr(args, "examples", None):
-        return None
-    from kerasdream.evaluation.reference import folder_reference
-
-    return folder_reference(args.examples, exclude=[args.out])
 
 
 def _cmd_gallery(args) -> None:
     spec = _spec(args)
-    _check_examples(args)
+    reference = _reference(args)
     strategy = None if args.cluster else _strategy(args)  # before TensorFlow starts
     note_input_range(spec)
     with _held(args.out, strategy, bool(args.examples)):
-        results = _run_gallery(args, spec, args.layer, args.filters, strategy)
+        results = _run_gallery(args, spec, args.layer, args.filters, strategy,
+                               reference=reference)
         _check_results(results, args)
         if args.examples:
             _examples_and_site(args, spec, results, strategy)
@@ -161,12 +153,14 @@ def _held(out: str, strategy, needed: bool = True):
     return stack
 
 
-def _check_examples(args) -> None:
-    """An empty or missing --examples folder fails before any dream trains."""
-    if args.examples:
-        from kerasdream.photo_folder import find_images
+def _reference(args):
+    """With --examples, the folder's photos as the natural reference, else None
+    (skimage's); an empty or missing folder fails before any dream trains."""
+    if not args.examples:
+        return None
+    from kerasdream.photo_folder import folder_reference
 
-        find_images(args.examples, exclude=[args.out])
+    return folder_reference(args.examples, exclude=[args.out])
 
 
 def _examples_and_site(args, spec, results, strategy) -> str | None:
@@ -190,7 +184,7 @@ def _cmd_atlas(args) -> None:
     from kerasdream.network.layers import atlas_layers
 
     spec = _spec(args)
-    _check_examples(args)
+    reference = _reference(args)
     if args.cluster:
         from kerasdream.runs.cluster import driver_off_gpus
 
@@ -208,7 +202,7 @@ def _cmd_atlas(args) -> None:
             settings, size=list(image_shape_for(base, None, default=ATLAS_SIZE)[:2]))
     with _held(args.out, strategy):
         results = _run_gallery(args, spec, layers, "all", strategy, index=bool(args.cluster),
-                               settings=settings)
+                               settings=settings, reference=reference)
         _check_results(results, args)
         index = _examples_and_site(args, spec, results, strategy)
     if index:

@@ -1,8 +1,8 @@
 """Judging final 8-bit pictures: rank, robust rank, natural-photo ratio, flatness, noise.
 
 `means`: channel means through the exact network (and the memo kept per
-network); `views`: the robust views (`transforms.warp`); `reference`: which
-photos are natural (skimage's, or a folder of the user's own); `natural`:
+network); `views`: the robust views (`transforms.warp`); `natural`: the reference
+photos (skimage's, or a folder of the user's own: `photo_folder.Reference`),
 their crops (shared with MACO) and their means; `scoring`: one record per
 dream. Every public name is exported here.
 """
@@ -31,12 +31,7 @@ from kerasdream.evaluation.natural import (
     natural_photos,
     photo_crops,
     reference_crops,
-)
-from kerasdream.evaluation.reference import (
-    REFERENCE_PHOTOS,
-    SKIMAGE,
-    Reference,
-    folder_reference,
+    reference_photos,
 )
 from kerasdream.evaluation.scoring import (
     FLAT_STD,
@@ -59,10 +54,12 @@ from kerasdream.evaluation.views import (
     view_parameters,
 )
 from kerasdream.network.activations import pre_activation_key, relu_cap
+from kerasdream.photo_folder import REFERENCE_PHOTOS, SKIMAGE, Reference, folder_reference
 
 __all__ = [
     "BATCH", "BATCH_PIXELS", "EAGER_PIXELS", "FLAT_STD", "NATURAL_CROPS", "NATURAL_PHOTOS",
     "REFERENCE_PHOTOS", "SKIMAGE", "Reference", "folder_reference", "reference_crops",
+    "reference_photos",
     "channel_means", "clipped_fraction", "column_selective", "constant_channels", "crop_boxes",
     "feature_key", "features", "high_frequency", "is_flat", "key_means", "layer_means", "memo",
     "natural_crops", "natural_high_frequency", "natural_key_means", "natural_maxima",

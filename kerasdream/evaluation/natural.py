@@ -1,8 +1,8 @@
 """Natural photos: the reference photos, their crops, and a network's
 channel means and maxima on them (the natural ratio's yardstick).
 
-The photos are a `Reference` (`evaluation.reference`): the `skimage.data`
-photos by default, or some of the user's own. `photo_crops` is the one way
+The photos are a `Reference` (`photo_folder`): the `skimage.data` photos
+by default, or some of the user's own (`reference_photos` reads them). `photo_crops` is the one way
 a photo becomes crops at a size: the reference crops here and MACO's
 spectrum from a folder of photos (`param.maco`) both use it.
 """
@@ -17,8 +17,9 @@ import keras
 import numpy as np
 
 from kerasdream.evaluation.means import feature_key, key_means, memo
-from kerasdream.evaluation.reference import SKIMAGE, Reference, reference_photos
+from kerasdream.errors import DreamError
 from kerasdream.network.bases import image_input
+from kerasdream.photo_folder import SKIMAGE, Reference, content_digests
 
 # skimage.data photos (not synthetic images), greyscale ones used as RGB.
 NATURAL_PHOTOS = (
@@ -101,6 +102,41 @@ def natural_photos() -> tuple[np.ndarray, ...]:
         if photo.ndim == 2:
             photo = np.repeat(photo[..., None], 3, axis=-1)
         photos.append(photo[..., :3].astype("uint8"))
+    return tuple(photos)
+
+
+@functools.lru_cache(maxsize=4)
+def reference_photos(reference: Reference, side: int) -> tuple[np.ndarray, ...]:
+    """The reference's photos as RGB uint8 arrays, no smaller than needed for
+    crops of `side` pixels (a large JPEG is decoded at a reduced scale).
+
+    Raises:
+        DreamError: a photo changed since the reference was made, or cannot be read.
+    """
+    from PIL import Image
+
+    from kerasdream import io
+
+    photos = []
+    for name, digest, path in zip(reference.names, reference.digests, reference.paths()):
+        if content_digests(reference.folder, [name])[0] != digest:
+            raise DreamError(f"A reference photo changed during the run; run again to use "
+                             f"the new one. Received: photo={path!r}")
+        try:
+            with Image.open(path) as image:
+                image.draft(image.mode, (side, side))  # JPEG: the smallest scale >= side
+                image.load()
+                photo = io._eight_bit(image).convert("RGB")
+        except Image.DecompressionBombError as error:
+            raise io.too_large(error, path) from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise DreamError(f"Could not read a reference photo ({error}). Expected a PNG or "
+                             f"JPEG file. Received: photo={path!r}") from None
+        shrink = side / min(photo.size)
+        if shrink < 0.8:  # larger than the crops need: keep memory bounded
+            photo = photo.resize((max(side, round(photo.width * shrink)),
+                                  max(side, round(photo.height * shrink))), Image.BILINEAR)
+        photos.append(np.asarray(photo, "uint8"))
     return tuple(photos)
 
 

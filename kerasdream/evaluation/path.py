@@ -43,7 +43,7 @@ import numpy as np
 
 from kerasdream.evaluation.means import feature_key, key_means
 from kerasdream.evaluation.natural import NATURAL_CROPS, natural_key_means, size_pair
-from kerasdream.evaluation.reference import SKIMAGE, Reference
+from kerasdream.photo_folder import SKIMAGE, Reference
 
 # The floor is this quantile of the natural crops' own nearest-other-photo
 # similarities: 0, the lowest, so a dream below it is less like any photo

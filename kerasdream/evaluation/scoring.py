@@ -11,7 +11,7 @@ redirected ReLU, `training=False`):
   that only works at its exact pixel position fails it;
 - natural ratio: the target's mean activation divided by the channel's
   largest mean activation over crops of the reference photos
-  (`evaluation.reference`: the `skimage.data` photos, or the user's own);
+  (`photo_folder.Reference`: the `skimage.data` photos, or the user's own);
 - column selectivity, flatness, clipping, high-frequency noise, and the
   pre-images paper's inversion error;
 - constant channels: filters that ignore their input (zero weights), whose
@@ -58,10 +58,10 @@ from kerasdream.evaluation.natural import (
     uncached_natural_keys,
 )
 from kerasdream.evaluation.path import judge_natural_paths, path_keys, unchecked_path
-from kerasdream.evaluation.reference import SKIMAGE, Reference
 from kerasdream.evaluation.views import robust_channel_means, robust_views  # noqa: F401
 from kerasdream.network.activations import relu_cap
 from kerasdream.network.bases import resolve_layer
+from kerasdream.photo_folder import SKIMAGE, Reference
 
 FLAT_STD = 2.0
 
@@ -207,7 +207,7 @@ def score_dreams(base: keras.Model, layer: str, images: np.ndarray, targets: Seq
     `off_path` and `path` are the path check (`evaluation.path.judge_paths`):
     whether the dream's activations below the layer are like a real photo's.
     The ratios and the path check read `reference`'s photos
-    (`evaluation.reference`: skimage's by default, or the user's own), and
+    (`photo_folder.Reference`: skimage's by default, or the user's own), and
     the record's `reference` names them by its key; `constant_channel` is
     always read on skimage's.
     """

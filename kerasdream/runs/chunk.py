@@ -102,7 +102,7 @@ def train_chunk(run: LayerRun, models: dict[int, DreamModel], filters: list[int]
     state = model.training_state()
     with profiling.stage("score"):
         scores = scoring.score_dreams(base, run.layer, images[:len(filters)], filters,
-                                      preprocess, reference=_reference(run))
+                                      preprocess, reference=run.reference)
     outcome = ChunkOutcome({}, {})
     for row, (k, score) in enumerate(zip(filters, scores)):
         if status[row] == layout.OK and not moved[row]:
@@ -148,10 +148,6 @@ RESCORED = ("natural_ratio", "robust_natural_ratio", "path_similarity", "path_fl
             "path_layer", "off_path", "reference")
 
 
-def _reference(run: LayerRun):
-    return scoring.SKIMAGE if run.reference is None else run.reference
-
-
 def rescore_chunk(run: LayerRun, filters: list[int]) -> ChunkOutcome:
     """Score finished dreams of `filters` against `run`'s reference photos and
     rewrite their records' photo measures (`RESCORED`); their PNGs and models
@@ -163,14 +159,14 @@ def rescore_chunk(run: LayerRun, filters: list[int]) -> ChunkOutcome:
     from kerasdream.network.bases import as_spec
 
     base = load_base(run.spec)
-    found = records.folder_records(run.folder)
+    found = {k: records.read_record(run.record_path(k)) for k in filters}  # not the whole folder
     channels = run.input_channels or 3
     images = np.stack([np.round(io.load_image(run.png_path(k), channels=channels))
                        .astype("uint8") for k in filters])
     with profiling.stage("score"):
         scores = scoring.score_dreams(base, run.layer, images, filters,
                                       as_spec(run.spec).preprocess_mode,
-                                      reference=_reference(run))
+                                      reference=run.reference)
     outcome = ChunkOutcome({}, {})
     for k, image, score in zip(filters, images, scores):
         record = {**found[k], **{field: score[field] for field in RESCORED}}

@@ -182,7 +182,7 @@ def _run(plan: Plan, executor: Executor, quiet: bool, index: bool, log: Log,
     for name, layer_results in results.items():
         run = layers[name].run
         log(summarize(name, layer_results, objective=run.settings.objective, cap=run.cap,
-                      grayscale=run.input_channels == 1, photos=_photos(run)))
+                      grayscale=run.input_channels == 1, photos=_own_photos(run)))
     signals.check()  # a signal swallowed after the last step still ends the run as stopped
     return results
 
@@ -196,25 +196,23 @@ def _move_aside(run: LayerRun, found: Survey, log: Log) -> None:
                 records.move_aside(path, move.suffix)
     for line in lines:
         log(line)
-    report = found.report(_photos(run) or "real photos")
+    report = found.report(run.reference.describe())
     if report:
         log(report)
 
 
-def _photos(run: LayerRun) -> str | None:
+def _own_photos(run: LayerRun) -> str | None:
     """How the summary names the user's own reference photos; None for skimage's."""
-    return run.reference.describe() if run.reference is not None else None
+    return run.reference.describe() if run.reference.is_own else None
 
 
 def _metrics(run: LayerRun, layer_records: dict[int, dict]) -> dict:
     """The layer's summary as `metrics.json` holds it."""
-    reference = ({"photos": "skimage.data", "key": run.reference_key} if run.reference is None
-                 else run.reference.as_json())
     return {
         "layer": run.layer,
         "network": run.spec.get_config(),
         "channels": run.channels,
-        "reference": reference,
+        "reference": run.reference.as_json(),
         **({"names": {str(k): run.names[k] for k in sorted(layer_records)
                       if k < len(run.names)}} if run.names else {}),
         "filters": {str(k): record for k, record in sorted(layer_records.items())},

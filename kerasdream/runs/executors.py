@@ -75,9 +75,8 @@ class Dask:
         remote = [dataclasses.replace(task, run=runs[task.run.layer]) for task in tasks]
         first = remote[0].run
         with cluster.connect(self.address, timeout=self.timeout, log=log) as client:
-            photos = first.reference.paths() if first.reference is not None else []
             cluster.check_workers(client, [first.out_dir, first.models_dir],
-                                  cluster.files(first.spec) + photos)
+                                  cluster.files(first.spec) + first.reference.paths())
 
             def done(index: int, answer: tuple[Any, list[str]]) -> None:
                 outcome, lines = answer

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS, DEFAULT_SIZE, SKIMAGE_REFERENCE
+from kerasdream.defaults import DEFAULT_BATCH, DEFAULT_FILTERS, DEFAULT_SIZE
 from kerasdream.errors import DreamError
+from kerasdream.photo_folder import SKIMAGE, Reference
 from kerasdream.runs import layout, records
 from kerasdream.runs.settings import DreamSettings, parse_filters
 
@@ -36,13 +37,9 @@ class LayerRun:
     cap: float | None = None  # the layer's ReLU cap (6.0 for ReLU6), None without one
     input_channels: int | None = None  # the network's: 1 for a grayscale network
     names: list[str] | None = None  # class names, for a class layer's dreams
-    reference: Any = None  # the photos dreams are scored against (evaluation.Reference);
-    # None: skimage's. Not a setting: other photos rescore a dream, never retrain it.
-
-    @property
-    def reference_key(self) -> str:
-        """The key of the photos this run scores against ('skimage' by default)."""
-        return SKIMAGE_REFERENCE if self.reference is None else self.reference.key
+    # The photos dreams are scored against. Not a setting: other photos rescore a
+    # dream, never retrain it.
+    reference: Reference = SKIMAGE
 
     def label(self, k: int) -> str:
         """Dream k's label in grids: its class name if it has one, else its number."""
@@ -143,7 +140,7 @@ class Survey:
                 lines.append(f"{self.layer}: moved aside {', '.join(names)}: {move.why}.")
         return lines
 
-    def report(self, photos: str = "real photos") -> str | None:
+    def report(self, photos: str = SKIMAGE.describe()) -> str | None:
         """'relu2: skipped 4 finished dreams, repaired 1, redid 2.' on a rerun
         (and how many are rescored against `photos`)."""
         if not (self.skipped or self.repaired or self.redone or self.kept):
@@ -223,7 +220,7 @@ def survey(run: LayerRun, resume: bool = False, overwrite: bool = False) -> Surv
         finished = record["status"] in layout.FINISHED
         differences = settings.differences(record["settings"], ignore_steps=True,
                                            resuming=resume)
-        rescore = run.reference_key != (record.get("reference") or SKIMAGE_REFERENCE)
+        rescore = run.reference.key != records.reference_key(record)
         if finished and not differences and steps == settings.steps and (resume or not history):
             found.skipped.append(k)
             if rescore:
@@ -328,7 +325,7 @@ def make_plan(
     overwrite: bool = False,
     strategy: Any = None,
     names: list[str] | None = None,
-    reference: Any = None,
+    reference: Reference | None = None,
 ) -> Plan:
     """Check a gallery's options and plan one `LayerRun` per layer (before any training).
 
@@ -339,8 +336,8 @@ def make_plan(
         settings: The dreams' settings; a size of None is the network's
             own fixed input size (else `DEFAULT_SIZE`), written down as such.
         names: Class names (a class layer's dreams), shown in grids and metrics.
-        reference: The photos dreams are scored against (`evaluation.Reference`);
-            None: skimage's.
+        reference: The photos dreams are scored against
+            (`photo_folder.folder_reference`); None: skimage's.
 
     Raises:
         DreamError: a bad layer, size, objective, filter list or unwritable folder.
@@ -382,7 +379,8 @@ def make_plan(
                   else list(range(min(DEFAULT_FILTERS, channels))))
         runs.append(LayerRun(spec, layer, chosen, settings, out_dir, models_dir, model_format,
                              strategy, channels, cap=relu_cap(base, layer),
-                             input_channels=shape[2], names=names, reference=reference))
+                             input_channels=shape[2], names=names,
+                             reference=SKIMAGE if reference is None else reference))
     for folder in (out_dir, models_dir):  # after the checks above: a refusal writes nothing
         io.check_writable(folder)
     return Plan(runs, out_dir, models_dir, batch, resume, overwrite)

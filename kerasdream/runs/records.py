@@ -20,6 +20,7 @@ import json
 import os
 from typing import Any
 
+from kerasdream.defaults import SKIMAGE_REFERENCE
 from kerasdream.runs.layout import RECORD_PATTERN
 
 # Fields a record must have, with their JSON types.
@@ -53,6 +54,12 @@ def read_record(path: str) -> dict[str, Any] | str | None:
     if record["steps"] < 0 or not all(isinstance(s, int) for s in record["resumed_at"]):
         return f"its steps are invalid ({record['steps']!r}, resumed at {record['resumed_at']!r})"
     return record
+
+
+def reference_key(record: dict[str, Any]) -> str:
+    """The key of the photos a record's dream was scored against ('skimage'
+    for records written before references had keys)."""
+    return record.get("reference") or SKIMAGE_REFERENCE
 
 
 def check_files(record: dict[str, Any], png: str, model: str) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from kerasdream.defaults import SKIMAGE_REFERENCE
 from kerasdream.runs.layout import CONSTANT, DEAD, FINISHED, OK, SATURATED_PREFIX
+from kerasdream.runs.records import reference_key
 
 
 @dataclass
@@ -20,7 +21,7 @@ class FilterResult:
     random views of it (shifted, scaled, rotated a little); `natural_ratio`
     is the activation over the filter's largest on crops of real photos
     (for a capped ReLU, of the pre-activation); `reference` names those
-    photos (`evaluation.reference`: 'skimage', or a folder of the user's own
+    photos (`photo_folder.Reference`: 'skimage', or a folder of the user's own
     and a hash of its photos). `off_path` is the path
     check (`kerasdream.evaluation.path`): the dream's activations at
     `path_layer`, below its filter, are less like any real photo's
@@ -53,7 +54,7 @@ class FilterResult:
         """The result a commit record (or a metrics entry) holds (a record from
         before references had keys was scored against skimage's photos)."""
         fields = {k: v for k, v in record.items() if k in cls.__dataclass_fields__}
-        fields["reference"] = fields.get("reference") or SKIMAGE_REFERENCE
+        fields["reference"] = reference_key(record)
         return cls(**fields)
 
 

@@ -73,16 +73,11 @@ def test_a_rerun_with_weights_none_retrains_the_imagenet_dreams(tmp_path, capsys
     assert (tmp_path / "o" / "conv_pw_1_relu" / "filter_0.png").read_bytes() != imagenet
 
 
-def test_a_command_holds_its_folder_from_the_first_dream_to_the_site(tmp_path):
-    """The gallery, its examples and the site take the lock in turn; the command
-    holds it across them, so another run is refused the whole time."""
+def another_run_tries(out, refused):
+    """Another run, in a thread, tries to take `out`'s lock; its refusal goes to `refused`."""
     import threading
 
-    from kerasdream.cli.commands import _held
     from kerasdream.runs.runlock import FolderInUse, RunLock
-
-    out = str(tmp_path / "out")
-    refused = []
 
     def second_run():
         try:
@@ -90,12 +85,23 @@ def test_a_command_holds_its_folder_from_the_first_dream_to_the_site(tmp_path):
         except FolderInUse as error:
             refused.append(str(error))
 
+    other = threading.Thread(target=second_run)
+    other.start()
+    other.join()
+
+
+def test_a_command_holds_its_folder_from_the_first_dream_to_the_site(tmp_path):
+    """The gallery, its examples and the site take the lock in turn; the command
+    holds it across them, so another run is refused the whole time."""
+    from kerasdream.cli.commands import _held
+    from kerasdream.runs.runlock import RunLock
+
+    out = str(tmp_path / "out")
+    refused = []
     with _held(out, None):
         with RunLock(out):  # the gallery's driver, then the examples pass: they join
             pass
-        other = threading.Thread(target=second_run)
-        other.start()
-        other.join()
+        another_run_tries(out, refused)
         with RunLock(out):
             pass
     assert len(refused) == 1 and "Another kerasdream run" in refused[0]
@@ -177,24 +183,13 @@ def test_classes_by_name_from_a_labels_file_show_names_in_grid_metrics_and_summa
 
 def test_classes_holds_its_folder_while_it_writes_the_site(grey_h5, tmp_path, monkeypatch):
     """As gallery and atlas: another run is refused until the site is written."""
-    import threading
-
-    from kerasdream.runs.runlock import FolderInUse, RunLock
     from kerasdream.site import build
 
     out = str(tmp_path / "classes")
     refused = []
 
-    def second_run():
-        try:
-            RunLock(out).acquire()
-        except FolderInUse as error:
-            refused.append(str(error))
-
     def write_site_while_another_run_tries(*args, **kwargs):
-        other = threading.Thread(target=second_run)
-        other.start()
-        other.join()
+        another_run_tries(out, refused)
         return write_site(*args, **kwargs)
 
     write_site = build.write_site

@@ -18,9 +18,9 @@ from kerasdream.evaluation import (
     SKIMAGE,
     folder_reference,
     reference_crops,
+    reference_photos,
     score_dreams,
 )
-from kerasdream.evaluation.reference import reference_photos
 
 from conftest import colour_picker, tiny_cnn
 
